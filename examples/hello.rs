@@ -1,0 +1,2 @@
+//! The smallest app: a server that runs until a oneshot loader fails.
+fn main() {}

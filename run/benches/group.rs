@@ -1,0 +1,2 @@
+//! Placeholder: the fan-out benchmark lands with issue 2.
+fn main() {}

@@ -1,0 +1,233 @@
+//! The one error type of `run`.
+//!
+//! Invariants: every variant that concerns an actor names it by its full path; an actor's own
+//! error is kept whole as the [`source`](std::error::Error::source) (downcast it to get it
+//! back); `Display` is one line without the source, so that printing the chain repeats
+//! nothing ([`Error::report`] prints the chain on one line). `Error` is cheap to clone: the
+//! first exit's error is shared by every interrupt's [`Cause`](crate::Cause) and by `run()`.
+
+use std::{
+    any::Any,
+    error::Error as StdError,
+    fmt,
+    ops::Deref,
+    sync::{Arc, Mutex},
+};
+
+use crate::ActorName;
+
+/// A boxed error, the form any actor's error is converted into.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Everything that can end a [`Group`](crate::Group) or a [`Runner`](crate::Runner) badly.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("disk full")]
+/// struct DiskFull;
+///
+/// let mut group = run::Group::new();
+/// group.spawn(|_ctx: run::Context| async { Err::<(), _>(DiskFull) }).name("writer");
+/// let err = group.run().await.unwrap_err();
+///
+/// assert_eq!(err.to_string(), "actor `writer` failed");
+/// assert_eq!(err.report().to_string(), "actor `writer` failed: disk full");
+/// assert!(err.downcast_ref::<DiskFull>().is_some());
+/// # }
+/// ```
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An actor returned an error.
+    #[error("actor `{actor}` failed")]
+    Failed {
+        /// The actor that failed.
+        actor: ActorName,
+        /// The actor's own error.
+        #[source]
+        source: ActorError,
+    },
+    /// An actor's execute or interrupt panicked.
+    #[error("actor `{actor}` panicked{at}: {message}", at = PanicAt(.location))]
+    Panic {
+        /// The actor that panicked.
+        actor: ActorName,
+        /// The panic message (`"Box<dyn Any>"` when the payload is not a string).
+        message: String,
+        /// Where the panic happened, when it could be learned.
+        location: Option<PanicLocation>,
+        /// The panic payload, to resume the unwind with (see [`Error::try_into_panic`]).
+        payload: PanicPayload,
+    },
+    /// The group was stopped from outside: its [`Context`](crate::Context) was interrupted
+    /// before any of its actors exited.
+    #[error("cancelled from outside the group")]
+    Cancelled,
+    /// The handle or pool was closed already.
+    #[error("already closed")]
+    Closed,
+    /// A group was run outside a tokio runtime.
+    #[error("no tokio runtime: a group must run inside a tokio runtime")]
+    NoRuntime,
+}
+
+impl Error {
+    /// Wraps an actor's error, unless it already is a `run` error that names an actor deeper
+    /// in the tree (a nested group's), which is passed on as it is.
+    pub(crate) fn from_actor(actor: impl FnOnce() -> ActorName, error: BoxError) -> Self {
+        match error.downcast::<Error>() {
+            Ok(error) if error.actor().is_some() => *error,
+            Ok(error) => Error::Failed {
+                actor: actor(),
+                source: ActorError(Arc::new(*error)),
+            },
+            Err(error) => Error::Failed {
+                actor: actor(),
+                source: ActorError(Arc::from(error)),
+            },
+        }
+    }
+
+    /// The actor this error is about, if any.
+    pub fn actor(&self) -> Option<&ActorName> {
+        match self {
+            Error::Failed { actor, .. } | Error::Panic { actor, .. } => Some(actor),
+            _ => None,
+        }
+    }
+
+    /// The actor's own error as type `E`, if this is [`Error::Failed`] with such an error.
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        match self {
+            Error::Failed { source, .. } => source.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether this error is a panic.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, Error::Panic { .. })
+    }
+
+    /// Takes the panic payload back, to resume the unwind with
+    /// [`std::panic::resume_unwind`]; `Err(self)` if this is not a panic or the payload was
+    /// taken already (through a clone of this error).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut group = run::Group::new();
+    /// group.spawn(|_ctx: run::Context| async { panic!("boom") as Result<(), std::io::Error> });
+    /// let err = group.run().await.unwrap_err();
+    /// let payload = err.try_into_panic().unwrap();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom"));
+    /// # }
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, Error> {
+        match &self {
+            Error::Panic { payload, .. } => payload.take().ok_or(self),
+            _ => Err(self),
+        }
+    }
+
+    /// Displays the whole chain on one line: this error, then each source, joined by `: `.
+    pub fn report(&self) -> Report<'_> {
+        Report(self)
+    }
+}
+
+/// An actor's own error, shared so that [`Error`] can be cloned.
+///
+/// It dereferences to the error itself: `downcast_ref` and `source` work on it as on the
+/// original.
+#[derive(Clone)]
+pub struct ActorError(Arc<dyn StdError + Send + Sync + 'static>);
+
+impl Deref for ActorError {
+    type Target = dyn StdError + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for ActorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+/// Where a panic happened.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PanicLocation {
+    /// The source file.
+    pub file: Arc<str>,
+    /// The line, from 1.
+    pub line: u32,
+    /// The column, from 1.
+    pub column: u32,
+}
+
+impl fmt::Display for PanicLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+struct PanicAt<'a>(&'a Option<PanicLocation>);
+
+impl fmt::Display for PanicAt<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(location) => write!(f, " at {location}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The payload of a panic, kept so the unwind can be resumed; shared by the clones of an
+/// [`Error`], the first to [`take`](PanicPayload::take) it gets it.
+#[derive(Clone)]
+pub struct PanicPayload(Arc<Mutex<Option<Box<dyn Any + Send + 'static>>>>);
+
+impl PanicPayload {
+    pub(crate) fn new(payload: Box<dyn Any + Send + 'static>) -> Self {
+        Self(Arc::new(Mutex::new(Some(payload))))
+    }
+
+    /// Takes the payload out; `None` once it was taken.
+    pub fn take(&self) -> Option<Box<dyn Any + Send + 'static>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl fmt::Debug for PanicPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PanicPayload { .. }")
+    }
+}
+
+/// The chain of an [`Error`] on one line; see [`Error::report`].
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a>(&'a Error);
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = StdError::source(self.0);
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! The `Runner` trait: a value that runs until done or interrupted.
+
+use std::{borrow::Cow, future::Future};
+
+use crate::{name::type_leaf, BoxError, Context};
+
+/// A value that runs until it is done or its [`Context`] is interrupted.
+///
+/// A correct runner returns soon after [`Context::interrupted`] completes. Closures and async
+/// fns taking a `Context` are runners too (see [`from_fn`]), and so is a
+/// [`Group`](crate::Group), which is how groups nest.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, Group, Runner};
+/// use tokio::sync::mpsc;
+///
+/// struct Worker {
+///     jobs: mpsc::Receiver<u32>,
+/// }
+///
+/// impl Runner for Worker {
+///     type Error = std::io::Error;
+///
+///     async fn run(mut self, ctx: Context) -> Result<(), Self::Error> {
+///         loop {
+///             tokio::select! {
+///                 () = ctx.interrupted() => return Ok(()),
+///                 job = self.jobs.recv() => match job {
+///                     Some(job) => println!("job {job}"),
+///                     None => return Ok(()),
+///                 },
+///             }
+///         }
+///     }
+/// }
+///
+/// let (send, jobs) = mpsc::channel(8);
+/// let mut group = Group::new();
+/// group.spawn(Worker { jobs });
+/// send.send(1).await.unwrap();
+/// drop(send); // the worker sees the channel close and exits: the group stops
+/// group.run().await.unwrap();
+/// # }
+/// ```
+pub trait Runner: Send + 'static {
+    /// The runner's own error type; `run` keeps it whole as the source of
+    /// [`Error::Failed`](crate::Error::Failed).
+    type Error: Into<BoxError> + 'static;
+
+    /// Runs until done or until `ctx` is interrupted.
+    fn run(self, ctx: Context) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The actor's name in its group; by default the type's name without its module path
+    /// (`my_app::Http<T>` → `Http`). An empty name lets the group number the actor
+    /// (`actor-3`).
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(type_leaf::<Self>())
+    }
+}
+
+impl<F, Fut, E> Runner for F
+where
+    F: FnOnce(Context) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<BoxError> + 'static,
+{
+    type Error = E;
+
+    fn run(self, ctx: Context) -> impl Future<Output = Result<(), E>> + Send {
+        self(ctx)
+    }
+
+    /// A fn item's name (`worker`); empty for a closure, numbered by the group.
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(type_leaf::<F>())
+    }
+}
+
+/// Makes a closure or async fn a [`Runner`]: it does nothing but help type inference, so the
+/// closure's `Context` parameter needs no annotation.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// async fn worker(ctx: run::Context) -> Result<(), std::io::Error> {
+///     ctx.interrupted().await;
+///     Ok(())
+/// }
+///
+/// let mut group = run::Group::new();
+/// group.spawn(worker); // named `worker`
+/// group.spawn(run::from_fn(|_ctx| async { Ok::<_, std::io::Error>(()) })); // `actor-1`
+/// group.run().await.unwrap();
+/// # }
+/// ```
+pub fn from_fn<F, Fut, E>(f: F) -> F
+where
+    F: FnOnce(Context) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<BoxError> + 'static,
+{
+    f
+}
