@@ -57,17 +57,25 @@
 mod cause;
 mod context;
 mod error;
+mod event;
 mod group;
+mod handle;
 mod name;
 mod panic;
 mod policy;
 mod runner;
+mod signals;
 mod state;
+mod token;
 
 pub use cause::Cause;
 pub use context::Context;
 pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report};
+pub use event::Event;
 pub use group::{ActorOptions, Group};
+pub use handle::RunHandle;
 pub use name::ActorName;
-pub use policy::{ExitPolicy, Interrupt};
+pub use policy::{AsyncCall, BoxFuture, ExitPolicy, Interrupt};
 pub use runner::{from_fn, Runner};
+pub use signals::{Signal, Signals};
+pub use token::Token;
