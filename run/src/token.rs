@@ -1,6 +1,11 @@
 //! The token actor: how a party outside the group stops it.
 
-use std::borrow::Cow;
+use std::{
+    borrow::Cow,
+    future::{poll_fn, Future},
+    pin::pin,
+    task::Poll,
+};
 
 use tokio_util::sync::CancellationToken;
 
@@ -39,14 +44,11 @@ impl Runner for Token {
     type Error = Error;
 
     async fn run(self, ctx: Context) -> Result<(), Error> {
-        let cancelled = self.0.cancelled();
-        let interrupted = ctx.interrupted();
-        let mut cancelled = std::pin::pin!(cancelled);
-        let mut interrupted = std::pin::pin!(interrupted);
-        std::future::poll_fn(|cx| {
-            use std::future::Future;
+        let mut cancelled = pin!(self.0.cancelled());
+        let mut interrupted = pin!(ctx.interrupted());
+        poll_fn(|cx| {
             if cancelled.as_mut().poll(cx).is_ready() {
-                return std::task::Poll::Ready(Err(Error::Cancelled));
+                return Poll::Ready(Err(Error::Cancelled));
             }
             interrupted.as_mut().poll(cx).map(Ok)
         })
