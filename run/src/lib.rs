@@ -61,8 +61,10 @@ mod group;
 mod name;
 mod panic;
 mod policy;
+mod pool;
 mod runner;
 mod state;
+mod task_group;
 
 pub use cause::Cause;
 pub use context::Context;
@@ -70,4 +72,6 @@ pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report
 pub use group::{ActorOptions, Group};
 pub use name::ActorName;
 pub use policy::{ExitPolicy, Interrupt};
+pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
 pub use runner::{from_fn, Runner};
+pub use task_group::{TaskEvent, TaskGroup, TaskGroupBuilder};
