@@ -23,9 +23,9 @@
 use std::{
     collections::VecDeque,
     fmt,
-    future::Future,
+    future::{poll_fn, Future},
     mem,
-    pin::Pin,
+    pin::{pin, Pin},
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     task::{Context as TaskContext, Poll, Waker},
     time::Duration,
@@ -49,6 +49,10 @@ type Job = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The idle time used when [`PoolBuilder::idle`] is not called.
 const DEFAULT_IDLE: Duration = Duration::from_secs(1);
+
+/// Idle times are capped here (about 30 years): "never" in practice, and deadlines computed
+/// from it cannot overflow.
+const MAX_IDLE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// A bounded pool of async workers that are reused for many jobs.
 ///
@@ -179,9 +183,10 @@ impl Pool {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to represent means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
         let (job, handle) = wrap(job);
-        Dispatch::new(&self.owner.core, job, Some(deadline)).await?;
+        Dispatch::new(&self.owner.core, job, deadline).await?;
         Ok(handle)
     }
 
@@ -360,7 +365,8 @@ impl PoolBuilder {
     }
 
     /// How long a worker waits for a job before it exits; default 1 s. Zero is refused by
-    /// [`build`](PoolBuilder::build).
+    /// [`build`](PoolBuilder::build); [`Duration::MAX`] means workers never exit (times
+    /// beyond about 30 years are capped).
     pub fn idle(mut self, idle: Duration) -> Self {
         self.idle = idle;
         self
@@ -399,7 +405,7 @@ impl PoolBuilder {
         panic::install_hook();
         let core = Core {
             max: self.max.unwrap_or(usize::MAX),
-            idle: self.idle,
+            idle: self.idle.min(MAX_IDLE),
             queue: self.queue,
             runtime,
             state: Mutex::new(State {
@@ -513,6 +519,9 @@ impl Core {
 /// closes.
 async fn work(core: Arc<Core>, first: Job) {
     let signal = Arc::new(Notify::new());
+    // One timer for the worker's whole life, re-armed only when it fires: arming a timer at
+    // every idle moment would cost more than a short job.
+    let mut timer = pin!(tokio::time::sleep(core.idle));
     let mut job = Some(first);
     loop {
         if let Some(job) = job.take() {
@@ -526,13 +535,38 @@ async fn work(core: Arc<Core>, first: Job) {
             Next::Run(next) => job = Some(next),
             Next::Exit => return,
             Next::Idle => {
-                let woken = tokio::time::timeout(core.idle, signal.notified()).await;
-                if woken.is_err() && core.retire(&signal) {
+                // `idle` is capped at build, so this cannot overflow.
+                let deadline = Instant::now() + core.idle;
+                let woken = idle(&signal, timer.as_mut(), deadline).await;
+                if !woken && core.retire(&signal) {
                     return;
                 }
             }
         }
     }
+}
+
+/// Waits for a wake-up from a submitter (`true`) or until `deadline` (`false`).
+///
+/// `timer` may still be set for an earlier idle spell, never for a later one (deadlines only
+/// grow): when it fires early it is re-armed for `deadline`.
+async fn idle(signal: &Notify, mut timer: Pin<&mut Sleep>, deadline: Instant) -> bool {
+    let mut woken = pin!(signal.notified());
+    poll_fn(|cx| {
+        if woken.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if timer.deadline() >= deadline {
+                return Poll::Ready(false);
+            }
+            timer.as_mut().reset(deadline);
+        }
+    })
+    .await
 }
 
 fn wake_worker(worker: Option<Arc<Notify>>) {

@@ -583,3 +583,19 @@ async fn clones_share_the_pool() {
     assert_eq!(*seen.lock().unwrap(), [1]);
     assert_eq!(pool.stats().spawned, 1);
 }
+
+#[tokio::test]
+async fn huge_durations_mean_forever() {
+    let pool = Pool::builder().max(1).idle(Duration::MAX).build().unwrap();
+    let gate = Gate::new();
+    let busy = pool.submit(gate.clone().passed()).await.unwrap();
+    let waiting = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.submit_timeout(async { 3 }, Duration::MAX).await })
+    };
+    until(|| pool.stats().waiting == 1).await;
+    gate.open();
+    busy.await.unwrap();
+    assert_eq!(waiting.await.unwrap().unwrap().await.unwrap(), 3);
+    assert_eq!(pool.stats().workers, 1);
+}
