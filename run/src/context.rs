@@ -4,7 +4,8 @@ use std::{fmt, sync::Arc};
 
 use crate::{state::Shared, task_group::Scope as TaskScope, ActorName, Cause, Group};
 
-/// An actor's view of its group: how it learns it is interrupted, and why.
+/// An actor's view of its group: how it learns it is interrupted, and why. A task of a
+/// [`TaskGroup`](crate::TaskGroup) gets one too: it is interrupted when its group stops.
 ///
 /// Cloning is cheap; all clones watch the same actor.
 ///

@@ -34,7 +34,7 @@ use std::{
 use tokio::{
     runtime::Handle,
     sync::{oneshot, Notify},
-    task::JoinSet,
+    task::JoinHandle,
     time::{Instant, Sleep},
 };
 
@@ -113,8 +113,10 @@ struct Core {
 
 struct State {
     closed: bool,
-    /// Workers spawned and not yet exited.
+    /// Workers spawned (or being spawned) and not yet exited.
     workers: usize,
+    /// Workers being spawned: their task handle is not in `tasks` yet.
+    spawning: usize,
     /// Idle workers' wake-up signals, the most recently idle last.
     idle: Vec<Arc<Notify>>,
     /// Accepted jobs no worker has taken yet.
@@ -123,13 +125,24 @@ struct State {
     waiting: VecDeque<Waiter>,
     next_ticket: u64,
     spawned: u64,
-    tasks: JoinSet<()>,
+    /// The workers' tasks (finished ones are forgotten now and then).
+    tasks: Vec<JoinHandle<()>>,
 }
 
 struct Waiter {
     ticket: u64,
     job: Job,
     waker: Waker,
+}
+
+/// Where [`Core::offer`] placed a job; what to do once the lock is released.
+enum Placed {
+    /// Queued for this idle worker: wake it.
+    Idle(Arc<Notify>),
+    /// Queued for a busy worker to take next.
+    Queued,
+    /// A worker was reserved for it: spawn it.
+    Spawn(Job),
 }
 
 /// What a worker does next.
@@ -215,9 +228,9 @@ impl Pool {
             return Err(Error::Closed);
         }
         match core.offer(&mut state, job) {
-            Ok(worker) => {
+            Ok(placed) => {
                 drop(state);
-                wake_worker(worker);
+                core.dispatch(placed);
                 Ok(handle)
             }
             Err(job) => {
@@ -259,16 +272,22 @@ impl Pool {
         // closed and exit.
         waiting.into_iter().for_each(Waker::wake);
         idle.iter().for_each(|worker| worker.notify_one());
-        loop {
+        let tasks = loop {
             let drained = core.drained.notified();
-            if core.lock().workers == 0 {
-                break;
+            {
+                let mut state = core.lock();
+                if state.workers == 0 && state.spawning == 0 {
+                    break mem::take(&mut state.tasks);
+                }
             }
             drained.await;
-        }
+        };
         // Every worker has left its loop; joining makes sure their tasks have ended too.
-        let mut tasks = mem::take(&mut core.lock().tasks);
-        while tasks.join_next().await.is_some() {}
+        for task in tasks {
+            // A worker task fails to join only if it was aborted or its runtime is shutting
+            // down: it has ended either way.
+            let _ = task.await;
+        }
         Ok(())
     }
 
@@ -308,15 +327,18 @@ impl fmt::Debug for Pool {
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        let (waiting, queue) = {
+        let (tasks, waiting, queue) = {
             let mut state = self.core.lock();
             state.closed = true;
-            state.idle.clear();
-            state.tasks.abort_all();
-            (mem::take(&mut state.waiting), mem::take(&mut state.queue))
+            (
+                mem::take(&mut state.tasks),
+                mem::take(&mut state.waiting),
+                mem::take(&mut state.queue),
+            )
         };
-        // Outside the lock: dropping a job runs the user's destructors, and a waiter's
-        // submit future is gone already (it borrowed the pool).
+        // Outside the lock: dropping a job runs the user's destructors, and so may an
+        // abort. A waiter's submit future is gone already (it borrowed the pool).
+        tasks.iter().for_each(JoinHandle::abort);
         drop(queue);
         drop(waiting);
     }
@@ -411,12 +433,13 @@ impl PoolBuilder {
             state: Mutex::new(State {
                 closed: false,
                 workers: 0,
+                spawning: 0,
                 idle: Vec::new(),
                 queue: VecDeque::new(),
                 waiting: VecDeque::new(),
                 next_ticket: 0,
                 spawned: 0,
-                tasks: JoinSet::new(),
+                tasks: Vec::new(),
             }),
             drained: Notify::new(),
         };
@@ -434,36 +457,53 @@ impl Core {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Places `job` if it can start at once or be queued, returning the idle worker to wake
-    /// (after unlocking) if one was chosen; gives the job back otherwise.
-    fn offer(self: &Arc<Self>, state: &mut State, job: Job) -> Result<Option<Arc<Notify>>, Job> {
+    /// Places `job` if it can start at once or be queued; gives it back otherwise. What it
+    /// returns is for [`dispatch`](Core::dispatch), once the lock is released.
+    fn offer(&self, state: &mut State, job: Job) -> Result<Placed, Job> {
         if !state.waiting.is_empty() {
             // Earlier submitters go first.
             return Err(job);
         }
         if let Some(worker) = state.idle.pop() {
             state.queue.push_back(job);
-            return Ok(Some(worker));
+            return Ok(Placed::Idle(worker));
         }
         if state.workers < self.max {
-            self.spawn_worker(state, job);
-            return Ok(None);
+            state.workers += 1;
+            state.spawning += 1;
+            state.spawned += 1;
+            return Ok(Placed::Spawn(job));
         }
         if state.queue.len() < self.queue {
             state.queue.push_back(job);
-            return Ok(None);
+            return Ok(Placed::Queued);
         }
         Err(job)
     }
 
-    fn spawn_worker(self: &Arc<Self>, state: &mut State, first: Job) {
-        // Forget the workers that exited idle, so churn does not grow the set.
-        while state.tasks.try_join_next().is_some() {}
-        state.workers += 1;
-        state.spawned += 1;
-        state
-            .tasks
-            .spawn_on(work(Arc::clone(self), first), &self.runtime);
+    /// Finishes what [`offer`](Core::offer) started, outside the lock: spawning a task may
+    /// drop its future at once (a runtime shutting down), which runs user code.
+    fn dispatch(self: &Arc<Self>, placed: Placed) {
+        match placed {
+            // `notify_one` keeps the wake-up if the worker is not waiting yet.
+            Placed::Idle(worker) => worker.notify_one(),
+            Placed::Queued => {}
+            Placed::Spawn(first) => {
+                let worker = Worker {
+                    core: Arc::clone(self),
+                    signal: Arc::new(Notify::new()),
+                };
+                let task = self.runtime.spawn(worker.work(first));
+                let mut state = self.lock();
+                state.spawning -= 1;
+                if state.tasks.len() >= 2 * state.workers + 16 {
+                    // Forget the workers that exited idle, so churn does not grow the list.
+                    state.tasks.retain(|task| !task.is_finished());
+                }
+                state.tasks.push(task);
+                self.notify_if_drained(state);
+            }
+        }
     }
 
     /// The job a worker that just finished runs next, if any; registers it idle otherwise.
@@ -481,7 +521,6 @@ impl Core {
             return (Next::Run(job), woken);
         }
         if state.closed {
-            self.exit_worker(state);
             return (Next::Exit, None);
         }
         if let Some(waiter) = state.waiting.pop_front() {
@@ -498,16 +537,14 @@ impl Core {
         match state.idle.iter().position(|idle| Arc::ptr_eq(idle, signal)) {
             Some(position) => {
                 state.idle.remove(position);
-                self.exit_worker(state);
                 true
             }
             None => false,
         }
     }
 
-    fn exit_worker(&self, mut state: MutexGuard<'_, State>) {
-        state.workers -= 1;
-        let drained = state.closed && state.workers == 0;
+    fn notify_if_drained(&self, state: MutexGuard<'_, State>) {
+        let drained = state.closed && state.workers == 0 && state.spawning == 0;
         drop(state);
         if drained {
             self.drained.notify_waiters();
@@ -515,34 +552,54 @@ impl Core {
     }
 }
 
-/// A worker: runs its first job, then every job it is given, until it idles out or the pool
-/// closes.
-async fn work(core: Arc<Core>, first: Job) {
-    let signal = Arc::new(Notify::new());
-    // One timer for the worker's whole life, re-armed only when it fires: arming a timer at
-    // every idle moment would cost more than a short job.
-    let mut timer = pin!(tokio::time::sleep(core.idle));
-    let mut job = Some(first);
-    loop {
-        if let Some(job) = job.take() {
-            job.await;
-        }
-        let (next, submitter) = core.next(&signal);
-        if let Some(submitter) = submitter {
-            submitter.wake();
-        }
-        match next {
-            Next::Run(next) => job = Some(next),
-            Next::Exit => return,
-            Next::Idle => {
-                // `idle` is capped at build, so this cannot overflow.
-                let deadline = Instant::now() + core.idle;
-                let woken = idle(&signal, timer.as_mut(), deadline).await;
-                if !woken && core.retire(&signal) {
-                    return;
+/// A worker's identity; dropping it (the worker returned, was aborted, or its task could
+/// not start) takes it off the pool's count.
+struct Worker {
+    core: Arc<Core>,
+    /// Wakes the worker while it is idle.
+    signal: Arc<Notify>,
+}
+
+impl Worker {
+    /// Runs the first job, then every job the worker is given, until it idles out or the
+    /// pool closes.
+    async fn work(self, first: Job) {
+        let core = &*self.core;
+        // One timer for the worker's whole life, re-armed only when it fires: arming a
+        // timer at every idle moment would cost more than a short job.
+        let mut timer = pin!(tokio::time::sleep(core.idle));
+        let mut job = Some(first);
+        loop {
+            if let Some(job) = job.take() {
+                job.await;
+            }
+            let (next, submitter) = core.next(&self.signal);
+            if let Some(submitter) = submitter {
+                submitter.wake();
+            }
+            match next {
+                Next::Run(next) => job = Some(next),
+                Next::Exit => return,
+                Next::Idle => {
+                    // `idle` is capped at build, so this cannot overflow.
+                    let deadline = Instant::now() + core.idle;
+                    let woken = idle(&self.signal, timer.as_mut(), deadline).await;
+                    if !woken && core.retire(&self.signal) {
+                        return;
+                    }
                 }
             }
         }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let mut state = self.core.lock();
+        // Still listed only if aborted while idle.
+        state.idle.retain(|idle| !Arc::ptr_eq(idle, &self.signal));
+        state.workers -= 1;
+        self.core.notify_if_drained(state);
     }
 }
 
@@ -567,13 +624,6 @@ async fn idle(signal: &Notify, mut timer: Pin<&mut Sleep>, deadline: Instant) ->
         }
     })
     .await
-}
-
-fn wake_worker(worker: Option<Arc<Notify>>) {
-    if let Some(worker) = worker {
-        // `notify_one` keeps the wake-up if the worker is not waiting yet.
-        worker.notify_one();
-    }
 }
 
 /// Wraps a submitted future into a [`Job`] that catches its panic and sends its result.
@@ -627,9 +677,9 @@ impl Future for Dispatch<'_> {
                 return Poll::Ready(Err(Error::Closed));
             }
             match this.core.offer(&mut state, job) {
-                Ok(worker) => {
+                Ok(placed) => {
                     drop(state);
-                    wake_worker(worker);
+                    this.core.dispatch(placed);
                     return Poll::Ready(Ok(()));
                 }
                 Err(job) => {

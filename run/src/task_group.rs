@@ -24,7 +24,7 @@ use std::{
     mem,
     pin::{pin, Pin},
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex, MutexGuard, OnceLock, PoisonError,
     },
     task::Poll,
@@ -99,12 +99,14 @@ pub(crate) struct Scope {
     stop: Notify,
     /// Woken (all waiters) when the last running task ends.
     idle: Notify,
+    /// Tasks accepted and not yet ended. Changed only with `state` locked, except the
+    /// decrement when a task ends: that one needs no lock, so that a task's future can be
+    /// dropped anywhere, even inside `spawn` (a runtime shutting down) under the lock.
+    running: AtomicUsize,
     state: Mutex<State>,
 }
 
 struct State {
-    /// Tasks accepted and not yet ended.
-    running: usize,
     /// Tasks named so far, to number the unnamed ones.
     named: usize,
     /// The tokio tasks, when not on a pool.
@@ -186,7 +188,7 @@ impl TaskGroup {
 
     /// The number of tasks accepted and not yet ended.
     pub fn running(&self) -> usize {
-        self.scope.lock().running
+        self.scope.running.load(Ordering::Acquire)
     }
 
     /// Waits until no task is running, then returns the first failure; else
@@ -221,7 +223,7 @@ impl TaskGroup {
             let idle = scope.idle.notified();
             {
                 let mut state = scope.lock();
-                if state.running == 0 {
+                if scope.running.load(Ordering::Acquire) == 0 {
                     // Every task in the set has ended its work; joining them makes sure
                     // their tokio tasks are gone too.
                     break mem::take(&mut state.tasks);
@@ -307,7 +309,11 @@ impl TaskGroupBuilder {
     }
 
     /// Runs the tasks on `pool` instead of as tokio tasks of their own: [`TaskGroup::go`]
-    /// then waits for a worker. The pool may outlive the group.
+    /// then waits for a worker. The group keeps the pool alive; the pool may outlive it.
+    ///
+    /// A task that waits for other tasks of the same bounded pool holds its worker while it
+    /// waits: if all workers do, nothing moves. Run such inner tasks off the pool (a child
+    /// group without a pool) or size the pool for them.
     pub fn pool(mut self, pool: &Pool) -> Self {
         self.pool = Some(pool.clone());
         self
@@ -348,8 +354,8 @@ impl TaskGroupBuilder {
                 aborted: AtomicBool::new(false),
                 stop: Notify::new(),
                 idle: Notify::new(),
+                running: AtomicUsize::new(0),
                 state: Mutex::new(State {
-                    running: 0,
                     named: 0,
                     tasks: JoinSet::new(),
                 }),
@@ -552,7 +558,7 @@ impl Task {
     fn accept(scope: &Arc<Scope>, state: &mut State, name: Cow<'static, str>) -> Self {
         let leaf = Leaf::new(name, state.named);
         state.named += 1;
-        state.running += 1;
+        scope.running.fetch_add(1, Ordering::AcqRel);
         Self {
             scope: Arc::clone(scope),
             name: ActorName::new(scope.path.clone(), leaf),
@@ -590,11 +596,7 @@ impl Task {
 
 impl Drop for Task {
     fn drop(&mut self) {
-        let mut state = self.scope.lock();
-        state.running -= 1;
-        let idle = state.running == 0;
-        drop(state);
-        if idle {
+        if self.scope.running.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.scope.idle.notify_waiters();
         }
     }
