@@ -599,3 +599,63 @@ async fn huge_durations_mean_forever() {
     assert_eq!(waiting.await.unwrap().unwrap().await.unwrap(), 3);
     assert_eq!(pool.stats().workers, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submitters_lose_no_job_and_run_none_twice() {
+    // Workers idle out after 1 ms, so reaping and respawning race with the submitters; the
+    // assertions hold whatever the timing.
+    let pool = Pool::builder()
+        .max(3)
+        .queue(2)
+        .idle(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..4000).map(|_| AtomicUsize::new(0)).collect());
+    let submitters: Vec<_> = (0..8)
+        .map(|submitter| {
+            let (pool, runs) = (pool.clone(), runs.clone());
+            tokio::spawn(async move {
+                let mut accepted = Vec::new();
+                for index in submitter * 500..(submitter + 1) * 500 {
+                    let runs = runs.clone();
+                    let job = async move {
+                        yield_now().await;
+                        runs[index].fetch_add(1, Ordering::SeqCst);
+                        index
+                    };
+                    let submitted = match index % 3 {
+                        0 => pool.submit(job).await,
+                        1 => pool.try_submit(job),
+                        _ => pool.submit_timeout(job, Duration::from_micros(50)).await,
+                    };
+                    match submitted {
+                        Ok(handle) => accepted.push((index, handle)),
+                        Err(Error::Full | Error::DispatchTimeout) => {}
+                        Err(other) => panic!("unexpected {other}"),
+                    }
+                }
+                let mut ran = Vec::new();
+                for (index, handle) in accepted {
+                    assert_eq!(handle.await.unwrap(), index);
+                    ran.push(index);
+                }
+                ran
+            })
+        })
+        .collect();
+    let mut accepted = HashSet::new();
+    for submitter in submitters {
+        accepted.extend(submitter.await.unwrap());
+    }
+    pool.close().await.unwrap();
+    for (index, runs) in runs.iter().enumerate() {
+        let expected = usize::from(accepted.contains(&index));
+        assert_eq!(runs.load(Ordering::SeqCst), expected, "job {index}");
+    }
+    assert!(accepted.len() >= 8 * 167, "every plain submit was accepted");
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.workers, stats.idle, stats.queued, stats.waiting),
+        (0, 0, 0, 0)
+    );
+}
