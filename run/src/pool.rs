@@ -85,10 +85,20 @@ const MAX_IDLE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 /// # Ok(()) }
 /// ```
 ///
-/// What it does with its invariants (see also the module source): a finished worker takes the
-/// next waiting job at once, every accepted job runs exactly once, [`close`](Pool::close)
-/// drains, and dropping the last clone without closing aborts the workers, so no worker
-/// outlives the pool.
+/// # Guarantees
+///
+/// - At most `max` jobs run at once, each inline in one of at most `max` workers.
+/// - A job is accepted when a worker can take it at once or the queue
+///   ([`PoolBuilder::queue`]) has room; waiting submitters are served in order.
+/// - A worker that finishes a job takes the next queued or waiting job at once; the most
+///   recently idle worker is used first, so that idle workers age out under light load.
+/// - Every accepted job runs exactly once; a panic becomes its [`Error::Panic`] and the
+///   worker goes on.
+/// - [`close`](Pool::close) refuses new jobs, fails waiting submitters, runs every accepted
+///   job and returns once every worker task has ended.
+/// - Dropping the last clone without closing aborts every worker: running jobs are dropped
+///   where they stand, queued ones unrun, and their handles return [`Error::Closed`]. No
+///   worker outlives the pool.
 #[derive(Clone)]
 pub struct Pool {
     owner: Arc<Owner>,

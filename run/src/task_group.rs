@@ -78,6 +78,18 @@ type LogHook = Arc<dyn Fn(&TaskEvent<'_>) + Send + Sync + 'static>;
 /// assert!(matches!(late, Err(run::Error::Stopped)));
 /// # }
 /// ```
+///
+/// # Guarantees
+///
+/// - The group stops once: at its first failure, at [`cancel`](TaskGroup::cancel), or when
+///   its parent context ([`TaskGroupBuilder::parent`]) is interrupted. Every task's context
+///   is then interrupted, with that first event as its [`Cause`].
+/// - A stopped group runs no more runners: `go` returns [`Error::Stopped`], and a task
+///   accepted just before the stop that had not started yet is skipped.
+/// - [`wait`](TaskGroup::wait) returns the first failure; else [`Error::Cancelled`] if the
+///   group stopped; else `Ok(())`. Later failures reach the log hook only.
+/// - Dropping the group stops it and aborts its tasks, whether on tokio tasks or on a pool:
+///   none outlives it.
 pub struct TaskGroup {
     scope: Arc<Scope>,
     pool: Option<Pool>,
