@@ -243,7 +243,10 @@ impl Group {
             hook,
             ..
         } = self;
-        let hook = hook.or_else(|| parent.as_ref().and_then(|p| p.shared().hook().cloned()));
+        let hook = hook.or_else(|| {
+            let (parent, _) = parent.as_ref()?.slot()?;
+            parent.hook().cloned()
+        });
 
         let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
         stages.sort_unstable();
@@ -717,7 +720,11 @@ where
 {
     #[cfg(feature = "tracing")]
     {
-        let span = ctx.shared().span(ctx.index()).clone();
+        let span = ctx
+            .slot()
+            .map_or_else(tracing::Span::none, |(shared, index)| {
+                shared.span(index).clone()
+            });
         tokio::spawn(tracing::Instrument::instrument(
             run_actor(execute, ctx, abortable),
             span,
@@ -732,9 +739,9 @@ where
     F: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    let shared = ctx.shared();
-    let started = shared.observed().then(|| {
-        shared.emit(ctx.index(), |actor, send| send(&Event::Started { actor }));
+    let slot = ctx.slot().filter(|(shared, _)| shared.observed());
+    let started = slot.map(|(shared, index)| {
+        shared.emit(index, |actor, send| send(&Event::Started { actor }));
         Instant::now()
     });
     let outcome = {
@@ -752,9 +759,9 @@ where
         Ok(Err(error)) => Err(Error::from_actor(|| ctx.name(), error.into())),
         Err(panicked) => Err(panicked.into_error(ctx.name())),
     };
-    if let Some(started) = started {
+    if let (Some(started), Some((shared, index))) = (started, slot) {
         let elapsed = started.elapsed();
-        shared.emit(ctx.index(), |actor, send| {
+        shared.emit(index, |actor, send| {
             send(&Event::Exited {
                 actor,
                 result: &result,
