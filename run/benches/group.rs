@@ -8,7 +8,7 @@
 //! - bare tokio: a [`JoinSet`] and one [`CancellationToken`]; each idle task awaits
 //!   `token.cancelled()`, the last task cancels the token; then `join_next` until empty.
 //!
-//! Run with `cargo bench -p run --bench group` (about two minutes). It prints three things:
+//! Run with `cargo bench -p run --bench group` (about a minute). It prints three things:
 //!
 //! 1. heap use per actor, measured by the counting global allocator below (divan's
 //!    `AllocProfiler` does not count allocations made on tokio's worker threads). Per-actor
