@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod actor;
 mod cause;
 mod context;
 mod error;
