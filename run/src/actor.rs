@@ -29,10 +29,16 @@ pin_project_lite::pin_project! {
         interrupted: Option<I>,
         // Taken when the result is reported.
         ctx: Option<Context>,
-        began: bool,
-        // When the actor started, if anyone observes its events.
-        started: Option<Instant>,
+        start: Start,
     }
+}
+
+/// Whether the actor has started, and when, if anyone observes its events.
+#[derive(Clone, Copy)]
+enum Start {
+    NotYet,
+    Unobserved,
+    At(Instant),
 }
 
 /// Spawns the task of the actor whose context is `ctx`; `abortable` actors are dropped on
@@ -75,8 +81,7 @@ impl<F, I> ActorTask<F, I> {
             execute: CatchUnwind::new(execute),
             interrupted,
             ctx: Some(ctx),
-            began: false,
-            started: None,
+            start: Start::NotYet,
         }
     }
 }
@@ -91,12 +96,12 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = self.project();
-        if !*this.began {
-            *this.began = true;
+        if let Start::NotYet = this.start {
+            *this.start = Start::Unobserved;
             if let Some((shared, index)) = this.ctx.as_ref().and_then(Context::slot) {
                 if shared.observed() {
                     shared.emit(index, |actor, send| send(&Event::Started { actor }));
-                    *this.started = Some(Instant::now());
+                    *this.start = Start::At(Instant::now());
                 }
             }
         }
@@ -111,7 +116,11 @@ where
             },
         };
         if let Some(ctx) = this.ctx.take() {
-            report(outcome, ctx, *this.started);
+            let started = match *this.start {
+                Start::At(started) => Some(started),
+                Start::NotYet | Start::Unobserved => None,
+            };
+            report(outcome, ctx, started);
         }
         Poll::Ready(())
     }

@@ -1,8 +1,20 @@
 //! What an actor is given: its name, its interruption, its cause, its children.
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{ready, Context as TaskCx, Poll},
+};
 
-use crate::{state::Shared, task_group::Scope as TaskScope, ActorName, Cause, Group};
+use tokio::sync::futures::Notified;
+
+use crate::{
+    state::{Shared, Slot},
+    task_group::{Scope as TaskScope, Stopped},
+    ActorName, Cause, Group,
+};
 
 /// An actor's view of its group: how it learns it is interrupted, and why. A task of a
 /// [`TaskGroup`](crate::TaskGroup) gets one too: it is interrupted when its group stops.
@@ -31,52 +43,66 @@ pub struct Context {
 
 /// Whom the context belongs to: an actor of a [`Group`] run, or a task of a
 /// [`TaskGroup`](crate::TaskGroup), which has no fixed set of slots.
+///
+/// Kept to 16 bytes (an `Arc` and a `u32`), since every actor's future holds a context.
 #[derive(Clone)]
 enum Scope {
-    Actor {
-        shared: Arc<Shared>,
-        index: usize,
-    },
-    Task {
-        group: Arc<TaskScope>,
-        name: ActorName,
-    },
+    Actor { shared: Arc<Shared>, index: u32 },
+    Task(Arc<TaskContext>),
+}
+
+pub(crate) struct TaskContext {
+    group: Arc<TaskScope>,
+    name: ActorName,
 }
 
 impl Context {
     pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Self {
         Self {
-            scope: Scope::Actor { shared, index },
+            // A group of 2^32 actors would need a terabyte of tasks first.
+            scope: Scope::Actor {
+                shared,
+                index: index as u32,
+            },
         }
     }
 
     pub(crate) fn task(group: Arc<TaskScope>, name: ActorName) -> Self {
         Self {
-            scope: Scope::Task { group, name },
+            scope: Scope::Task(Arc::new(TaskContext { group, name })),
         }
     }
 
     /// The actor's full path.
     pub fn name(&self) -> ActorName {
         match &self.scope {
-            Scope::Actor { shared, index } => shared.name(*index),
-            Scope::Task { name, .. } => name.clone(),
+            Scope::Actor { shared, index } => shared.name(*index as usize),
+            Scope::Task(task) => task.name.clone(),
         }
     }
 
     /// Whether the actor has been interrupted.
     pub fn is_interrupted(&self) -> bool {
         match &self.scope {
-            Scope::Actor { shared, index } => shared.is_interrupted(*index),
-            Scope::Task { group, .. } => group.is_stopped(),
+            Scope::Actor { shared, index } => shared.slot(*index as usize).is_interrupted(),
+            Scope::Task(task) => task.group.is_stopped(),
         }
     }
 
     /// Completes once the actor is interrupted (at once if it is already).
-    pub async fn interrupted(&self) {
+    pub fn interrupted(&self) -> impl Future<Output = ()> + Send + '_ {
         match &self.scope {
-            Scope::Actor { shared, index } => shared.interrupted(*index).await,
-            Scope::Task { group, .. } => group.stopped().await,
+            Scope::Actor { shared, index } => {
+                let slot = shared.slot(*index as usize);
+                Interrupted::Actor {
+                    slot,
+                    // Created before any check: a `notify_waiters` after it still wakes it.
+                    notified: slot.notified(),
+                }
+            }
+            Scope::Task(task) => Interrupted::Task {
+                stopped: Box::pin(task.group.stopped()),
+            },
         }
     }
 
@@ -89,9 +115,11 @@ impl Context {
     /// Why the actor was interrupted; `None` until it is.
     pub fn cause(&self) -> Option<&Cause> {
         match &self.scope {
-            Scope::Actor { shared, index } if shared.is_interrupted(*index) => shared.cause(),
+            Scope::Actor { shared, index } if shared.slot(*index as usize).is_interrupted() => {
+                shared.cause()
+            }
             Scope::Actor { .. } => None,
-            Scope::Task { group, .. } => group.cause(),
+            Scope::Task(task) => task.group.cause(),
         }
     }
 
@@ -139,15 +167,50 @@ impl Context {
     /// the group never hands this one their context.
     pub(crate) fn exited(self, result: Result<(), crate::Error>) {
         if let Scope::Actor { shared, index } = self.scope {
-            shared.exited(index, result);
+            shared.exited(index as usize, result);
         }
     }
 
     /// The group state and slot of a group actor's context; `None` for a task-group task.
     pub(crate) fn slot(&self) -> Option<(&Shared, usize)> {
         match &self.scope {
-            Scope::Actor { shared, index } => Some((shared, *index)),
-            Scope::Task { .. } => None,
+            Scope::Actor { shared, index } => Some((shared, *index as usize)),
+            Scope::Task(_) => None,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Context::interrupted`]: a named type rather than nested `async fn`s,
+    /// because every actor that waits for its interrupt holds one.
+    #[project = InterruptedProj]
+    enum Interrupted<'a> {
+        Actor {
+            slot: &'a Slot,
+            #[pin]
+            notified: Notified<'a>,
+        },
+        // Boxed: a task group's stop future is larger, and rarer.
+        Task {
+            stopped: Pin<Box<Stopped<'a>>>,
+        },
+    }
+}
+
+impl Future for Interrupted<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<()> {
+        match self.project() {
+            InterruptedProj::Actor { slot, mut notified } => loop {
+                if slot.is_interrupted() {
+                    return Poll::Ready(());
+                }
+                ready!(notified.as_mut().poll(cx));
+                // Woken: re-arm before checking again, so that no wake-up is lost.
+                notified.set(slot.notified());
+            },
+            InterruptedProj::Task { stopped } => stopped.as_mut().poll(cx),
         }
     }
 }

@@ -31,8 +31,9 @@ pub(crate) type Force = Pin<Box<dyn Future<Output = Error> + Send + 'static>>;
 pub(crate) struct Slot {
     leaf: Leaf,
     policy: ExitPolicy,
-    /// Position of the actor's stage in the group's stage order.
-    stage: usize,
+    /// Position of the actor's stage in the group's stage order (a `u32` keeps the slot at
+    /// 64 bytes).
+    stage: u32,
     interrupted: AtomicBool,
     notify: Notify,
     /// Parts still running: the execute, plus an async interrupt once started.
@@ -42,11 +43,21 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
+    pub(crate) fn is_interrupted(&self) -> bool {
+        self.interrupted.load(Ordering::Acquire)
+    }
+
+    /// A wake-up for the next interrupt; see [`Shared::interrupt`].
+    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+
     pub(crate) fn new(leaf: Leaf, policy: ExitPolicy, stage: usize) -> Self {
         Self {
             leaf,
             policy,
-            stage,
+            // At most one stage per actor, and actors are counted in `u32` (see `Context`).
+            stage: stage as u32,
             interrupted: AtomicBool::new(false),
             notify: Notify::new(),
             unfinished: AtomicU8::new(1),
@@ -91,7 +102,7 @@ impl Shared {
         let mut stages: Box<[AtomicUsize]> =
             (0..stage_count).map(|_| AtomicUsize::new(0)).collect();
         for slot in &*slots {
-            *stages[slot.stage].get_mut() += 1;
+            *stages[slot.stage as usize].get_mut() += 1;
         }
         Self {
             active: AtomicUsize::new(if sidecars_count { slots.len() } else { counted }),
@@ -112,7 +123,7 @@ impl Shared {
     }
 
     pub(crate) fn stage_of(&self, index: usize) -> usize {
-        self.slots[index].stage
+        self.slots[index].stage as usize
     }
 
     pub(crate) fn hook(&self) -> Option<&Hook> {
@@ -187,7 +198,7 @@ impl Shared {
     pub(crate) fn part_started(&self, index: usize) {
         let slot = &self.slots[index];
         if slot.unfinished.fetch_add(1, Ordering::AcqRel) == 0 {
-            self.stages[slot.stage].fetch_add(1, Ordering::AcqRel);
+            self.stages[slot.stage as usize].fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -198,7 +209,7 @@ impl Shared {
             .unfinished
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
         if before == Ok(1) {
-            self.stage_done_one(slot.stage);
+            self.stage_done_one(slot.stage as usize);
         }
     }
 
@@ -208,7 +219,7 @@ impl Shared {
         if slot.unfinished.swap(0, Ordering::AcqRel) == 0 {
             return false;
         }
-        self.stage_done_one(slot.stage);
+        self.stage_done_one(slot.stage as usize);
         true
     }
 
@@ -264,20 +275,11 @@ impl Shared {
     }
 
     pub(crate) fn is_interrupted(&self, index: usize) -> bool {
-        self.slots[index].interrupted.load(Ordering::Acquire)
+        self.slots[index].is_interrupted()
     }
 
-    pub(crate) async fn interrupted(&self, index: usize) {
-        let slot = &self.slots[index];
-        loop {
-            // A `Notified` created before `notify_waiters` completes even if first polled
-            // after it, so creating it before the check loses nothing.
-            let notified = slot.notify.notified();
-            if slot.interrupted.load(Ordering::Acquire) {
-                return;
-            }
-            notified.await;
-        }
+    pub(crate) fn slot(&self, index: usize) -> &Slot {
+        &self.slots[index]
     }
 
     pub(crate) fn set_force(&self, force: Force) {
