@@ -490,3 +490,32 @@ fn running_outside_a_tokio_runtime_is_a_typed_error() {
     };
     assert!(matches!(result, Err(Error::NoRuntime)));
 }
+
+#[tokio::test]
+async fn the_last_interrupt_set_wins() {
+    no_leak(async {
+        let log = Log::default();
+        let mut group = Group::new();
+        let replaced = log.clone();
+        let (guard, guard_dropped) = oneshot::channel::<()>();
+        group
+            .add(
+                async move {
+                    let _guard = guard;
+                    pending::<IoResult>().await
+                },
+                move |_: &Cause| replaced.push("replaced call ran"),
+            )
+            .interrupt(Interrupt::Abort);
+        let kept = log.clone();
+        group
+            .spawn(wait_interrupted)
+            .interrupt(Interrupt::call(|_| unreachable!("replaced")))
+            .interrupt(Interrupt::call(move |_| kept.push("kept call ran")));
+        group.spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) });
+        group.run().await.unwrap();
+        assert_eq!(log.take(), ["kept call ran"]);
+        assert!(guard_dropped.await.is_err(), "the aborted future was dropped");
+    })
+    .await;
+}

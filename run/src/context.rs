@@ -11,7 +11,7 @@ use std::{
 use tokio::sync::futures::Notified;
 
 use crate::{
-    state::{Shared, Slot},
+    state::Shared,
     task_group::{Scope as TaskScope, Stopped},
     ActorName, Cause, Group,
 };
@@ -92,14 +92,12 @@ impl Context {
     /// Completes once the actor is interrupted (at once if it is already).
     pub fn interrupted(&self) -> impl Future<Output = ()> + Send + '_ {
         match &self.scope {
-            Scope::Actor { shared, index } => {
-                let slot = shared.slot(*index as usize);
-                Interrupted::Actor {
-                    slot,
-                    // Created before any check: a `notify_waiters` after it still wakes it.
-                    notified: slot.notified(),
-                }
-            }
+            Scope::Actor { shared, index } => Interrupted::Actor {
+                shared,
+                index: *index,
+                // Created before any check: a `notify_waiters` after it still wakes it.
+                notified: shared.interrupts_notified(),
+            },
             Scope::Task(task) => Interrupted::Task {
                 stopped: Box::pin(task.group.stopped()),
             },
@@ -186,7 +184,8 @@ pin_project_lite::pin_project! {
     #[project = InterruptedProj]
     enum Interrupted<'a> {
         Actor {
-            slot: &'a Slot,
+            shared: &'a Shared,
+            index: u32,
             #[pin]
             notified: Notified<'a>,
         },
@@ -202,13 +201,17 @@ impl Future for Interrupted<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<()> {
         match self.project() {
-            InterruptedProj::Actor { slot, mut notified } => loop {
-                if slot.is_interrupted() {
+            InterruptedProj::Actor {
+                shared,
+                index,
+                mut notified,
+            } => loop {
+                if shared.slot(*index as usize).is_interrupted() {
                     return Poll::Ready(());
                 }
                 ready!(notified.as_mut().poll(cx));
                 // Woken: re-arm before checking again, so that no wake-up is lost.
-                notified.set(slot.notified());
+                notified.set(shared.interrupts_notified());
             },
             InterruptedProj::Task { stopped } => stopped.as_mut().poll(cx),
         }

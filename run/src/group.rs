@@ -54,13 +54,14 @@ type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// The stage of actors not given one.
 const DEFAULT_STAGE: u32 = 1;
 
+/// An actor added and not yet run. Kept small, since a group holds one per actor: the
+/// interrupts that call something and the timeouts, which most actors lack, are kept apart.
 struct Actor {
     launch: Launch,
     name: Cow<'static, str>,
     policy: ExitPolicy,
-    interrupt: Interrupt,
     stage: u32,
-    timeout: Option<Duration>,
+    abortable: bool,
 }
 
 /// A set of actors that start together and stop together.
@@ -101,6 +102,11 @@ pub struct Group {
     parent: Option<Context>,
     stop: Option<StopFuture>,
     actors: Vec<Actor>,
+    /// The [`Call`](Interrupt::Call) and [`CallAsync`](Interrupt::CallAsync) interrupts, by
+    /// actor index, in index order.
+    calls: Vec<(usize, Interrupt)>,
+    /// The actors' own timeouts, by actor index, in index order.
+    timeouts: Vec<(usize, Duration)>,
     shutdown_timeout: Option<Duration>,
     hook: Option<Hook>,
 }
@@ -176,12 +182,10 @@ impl Group {
             launch,
             name,
             policy: ExitPolicy::default(),
-            interrupt,
             stage: DEFAULT_STAGE,
-            timeout: None,
+            abortable: false,
         });
-        let actor = self.actors.last_mut().expect("an actor was just pushed");
-        ActorOptions { actor }
+        ActorOptions { group: self }.interrupt(interrupt)
     }
 
     /// Gives the whole shutdown at most `grace`, counted from the first interrupt: past it,
@@ -240,6 +244,8 @@ impl Group {
             parent,
             stop,
             actors,
+            calls,
+            timeouts,
             shutdown_timeout,
             hook,
             ..
@@ -255,8 +261,6 @@ impl Group {
         let count = actors.len();
         let mut actors = actors;
         let mut slots = Vec::with_capacity(count);
-        let mut calls = Vec::new();
-        let mut timeouts = Vec::new();
         for (index, actor) in actors.iter_mut().enumerate() {
             let stage = stages.binary_search(&actor.stage).unwrap_or_default();
             let leaf = Leaf::new(std::mem::take(&mut actor.name), index);
@@ -272,20 +276,19 @@ impl Group {
                 slot.span = span;
             }
             slots.push(slot);
-            if matches!(
-                actor.interrupt,
-                Interrupt::Call(_) | Interrupt::CallAsync(_)
-            ) {
-                calls.push((index, Some(std::mem::take(&mut actor.interrupt))));
-            }
-            if let Some(timeout) = actor.timeout {
-                timeouts.push(Timed {
-                    index,
-                    timeout,
-                    deadline: None,
-                });
-            }
         }
+        let calls = calls
+            .into_iter()
+            .map(|(index, interrupt)| (index, Some(interrupt)))
+            .collect();
+        let timeouts = timeouts
+            .into_iter()
+            .map(|(index, timeout)| Timed {
+                index,
+                timeout,
+                deadline: None,
+            })
+            .collect();
         let shared = Arc::new(Shared::new(
             path,
             slots.into_boxed_slice(),
@@ -301,9 +304,8 @@ impl Group {
             finished: false,
         };
         for (index, actor) in actors.into_iter().enumerate() {
-            let abortable = matches!(actor.interrupt, Interrupt::Abort);
             let ctx = Context::new(Arc::clone(&shared), index);
-            running.handles.push((actor.launch)(ctx, abortable));
+            running.handles.push((actor.launch)(ctx, actor.abortable));
         }
 
         wait_for_stop(&shared, parent.as_ref(), stop).await;
@@ -410,26 +412,54 @@ impl fmt::Debug for Group {
 
 /// Options of the actor just added; see [`Group::spawn`] and [`Group::add`].
 pub struct ActorOptions<'g> {
-    actor: &'g mut Actor,
+    /// The group; the actor is its last.
+    group: &'g mut Group,
 }
 
 impl ActorOptions<'_> {
+    fn actor(&mut self) -> &mut Actor {
+        self.group
+            .actors
+            .last_mut()
+            .expect("options exist only for an actor just added")
+    }
+
+    fn index(&self) -> usize {
+        self.group.actors.len() - 1
+    }
+
+    /// Sets the entry of this actor in a table kept by actor index, where it can only be last.
+    fn set_last<T>(table: &mut Vec<(usize, T)>, index: usize, value: Option<T>) {
+        if table.last().is_some_and(|(of, _)| *of == index) {
+            table.pop();
+        }
+        if let Some(value) = value {
+            table.push((index, value));
+        }
+    }
+
     /// Names the actor (the last segment of its path).
     pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.actor.name = name.into();
-        self
+        let mut options = self;
+        options.actor().name = name.into();
+        options
     }
 
     /// Sets what the actor's exit does to the group; default [`ExitPolicy::Service`].
     pub fn exit(self, policy: ExitPolicy) -> Self {
-        self.actor.policy = policy;
-        self
+        let mut options = self;
+        options.actor().policy = policy;
+        options
     }
 
     /// Sets how the actor is interrupted.
     pub fn interrupt(self, interrupt: Interrupt) -> Self {
-        self.actor.interrupt = interrupt;
-        self
+        let mut options = self;
+        let index = options.index();
+        options.actor().abortable = matches!(interrupt, Interrupt::Abort);
+        let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
+        Self::set_last(&mut options.group.calls, index, call.then_some(interrupt));
+        options
     }
 
     /// Puts the actor in shutdown stage `stage` (default 1): stages are interrupted in
@@ -459,27 +489,45 @@ impl ActorOptions<'_> {
     /// # }
     /// ```
     pub fn stage(self, stage: u32) -> Self {
-        self.actor.stage = stage;
-        self
+        let mut options = self;
+        options.actor().stage = stage;
+        options
     }
 
     /// Gives the actor at most `grace` to return once interrupted; past it, it is aborted and
     /// named in [`Error::ShutdownTimeout`]. The group's
     /// [shutdown timeout](Group::shutdown_timeout) still applies as well.
     pub fn timeout(self, grace: Duration) -> Self {
-        self.actor.timeout = Some(grace);
+        let index = self.index();
+        Self::set_last(&mut self.group.timeouts, index, Some(grace));
         self
     }
 }
 
 impl fmt::Debug for ActorOptions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let index = self.index();
+        let actor = &self.group.actors[index];
+        let interrupt: &dyn fmt::Debug =
+            match self.group.calls.last().filter(|(of, _)| *of == index) {
+                Some((_, call)) => call,
+                None if actor.abortable => &Interrupt::Abort,
+                None => &Interrupt::Context,
+            };
         f.debug_struct("ActorOptions")
-            .field("name", &self.actor.name)
-            .field("exit", &self.actor.policy)
-            .field("interrupt", &self.actor.interrupt)
-            .field("stage", &self.actor.stage)
-            .field("timeout", &self.actor.timeout)
+            .field("name", &actor.name)
+            .field("exit", &actor.policy)
+            .field("interrupt", interrupt)
+            .field("stage", &actor.stage)
+            .field(
+                "timeout",
+                &self
+                    .group
+                    .timeouts
+                    .last()
+                    .filter(|(of, _)| *of == index)
+                    .map(|(_, t)| t),
+            )
             .finish()
     }
 }
@@ -539,6 +587,7 @@ impl Running {
             for &index in members {
                 self.deliver(index, cause, true);
             }
+            shared.wake_interrupted();
             match self.wait_stage(stage, group_deadline, &mut stuck).await {
                 Ok(()) => {}
                 Err(Interrupted::GroupTimeout) => {
@@ -547,6 +596,7 @@ impl Running {
                     for &index in remaining {
                         self.deliver(index, cause, false);
                     }
+                    shared.wake_interrupted();
                     for &index in members.iter().chain(remaining) {
                         self.abort_if_unfinished(index, grace.unwrap_or_default(), &mut stuck);
                     }
@@ -572,7 +622,8 @@ impl Running {
         })
     }
 
-    /// Delivers actor `index`'s interrupt, unless it was delivered already.
+    /// Delivers actor `index`'s interrupt, unless it was delivered already: calls it and marks
+    /// the actor's Context; the caller wakes the Contexts once it has marked a batch.
     fn deliver(&mut self, index: usize, cause: &Cause, start_async: bool) {
         let shared = Arc::clone(&self.shared);
         if shared.is_interrupted(index) {
@@ -619,7 +670,7 @@ impl Running {
             }
             Some(Interrupt::CallAsync(_)) => {}
         }
-        shared.interrupt(index);
+        shared.mark_interrupted(index);
     }
 
     /// Waits until every actor of `stage` has finished, aborting those whose own timeout runs
@@ -726,6 +777,7 @@ impl Drop for Running {
         for index in 0..self.handles.len() {
             self.deliver(index, cause, false);
         }
+        shared.wake_interrupted();
         for handle in &self.handles {
             handle.abort();
         }

@@ -1,8 +1,8 @@
 //! The state a running group shares with its actors' tasks and contexts.
 //!
 //! One allocation per group run holds a slot per actor, so an actor costs no allocation of
-//! its own beyond its task. Each slot has its own interrupted flag and `Notify`, which is
-//! what lets interrupts be delivered one actor at a time, in order.
+//! its own beyond its task. Each slot has its own interrupted flag, set one actor at a time,
+//! in order; one `Notify` for the group wakes the waiting actors once per batch of flags.
 //!
 //! An actor is *unfinished* while its execute or its async interrupt still runs; each stage
 //! counts its unfinished actors, and the group is woken when a count reaches zero, so waiting
@@ -35,7 +35,6 @@ pub(crate) struct Slot {
     /// 64 bytes).
     stage: u32,
     interrupted: AtomicBool,
-    notify: Notify,
     /// Parts still running: the execute, plus an async interrupt once started.
     unfinished: AtomicU8,
     #[cfg(feature = "tracing")]
@@ -47,11 +46,6 @@ impl Slot {
         self.interrupted.load(Ordering::Acquire)
     }
 
-    /// A wake-up for the next interrupt; see [`Shared::interrupt`].
-    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
-    }
-
     pub(crate) fn new(leaf: Leaf, policy: ExitPolicy, stage: usize) -> Self {
         Self {
             leaf,
@@ -59,7 +53,6 @@ impl Slot {
             // At most one stage per actor, and actors are counted in `u32` (see `Context`).
             stage: stage as u32,
             interrupted: AtomicBool::new(false),
-            notify: Notify::new(),
             unfinished: AtomicU8::new(1),
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
@@ -81,6 +74,10 @@ pub(crate) struct Shared {
     stages: Box<[AtomicUsize]>,
     /// Wakes the group: the cause was set, `active` or a stage count reached zero.
     wake: Notify,
+    /// Wakes the actors waiting for their interrupt, after a batch of them was marked: one
+    /// `notify_waiters` per batch costs less than one per actor, and a waiter woken early
+    /// just checks its own flag again.
+    interrupts: Notify,
     hook: Option<Hook>,
     /// Set by a signal actor that has seen its first signal: the group watches it while it
     /// stops, and a second signal forces the end.
@@ -113,6 +110,7 @@ impl Shared {
             late_panic: OnceLock::new(),
             stages,
             wake: Notify::new(),
+            interrupts: Notify::new(),
             hook,
             force: Mutex::new(None),
         }
@@ -268,10 +266,21 @@ impl Shared {
         }
     }
 
-    pub(crate) fn interrupt(&self, index: usize) {
-        let slot = &self.slots[index];
-        slot.interrupted.store(true, Ordering::Release);
-        slot.notify.notify_waiters();
+    /// Marks actor `index` interrupted; it learns so at the next
+    /// [`wake_interrupted`](Shared::wake_interrupted).
+    pub(crate) fn mark_interrupted(&self, index: usize) {
+        self.slots[index].interrupted.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn wake_interrupted(&self) {
+        self.interrupts.notify_waiters();
+    }
+
+    /// A wake-up for the next batch of interrupts. One created before a `notify_waiters`
+    /// completes even if first polled after it, so creating it before checking a flag loses
+    /// nothing.
+    pub(crate) fn interrupts_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.interrupts.notified()
     }
 
     pub(crate) fn is_interrupted(&self, index: usize) -> bool {
