@@ -58,16 +58,22 @@ mod cause;
 mod context;
 mod error;
 mod group;
+mod macros;
 mod name;
 mod panic;
 mod policy;
 mod runner;
 mod state;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 pub use cause::Cause;
 pub use context::Context;
 pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report};
 pub use group::{ActorOptions, Group};
+pub use macros::{actor, main, Runner};
 pub use name::ActorName;
 pub use policy::{ExitPolicy, Interrupt};
 pub use runner::{from_fn, Runner};
