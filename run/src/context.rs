@@ -107,4 +107,12 @@ impl Context {
     pub(crate) fn exited(self, result: Result<(), crate::Error>) {
         self.shared.exited(self.index, result);
     }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
 }

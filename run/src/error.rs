@@ -14,7 +14,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use crate::ActorName;
+use crate::{ActorName, Signal};
 
 /// A boxed error, the form any actor's error is converted into.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -60,10 +60,29 @@ pub enum Error {
         /// The panic payload, to resume the unwind with (see [`Error::try_into_panic`]).
         payload: PanicPayload,
     },
-    /// The group was stopped from outside: its [`Context`](crate::Context) was interrupted
-    /// before any of its actors exited.
+    /// The group was stopped from outside (its [`Context`](crate::Context) was interrupted,
+    /// or a [`Token`](crate::Token) actor's token was cancelled) before any of its actors
+    /// exited.
     #[error("cancelled from outside the group")]
     Cancelled,
+    /// A [`Signals`](crate::Signals) actor received this signal: the group shut down
+    /// gracefully because of it.
+    #[error("received {0}")]
+    Signal(Signal),
+    /// A second signal arrived while the group was shutting down: every actor still running
+    /// was aborted at once.
+    #[error("received {0} again while shutting down: aborted every actor still running")]
+    Forced(Signal),
+    /// The shutdown took longer than its timeout: these actors were still running and were
+    /// aborted. The source is what the group would have returned otherwise.
+    #[error("shutdown timed out; still running: {}", Names(.stuck))]
+    ShutdownTimeout {
+        /// The actors aborted, by path, in the order they were aborted.
+        stuck: Vec<ActorName>,
+        /// What stopped the group, if it was an error.
+        #[source]
+        cause: Option<Box<Error>>,
+    },
     /// The handle or pool was closed already.
     #[error("already closed")]
     Closed,
@@ -77,7 +96,7 @@ impl Error {
     /// in the tree (a nested group's), which is passed on as it is.
     pub(crate) fn from_actor(actor: impl FnOnce() -> ActorName, error: BoxError) -> Self {
         match error.downcast::<Error>() {
-            Ok(error) if error.actor().is_some() => *error,
+            Ok(error) if error.is_about_actors() => *error,
             Ok(error) => Error::Failed {
                 actor: actor(),
                 source: ActorError(Arc::new(*error)),
@@ -105,6 +124,20 @@ impl Error {
         }
     }
 
+    /// Whether the error tells which actors it is about, or why the whole group stopped, so
+    /// that an actor returning it passes it on as it is.
+    fn is_about_actors(&self) -> bool {
+        matches!(
+            self,
+            Error::Failed { .. }
+                | Error::Panic { .. }
+                | Error::Signal(_)
+                | Error::Forced(_)
+                | Error::ShutdownTimeout { .. }
+                | Error::Cancelled
+        )
+    }
+
     /// Whether this error is a panic.
     pub fn is_panic(&self) -> bool {
         matches!(self, Error::Panic { .. })
@@ -127,6 +160,32 @@ impl Error {
         match &self {
             Error::Panic { payload, .. } => payload.take().ok_or(self),
             _ => Err(self),
+        }
+    }
+
+    /// The process exit status a `main` that ran a group should end with, given the group's
+    /// result; what `#[run::main]` uses.
+    ///
+    /// | result | status |
+    /// |---|---|
+    /// | `Ok(())` | 0 |
+    /// | [`Error::Signal`]: a graceful shutdown on a signal | 0 |
+    /// | [`Error::Forced`]: a second signal aborted the shutdown | 130 |
+    /// | any other error | 1 |
+    ///
+    /// ```
+    /// use run::{Error, Signal};
+    ///
+    /// assert_eq!(Error::exit_status(&Ok(())), 0);
+    /// assert_eq!(Error::exit_status(&Err(Error::Signal(Signal::Terminate))), 0);
+    /// assert_eq!(Error::exit_status(&Err(Error::Forced(Signal::Interrupt))), 130);
+    /// assert_eq!(Error::exit_status(&Err(Error::Cancelled)), 1);
+    /// ```
+    pub fn exit_status(result: &Result<(), Error>) -> u8 {
+        match result {
+            Ok(()) | Err(Error::Signal(_)) => 0,
+            Err(Error::Forced(_)) => 130,
+            Err(_) => 1,
         }
     }
 
@@ -177,6 +236,20 @@ pub struct PanicLocation {
 impl fmt::Display for PanicLocation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+struct Names<'a>(&'a [ActorName]);
+
+impl fmt::Display for Names<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, name) in self.0.iter().enumerate() {
+            if position > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{name}")?;
+        }
+        Ok(())
     }
 }
 

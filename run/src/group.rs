@@ -1,44 +1,65 @@
-//! The group: oklog/run's semantics on tokio tasks.
+//! The group: oklog/run's semantics on tokio tasks, with stages and shutdown timeouts.
 //!
 //! Invariants of [`Group::run`]:
 //! - every actor starts as its own tokio task, in add order;
-//! - the group stops at the first exit its [`ExitPolicy`] says stops it, when its own
-//!   [`Context`] is interrupted, or when every actor whose exit counts has finished; that
+//! - the group stops at the first exit its [`ExitPolicy`] says stops it, when it is stopped
+//!   from outside (its [`Context`] is interrupted, or the future given to
+//!   [`Group::run_until`] completes), or when every actor whose exit counts has finished; that
 //!   first event is the [`Cause`], set once;
-//! - then every actor is interrupted exactly once, in add order, the one that exited
-//!   included, all with that same cause;
+//! - then every actor is interrupted exactly once, all with that same cause: stage by stage
+//!   in ascending [`stage`](ActorOptions::stage) order, each stage in add order, the next
+//!   stage only once every actor of the stage before has returned or timed out;
+//! - interrupts never wait for an actor: a [`Call`](Interrupt::Call) runs in place (it must
+//!   not block), an [`Interrupt::call_async`] runs as a task of its own, so a slow interrupt
+//!   delays no other;
+//! - an actor still running when its [timeout](ActorOptions::timeout) (counted from its
+//!   interrupt) or the group's [shutdown timeout](Group::shutdown_timeout) (counted from the
+//!   first interrupt) runs out is aborted, and `run` returns [`Error::ShutdownTimeout`] naming
+//!   every such actor; past the group's timeout, stages not reached yet are interrupted and
+//!   aborted at once;
 //! - `run` returns only once every actor's task has ended, with [`Cause::result`]; if that is
 //!   `Ok` but an actor or interrupt panicked meanwhile, with that panic instead;
 //! - a panic in an execute or an interrupt is caught and becomes [`Error::Panic`]; it never
 //!   stops the delivery of the other interrupts;
-//! - dropping the `run` future interrupts every actor not yet interrupted (cause
-//!   [`Cause::Cancelled`]) and aborts every task: no task outlives it.
+//! - a forced shutdown (a second signal, see [`Signals`](crate::Signals)) aborts every actor
+//!   still running at once, without interrupting the stages not reached yet;
+//! - dropping the `run` future calls every interrupt not yet delivered (cause
+//!   [`Cause::Cancelled`]; async interrupts are not started) and aborts every task: no task
+//!   outlives it.
 
 use std::{
     borrow::Cow,
     fmt,
     future::{poll_fn, Future},
-    pin::pin,
+    pin::{pin, Pin},
     sync::Arc,
     task::Poll,
+    time::Duration,
 };
 
-use tokio::{runtime::Handle, task::JoinHandle};
+use tokio::{runtime::Handle, task::JoinHandle, time::Instant};
 
 use crate::{
+    event::Hook,
     name::{type_leaf, Leaf},
     panic::{self, CatchUnwind},
     state::{Shared, Slot},
-    BoxError, Cause, Context, Error, ExitPolicy, Interrupt, Runner,
+    BoxError, Cause, Context, Error, Event, ExitPolicy, Interrupt, Runner,
 };
 
 type Launch = Box<dyn FnOnce(Context, bool) -> JoinHandle<()> + Send + 'static>;
+type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// The stage of actors not given one.
+const DEFAULT_STAGE: u32 = 1;
 
 struct Actor {
     launch: Launch,
     name: Cow<'static, str>,
     policy: ExitPolicy,
     interrupt: Interrupt,
+    stage: u32,
+    timeout: Option<Duration>,
 }
 
 /// A set of actors that start together and stop together.
@@ -77,7 +98,10 @@ struct Actor {
 pub struct Group {
     name: Option<Cow<'static, str>>,
     parent: Option<Context>,
+    stop: Option<StopFuture>,
     actors: Vec<Actor>,
+    shutdown_timeout: Option<Duration>,
+    hook: Option<Hook>,
 }
 
 impl Group {
@@ -152,9 +176,42 @@ impl Group {
             name,
             policy: ExitPolicy::default(),
             interrupt,
+            stage: DEFAULT_STAGE,
+            timeout: None,
         });
         let actor = self.actors.last_mut().expect("an actor was just pushed");
         ActorOptions { actor }
+    }
+
+    /// Gives the whole shutdown at most `grace`, counted from the first interrupt: past it,
+    /// every actor still running is aborted and [`run`](Group::run) returns
+    /// [`Error::ShutdownTimeout`] naming them, with the original cause as its source.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group};
+    /// use std::time::Duration;
+    ///
+    /// let mut group = Group::new();
+    /// group.spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
+    ///     .name("stuck");
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("done");
+    /// group.shutdown_timeout(Duration::from_secs(5));
+    ///
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(err.to_string(), "shutdown timed out; still running: stuck");
+    /// # }
+    /// ```
+    pub fn shutdown_timeout(&mut self, grace: Duration) -> &mut Self {
+        self.shutdown_timeout = Some(grace);
+        self
+    }
+
+    /// Calls `hook` with every [`Event`] of this group's actors, and of nested groups that have
+    /// no hook of their own; see [`Event`].
+    pub fn hook(&mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> &mut Self {
+        self.hook = Some(Arc::new(hook));
+        self
     }
 
     fn path(&self) -> Option<Arc<str>> {
@@ -177,56 +234,139 @@ impl Group {
             return Err(Error::NoRuntime);
         }
         panic::install_hook();
-
         let path = self.path();
-        let count = self.actors.len();
+        let Group {
+            parent,
+            stop,
+            actors,
+            shutdown_timeout,
+            hook,
+            ..
+        } = self;
+        let hook = hook.or_else(|| parent.as_ref().and_then(|p| p.shared().hook().cloned()));
+
+        let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
+        stages.sort_unstable();
+        stages.dedup();
+        let count = actors.len();
         let mut slots = Vec::with_capacity(count);
         let mut launches = Vec::with_capacity(count);
-        let mut interrupts = Vec::with_capacity(count);
-        for (index, actor) in self.actors.into_iter().enumerate() {
-            slots.push(Slot::new(Leaf::new(actor.name, index), actor.policy));
+        let mut plan = Vec::with_capacity(count);
+        for (index, actor) in actors.into_iter().enumerate() {
+            let stage = stages.binary_search(&actor.stage).unwrap_or_default();
+            let leaf = Leaf::new(actor.name, index);
+            #[cfg(feature = "tracing")]
+            let span = {
+                let name = crate::ActorName::new(path.clone(), leaf.clone());
+                tracing::info_span!("actor", actor = %name)
+            };
+            #[allow(unused_mut)]
+            let mut slot = Slot::new(leaf, actor.policy, stage);
+            #[cfg(feature = "tracing")]
+            {
+                slot.span = span;
+            }
+            slots.push(slot);
             launches.push(actor.launch);
-            interrupts.push(Some(actor.interrupt));
+            plan.push(Planned {
+                interrupt: Some(actor.interrupt),
+                timeout: actor.timeout,
+                deadline: None,
+            });
         }
-        let shared = Arc::new(Shared::new(path, slots.into_boxed_slice()));
+        let shared = Arc::new(Shared::new(
+            path,
+            slots.into_boxed_slice(),
+            stages.len(),
+            hook,
+        ));
         let mut running = Running {
             shared: Arc::clone(&shared),
             handles: Vec::with_capacity(count),
-            interrupts,
+            plan,
+            interrupt_tasks: Vec::new(),
             finished: false,
         };
         for (index, launch) in launches.into_iter().enumerate() {
-            let abortable = matches!(running.interrupts[index], Some(Interrupt::Abort));
+            let abortable = matches!(running.plan[index].interrupt, Some(Interrupt::Abort));
             running
                 .handles
                 .push(launch(Context::new(Arc::clone(&shared), index), abortable));
         }
 
-        let stop = pin!(shared.stop_requested());
-        let parent = self.parent.as_ref().map(|parent| parent.interrupted());
-        let mut parent = pin!(parent);
-        let mut stop = stop;
-        poll_fn(|cx| {
-            if stop.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(());
+        wait_for_stop(&shared, parent.as_ref(), stop).await;
+        let result = running.shut_down(stages.len(), shutdown_timeout).await;
+        for handle in &mut running.handles {
+            // A task only fails to join when it was aborted or the runtime is shutting down:
+            // both are accounted for already.
+            let _ = handle.await;
+        }
+        for (_, handle) in &mut running.interrupt_tasks {
+            let _ = handle.await;
+        }
+        running.finished = true;
+        result
+    }
+
+    /// [`run`](Group::run), also stopping when `stop` completes, as when the group's
+    /// [`Context`] is interrupted: the cause is [`Cause::Cancelled`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Error, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (stop, stopped) = oneshot::channel::<()>();
+    /// let mut group = Group::new();
+    /// group.spawn(|ctx: Context| async move {
+    ///     ctx.interrupted().await;
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// stop.send(()).unwrap();
+    /// let result = group.run_until(async { stopped.await.ok(); }).await;
+    /// assert!(matches!(result, Err(Error::Cancelled)));
+    /// # }
+    /// ```
+    pub async fn run_until(
+        mut self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        self.stop = Some(Box::pin(stop));
+        self.run().await
+    }
+}
+
+/// Waits until the group must stop: on its own, or from outside (then the cause is
+/// `Cancelled`).
+async fn wait_for_stop(shared: &Shared, parent: Option<&Context>, stop: Option<StopFuture>) {
+    let mut parent = pin!(parent.map(Context::interrupted));
+    let mut stop = stop;
+    loop {
+        if shared.stop_requested() {
+            return;
+        }
+        let mut woken = pin!(shared.woken());
+        let outside = poll_fn(|cx| {
+            if woken.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
             }
             if let Some(parent) = parent.as_mut().as_pin_mut() {
                 if parent.poll(cx).is_ready() {
-                    shared.settle_cause(Cause::Cancelled);
-                    return Poll::Ready(());
+                    return Poll::Ready(true);
+                }
+            }
+            if let Some(stop) = &mut stop {
+                if stop.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(true);
                 }
             }
             Poll::Pending
         })
         .await;
-
-        running.interrupt_all(Cause::Finished);
-        for handle in &mut running.handles {
-            // A task only fails to join when the runtime is shutting down: nothing to report.
-            let _ = handle.await;
+        if outside {
+            shared.settle_cause(Cause::Cancelled);
+            return;
         }
-        running.finished = true;
-        shared.result()
     }
 }
 
@@ -251,6 +391,7 @@ impl fmt::Debug for Group {
         f.debug_struct("Group")
             .field("name", &self.name)
             .field("actors", &self.actors.len())
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -278,6 +419,45 @@ impl ActorOptions<'_> {
         self.actor.interrupt = interrupt;
         self
     }
+
+    /// Puts the actor in shutdown stage `stage` (default 1): stages are interrupted in
+    /// ascending order, each once every actor of the one before has returned or timed out.
+    /// Stage 0 goes before the default stage, higher stages after it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let mut group = Group::new();
+    /// for (name, stage) in [("flusher", 2), ("http", 1), ("deregister", 0)] {
+    ///     let log = log.clone();
+    ///     group
+    ///         .spawn(move |ctx: Context| async move {
+    ///             ctx.interrupted().await;
+    ///             log.lock().unwrap().push(name);
+    ///             Ok::<_, std::io::Error>(())
+    ///         })
+    ///         .stage(stage);
+    /// }
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// group.run().await.unwrap();
+    /// assert_eq!(*log.lock().unwrap(), ["deregister", "http", "flusher"]);
+    /// # }
+    /// ```
+    pub fn stage(self, stage: u32) -> Self {
+        self.actor.stage = stage;
+        self
+    }
+
+    /// Gives the actor at most `grace` to return once interrupted; past it, it is aborted and
+    /// named in [`Error::ShutdownTimeout`]. The group's
+    /// [shutdown timeout](Group::shutdown_timeout) still applies as well.
+    pub fn timeout(self, grace: Duration) -> Self {
+        self.actor.timeout = Some(grace);
+        self
+    }
 }
 
 impl fmt::Debug for ActorOptions<'_> {
@@ -286,8 +466,19 @@ impl fmt::Debug for ActorOptions<'_> {
             .field("name", &self.actor.name)
             .field("exit", &self.actor.policy)
             .field("interrupt", &self.actor.interrupt)
+            .field("stage", &self.actor.stage)
+            .field("timeout", &self.actor.timeout)
             .finish()
     }
+}
+
+/// What is left to do for an actor once it runs.
+struct Planned {
+    /// The interrupt, until delivered.
+    interrupt: Option<Interrupt>,
+    timeout: Option<Duration>,
+    /// When the actor's own timeout runs out, once interrupted.
+    deadline: Option<Instant>,
 }
 
 /// A running group's tasks and undelivered interrupts; dropping it before the group has
@@ -295,24 +486,207 @@ impl fmt::Debug for ActorOptions<'_> {
 struct Running {
     shared: Arc<Shared>,
     handles: Vec<JoinHandle<()>>,
-    interrupts: Vec<Option<Interrupt>>,
+    plan: Vec<Planned>,
+    /// Async interrupts that were started, with their actor's index.
+    interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
     finished: bool,
 }
 
+/// Why waiting for a stage ended early.
+enum Interrupted {
+    GroupTimeout,
+    Forced(Error),
+}
+
 impl Running {
-    fn interrupt_all(&mut self, otherwise: Cause) {
+    /// Interrupts stage by stage and waits for each; returns what `run` returns.
+    async fn shut_down(
+        &mut self,
+        stage_count: usize,
+        grace: Option<Duration>,
+    ) -> Result<(), Error> {
+        let shared = Arc::clone(&self.shared);
+        let cause = shared.settle_cause(Cause::Finished);
+        let group_deadline = grace.map(|grace| Instant::now() + grace);
+        let mut order: Vec<usize> = (0..self.handles.len()).collect();
+        if stage_count > 1 {
+            order.sort_by_key(|&index| shared.stage_of(index));
+        }
+        let mut stuck = Vec::new();
+        let mut remaining = &order[..];
+        for stage in 0..stage_count {
+            let end = remaining
+                .iter()
+                .position(|&index| shared.stage_of(index) != stage)
+                .unwrap_or(remaining.len());
+            let (members, rest) = remaining.split_at(end);
+            remaining = rest;
+            for &index in members {
+                self.deliver(index, cause, true);
+            }
+            match self
+                .wait_stage(stage, members, group_deadline, &mut stuck)
+                .await
+            {
+                Ok(()) => {}
+                Err(Interrupted::GroupTimeout) => {
+                    // Past the group's timeout nothing more is waited for: the stages not
+                    // reached yet are interrupted and aborted at once.
+                    for &index in remaining {
+                        self.deliver(index, cause, false);
+                    }
+                    for &index in members.iter().chain(remaining) {
+                        self.abort_if_unfinished(index, grace.unwrap_or_default(), &mut stuck);
+                    }
+                    break;
+                }
+                Err(Interrupted::Forced(error)) => {
+                    // Forced means now: stages not reached yet are aborted, not interrupted.
+                    for index in 0..self.handles.len() {
+                        if shared.abandon(index) {
+                            self.abort(index);
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        if stuck.is_empty() {
+            return shared.result();
+        }
+        Err(Error::ShutdownTimeout {
+            stuck,
+            cause: shared.result().err().map(Box::new),
+        })
+    }
+
+    /// Delivers actor `index`'s interrupt, unless it was delivered already.
+    fn deliver(&mut self, index: usize, cause: &Cause, start_async: bool) {
+        let Some(interrupt) = self.plan[index].interrupt.take() else {
+            return;
+        };
         let shared = &*self.shared;
-        let cause = shared.settle_cause(otherwise);
-        for (index, interrupt) in self.interrupts.iter_mut().enumerate() {
-            let Some(interrupt) = interrupt.take() else {
-                continue;
-            };
-            if let Interrupt::Call(call) = interrupt {
+        shared.emit(index, |actor, send| {
+            send(&Event::Interrupted { actor, cause })
+        });
+        if let Some(timeout) = self.plan[index].timeout {
+            self.plan[index].deadline = Some(Instant::now() + timeout);
+        }
+        match interrupt {
+            Interrupt::Context | Interrupt::Abort => {}
+            Interrupt::Call(call) => {
                 if let Err(panicked) = panic::catch(|| call(cause)) {
                     shared.record_panic(panicked.into_error(shared.name(index)));
                 }
             }
-            shared.interrupt(index);
+            Interrupt::CallAsync(call) if start_async => {
+                match panic::catch(|| call(cause.clone())) {
+                    Ok(interrupting) => {
+                        shared.part_started(index);
+                        let shared = Arc::clone(&self.shared);
+                        let task = tokio::spawn(async move {
+                            if let Err(panicked) = CatchUnwind::new(interrupting).await {
+                                shared.record_panic(panicked.into_error(shared.name(index)));
+                            }
+                            shared.part_finished(index);
+                        });
+                        self.interrupt_tasks.push((index, task));
+                    }
+                    Err(panicked) => {
+                        shared.record_panic(panicked.into_error(shared.name(index)));
+                    }
+                }
+            }
+            Interrupt::CallAsync(_) => {}
+        }
+        shared.interrupt(index);
+    }
+
+    /// Waits until every actor of `stage` has finished, aborting those whose own timeout runs
+    /// out; stops early when the group's timeout runs out or the shutdown is forced.
+    async fn wait_stage(
+        &mut self,
+        stage: usize,
+        members: &[usize],
+        group_deadline: Option<Instant>,
+        stuck: &mut Vec<crate::ActorName>,
+    ) -> Result<(), Interrupted> {
+        let shared = Arc::clone(&self.shared);
+        let timed: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&index| self.plan[index].deadline.is_some())
+            .collect();
+        let mut force = shared.take_force();
+        loop {
+            if shared.stage_drained(stage) {
+                return Ok(());
+            }
+            if force.is_none() {
+                force = shared.take_force();
+            }
+            let own_deadline = timed
+                .iter()
+                .filter(|&&index| shared.is_unfinished(index))
+                .filter_map(|&index| self.plan[index].deadline)
+                .min();
+            let deadline = match (own_deadline, group_deadline) {
+                (Some(own), Some(group)) => Some(own.min(group)),
+                (own, group) => own.or(group),
+            };
+            let mut woken = pin!(shared.woken());
+            let mut sleep = pin!(deadline.map(tokio::time::sleep_until));
+            let forced = poll_fn(|cx| {
+                if let Some(force) = &mut force {
+                    if let Poll::Ready(error) = force.as_mut().poll(cx) {
+                        return Poll::Ready(Some(error));
+                    }
+                }
+                if woken.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(None),
+                    _ => Poll::Pending,
+                }
+            })
+            .await;
+            if let Some(error) = forced {
+                return Err(Interrupted::Forced(error));
+            }
+            let now = Instant::now();
+            if group_deadline.is_some_and(|deadline| deadline <= now) {
+                return Err(Interrupted::GroupTimeout);
+            }
+            for &index in &timed {
+                let planned = &self.plan[index];
+                if planned.deadline.is_some_and(|deadline| deadline <= now) {
+                    let after = planned.timeout.unwrap_or_default();
+                    self.abort_if_unfinished(index, after, stuck);
+                }
+            }
+        }
+    }
+
+    fn abort_if_unfinished(
+        &mut self,
+        index: usize,
+        after: Duration,
+        stuck: &mut Vec<crate::ActorName>,
+    ) {
+        if !self.shared.abandon(index) {
+            return;
+        }
+        self.abort(index);
+        self.shared
+            .emit(index, |actor, send| send(&Event::TimedOut { actor, after }));
+        stuck.push(self.shared.name(index));
+    }
+
+    fn abort(&mut self, index: usize) {
+        self.handles[index].abort();
+        for (_, task) in self.interrupt_tasks.iter().filter(|(of, _)| *of == index) {
+            task.abort();
         }
     }
 }
@@ -322,9 +696,16 @@ impl Drop for Running {
         if self.finished {
             return;
         }
-        self.interrupt_all(Cause::Cancelled);
+        let shared = Arc::clone(&self.shared);
+        let cause = shared.settle_cause(Cause::Cancelled);
+        for index in 0..self.handles.len() {
+            self.deliver(index, cause, false);
+        }
         for handle in &self.handles {
             handle.abort();
+        }
+        for (_, task) in &self.interrupt_tasks {
+            task.abort();
         }
     }
 }
@@ -334,44 +715,52 @@ where
     F: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError> + 'static,
 {
-    if abortable {
-        tokio::spawn(run_abortable(execute, ctx))
-    } else {
-        tokio::spawn(run_actor(execute, ctx))
+    #[cfg(feature = "tracing")]
+    {
+        let span = ctx.shared().span(ctx.index()).clone();
+        tokio::spawn(tracing::Instrument::instrument(
+            run_actor(execute, ctx, abortable),
+            span,
+        ))
     }
+    #[cfg(not(feature = "tracing"))]
+    tokio::spawn(run_actor(execute, ctx, abortable))
 }
 
-async fn run_actor<F, E>(execute: F, ctx: Context)
+async fn run_actor<F, E>(execute: F, ctx: Context, abortable: bool)
 where
     F: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
 {
-    let outcome = CatchUnwind::new(execute).await;
-    report(outcome, ctx);
-}
-
-async fn run_abortable<F, E>(execute: F, ctx: Context)
-where
-    F: Future<Output = Result<(), E>>,
-    E: Into<BoxError>,
-{
+    let shared = ctx.shared();
+    let started = shared.observed().then(|| {
+        shared.emit(ctx.index(), |actor, send| send(&Event::Started { actor }));
+        Instant::now()
+    });
     let outcome = {
         let mut execute = pin!(CatchUnwind::new(execute));
         let mut interrupted = pin!(ctx.interrupted());
         poll_fn(|cx| match execute.as_mut().poll(cx) {
             Poll::Ready(outcome) => Poll::Ready(outcome),
-            Poll::Pending => interrupted.as_mut().poll(cx).map(|()| Ok(Ok(()))),
+            Poll::Pending if abortable => interrupted.as_mut().poll(cx).map(|()| Ok(Ok(()))),
+            Poll::Pending => Poll::Pending,
         })
         .await
     };
-    report(outcome, ctx);
-}
-
-fn report<E: Into<BoxError>>(outcome: Result<Result<(), E>, panic::Panicked>, ctx: Context) {
     let result = match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(Error::from_actor(|| ctx.name(), error.into())),
         Err(panicked) => Err(panicked.into_error(ctx.name())),
     };
+    if let Some(started) = started {
+        let elapsed = started.elapsed();
+        shared.emit(ctx.index(), |actor, send| {
+            send(&Event::Exited {
+                actor,
+                result: &result,
+                elapsed,
+            });
+        });
+    }
     ctx.exited(result);
 }

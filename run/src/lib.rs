@@ -57,13 +57,17 @@
 mod cause;
 mod context;
 mod error;
+mod event;
 mod group;
+mod handle;
 mod macros;
 mod name;
 mod panic;
 mod policy;
 mod runner;
+mod signals;
 mod state;
+mod token;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -72,8 +76,12 @@ pub mod __private;
 pub use cause::Cause;
 pub use context::Context;
 pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report};
+pub use event::Event;
 pub use group::{ActorOptions, Group};
+pub use handle::RunHandle;
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;
-pub use policy::{ExitPolicy, Interrupt};
+pub use policy::{AsyncCall, BoxFuture, ExitPolicy, Interrupt};
 pub use runner::{from_fn, Runner};
+pub use signals::{Signal, Signals};
+pub use token::Token;

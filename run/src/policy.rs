@@ -1,6 +1,6 @@
 //! How an actor's exit affects its group, and how the actor is interrupted.
 
-use std::fmt;
+use std::{fmt, future::Future, pin::Pin};
 
 use crate::{Cause, Error};
 
@@ -77,15 +77,60 @@ pub enum Interrupt {
     Context,
     /// Also drop the actor's future; the actor then counts as having returned `Ok(())`.
     Abort,
-    /// Also call this closure, with the cause, before the Context is marked. A panic in it
-    /// becomes [`Error::Panic`] and the shutdown goes on.
+    /// Also call this closure, with the cause, before the Context is marked. It runs on the
+    /// group's own task, so it must not block or wait: use [`Interrupt::call_async`] for that.
+    /// A panic in it becomes [`Error::Panic`] and the shutdown goes on.
     Call(Box<dyn FnOnce(&Cause) + Send + 'static>),
+    /// Also start this future, as a task of its own, before the Context is marked: a slow one
+    /// delays no other interrupt. The actor counts as returned only once both its execute and
+    /// this future have; both are covered by its timeouts. Made by [`Interrupt::call_async`].
+    CallAsync(AsyncCall),
 }
+
+/// The closure of an [`Interrupt::CallAsync`].
+pub type AsyncCall = Box<dyn FnOnce(Cause) -> BoxFuture + Send + 'static>;
+
+/// A boxed, sendable future with no output.
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 impl Interrupt {
     /// An interrupt that calls `f`.
     pub fn call(f: impl FnOnce(&Cause) + Send + 'static) -> Self {
         Interrupt::Call(Box::new(f))
+    }
+
+    /// An interrupt that runs the future `f` returns, for interrupts that wait: a server's
+    /// graceful stop, a flush, a message that must be acknowledged.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group, Interrupt};
+    /// use tokio::sync::{mpsc, oneshot};
+    ///
+    /// // A server whose stop must be acknowledged.
+    /// let (stop, mut stops) = mpsc::channel::<oneshot::Sender<()>>(1);
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(move |_ctx: Context| async move {
+    ///         let ack = stops.recv().await.unwrap();
+    ///         ack.send(()).unwrap();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .interrupt(Interrupt::call_async(move |_cause| async move {
+    ///         let (ack, acked) = oneshot::channel();
+    ///         stop.send(ack).await.unwrap();
+    ///         acked.await.unwrap();
+    ///     }));
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn call_async<F, Fut>(f: F) -> Self
+    where
+        F: FnOnce(Cause) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Interrupt::CallAsync(Box::new(move |cause| Box::pin(f(cause))))
     }
 }
 
@@ -95,6 +140,7 @@ impl fmt::Debug for Interrupt {
             Interrupt::Context => f.write_str("Context"),
             Interrupt::Abort => f.write_str("Abort"),
             Interrupt::Call(_) => f.write_str("Call(..)"),
+            Interrupt::CallAsync(_) => f.write_str("CallAsync(..)"),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::{
     time::Duration,
 };
 
-use crate::{from_fn, BoxError, Cause, Context, Error, Group, Interrupt};
+use crate::{from_fn, BoxError, BoxFuture, Cause, Context, Error, Group, Interrupt, Signals};
 
 /// What an actor's body may return: `()` or `Result<(), E>`.
 #[diagnostic::on_unimplemented(
@@ -75,9 +75,11 @@ pub fn into_interrupt(interrupt: impl IntoInterrupt) -> Interrupt {
     interrupt.into_interrupt()
 }
 
-/// Runs the body of an `#[actor]` function: with [`Interrupt::Context`] it just runs it; with
-/// [`Interrupt::Abort`] it drops the body once `ctx` is interrupted; with [`Interrupt::Call`]
-/// it calls the closure with the cause once `ctx` is interrupted and goes on running the body.
+/// Runs the body of an `#[actor]` function, interrupted the way `interrupt` says once `ctx`
+/// is interrupted: [`Interrupt::Context`] does nothing more, [`Interrupt::Abort`] drops the
+/// body, [`Interrupt::Call`] calls the closure and goes on running the body,
+/// [`Interrupt::CallAsync`] runs the future beside the body, and the body counts as returned
+/// once both have.
 pub async fn run_actor_fn<F, Fut>(
     ctx: Context,
     interrupt: Interrupt,
@@ -88,35 +90,49 @@ where
     Fut: Future + Send + 'static,
     Fut::Output: Output,
 {
-    {
-        let watch = ctx.clone();
-        let mut body = pin!(body(ctx));
-        let mut interrupted = pin!(watch.interrupted());
-        let mut interrupt = Some(interrupt);
-        poll_fn(|cx| {
-            if let Poll::Ready(output) = body.as_mut().poll(cx) {
-                return Poll::Ready(output.into_result());
+    let watch = ctx.clone();
+    let mut body = pin!(body(ctx));
+    let mut interrupted = pin!(watch.interrupted());
+    // `None` once delivered; `Context` needs no delivery.
+    let mut interrupt = match interrupt {
+        Interrupt::Context => None,
+        other => Some(other),
+    };
+    let mut stopping: Option<BoxFuture> = None;
+    let mut output = None;
+    poll_fn(|cx| {
+        if output.is_none() {
+            if let Poll::Ready(returned) = body.as_mut().poll(cx) {
+                output = Some(returned.into_result());
             }
-            if matches!(interrupt, Some(Interrupt::Context) | None) {
-                return Poll::Pending;
-            }
-            if interrupted.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
+        }
+        if output.is_none() && interrupt.is_some() && interrupted.as_mut().poll(cx).is_ready() {
+            let cause = watch.cause().cloned().unwrap_or(Cause::Cancelled);
             match interrupt.take() {
-                Some(Interrupt::Abort) => Poll::Ready(Ok(())),
+                Some(Interrupt::Abort) => output = Some(Ok(())),
                 Some(Interrupt::Call(call)) => {
-                    if let Some(cause) = watch.cause() {
-                        call(cause);
-                    }
-                    // The closure made the body ready to return: poll it again.
-                    body.as_mut().poll(cx).map(Output::into_result)
+                    call(&cause);
+                    // The call may have made the body ready to return.
+                    cx.waker().wake_by_ref();
                 }
-                Some(Interrupt::Context) | None => Poll::Pending,
+                Some(Interrupt::CallAsync(call)) => stopping = Some(call(cause)),
+                Some(Interrupt::Context) | None => {}
             }
-        })
-        .await
-    }
+        }
+        if let Some(future) = &mut stopping {
+            if future.as_mut().poll(cx).is_ready() {
+                stopping = None;
+            }
+        }
+        match output.take() {
+            Some(output) if stopping.is_none() => Poll::Ready(output),
+            output_not_ready => {
+                output = output_not_ready;
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
 
 /// The runtime flavor of `#[run::main]`.
@@ -195,12 +211,9 @@ impl MainConfig {
     }
 }
 
-/// The exit code of a panic, as when `main` panics without `run`.
-const PANIC_EXIT_CODE: u8 = 101;
-
 /// The whole of `#[run::main]`: builds the runtime, runs `body` as the actor `main` of a
-/// group (beside the signal actor unless disabled), and turns the outcome into the exit code,
-/// printing the error chain to stderr.
+/// group beside the signal actor (unless disabled), and turns the outcome into the exit code,
+/// printing what went wrong to stderr.
 pub fn run_main<F, Fut>(config: MainConfig, body: F) -> ExitCode
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
@@ -218,7 +231,7 @@ where
     // result (a signal, say), but a body that then fails did not shut down gracefully.
     let late_failure: Arc<Mutex<Option<BoxError>>> = Arc::default();
     let late = Arc::clone(&late_failure);
-    let result = runtime.block_on(async move {
+    let outcome = runtime.block_on(async move {
         let mut group = Group::new();
         let main = from_fn(move |ctx: Context| async move {
             let result = body(ctx.clone()).await.into_result().map_err(Into::into);
@@ -237,10 +250,22 @@ where
         } else {
             Interrupt::Abort
         });
-        group.run().await
+        if config.signals {
+            // Installed before the group starts: no window where a signal kills the process.
+            group.spawn(Signals::new()?);
+        }
+        group.shutdown_timeout(config.shutdown_timeout);
+        Ok::<_, std::io::Error>(group.run().await)
     });
     // Bounded: a blocking task that never returns must not keep the process alive.
     runtime.shutdown_timeout(config.shutdown_timeout);
+    let result = match outcome {
+        Ok(result) => result,
+        Err(error) => {
+            eprintln!("Error: cannot install the signal handlers: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let late_failure = late_failure
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -266,7 +291,7 @@ fn report(
         }
     }
     if let Some(error) = late_failure {
-        eprint!("Error: actor `main` failed during shutdown: {error}");
+        eprint!("Error: actor `main` failed during the shutdown: {error}");
         let mut source = error.source();
         while let Some(error) = source {
             eprint!(": {error}");
@@ -277,24 +302,25 @@ fn report(
     ExitCode::from(code)
 }
 
-/// The exit code table of `#[run::main]`.
+/// [`Error::exit_status`], except that a body failing during a graceful shutdown makes it 1.
 fn exit_code(result: &Result<(), Error>, late_failure: bool) -> u8 {
-    match result {
-        Ok(()) if !late_failure => 0,
-        Ok(()) => 1,
-        Err(error) if error.is_panic() => PANIC_EXIT_CODE,
-        Err(_) => 1,
+    match Error::exit_status(result) {
+        0 if late_failure => 1,
+        code => code,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Signal;
 
     #[test]
     fn exit_codes_follow_the_table() {
         assert_eq!(exit_code(&Ok(()), false), 0);
-        assert_eq!(exit_code(&Ok(()), true), 1);
+        assert_eq!(exit_code(&Err(Error::Signal(Signal::Terminate)), false), 0);
+        assert_eq!(exit_code(&Err(Error::Signal(Signal::Terminate)), true), 1);
+        assert_eq!(exit_code(&Err(Error::Forced(Signal::Interrupt)), false), 130);
         assert_eq!(exit_code(&Err(Error::Cancelled), false), 1);
     }
 }

@@ -14,7 +14,7 @@ async fn ticker(period: std::time::Duration, ctx: Context) {
 
 #[derive(Runner)]
 struct App {
-    #[actor]
+    #[actor(stage = 2, timeout = "5s")]
     ticker: Ticker,
 }
 

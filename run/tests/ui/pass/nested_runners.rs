@@ -18,7 +18,7 @@ struct Inner {
 struct Outer {
     #[actor]
     inner: Inner,
-    #[actor(name = "other")]
+    #[actor(name = "other", timeout = "1s")]
     other: Leaf,
 }
 

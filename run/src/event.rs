@@ -1,0 +1,140 @@
+//! What a group tells its observers: the hook and, with feature `tracing`, `tracing` events.
+//!
+//! Invariants: for each actor, `Started` comes first and `Exited` (or `TimedOut`) last, each
+//! once; `Interrupted` comes once, between them or after `Exited` when the actor had already
+//! returned. Events are emitted the moment they happen, from the task where they happen: a
+//! panic is reported (as `Exited` with [`Error::Panic`]) before the group even starts to stop.
+//! A nested group that has no hook of its own reports to its parent's.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use crate::{ActorName, Cause, Error};
+
+/// One thing that happened to an actor; given to the hook set with
+/// [`Group::hook`](crate::Group::hook).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, Event, Group};
+/// use std::sync::{Arc, Mutex};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let mut group = Group::new();
+/// let log = seen.clone();
+/// group.hook(move |event: &Event<'_>| log.lock().unwrap().push(event.to_string()));
+/// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("job");
+/// group.run().await.unwrap();
+///
+/// let seen = seen.lock().unwrap();
+/// assert_eq!(seen[0], "job started");
+/// assert!(seen[1].starts_with("job exited after"), "{}", seen[1]);
+/// assert_eq!(seen[2], "job interrupted"); // it had returned already: it stopped the group
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// The actor's task has started running it.
+    Started {
+        /// The actor.
+        actor: &'a ActorName,
+    },
+    /// The actor is being interrupted, with this cause.
+    Interrupted {
+        /// The actor.
+        actor: &'a ActorName,
+        /// Why the group stops.
+        cause: &'a Cause,
+    },
+    /// The actor returned (or panicked: [`Error::Panic`]).
+    Exited {
+        /// The actor.
+        actor: &'a ActorName,
+        /// What it returned.
+        result: &'a Result<(), Error>,
+        /// How long it ran.
+        elapsed: Duration,
+    },
+    /// The actor was still running when its shutdown timeout ran out, and was aborted.
+    TimedOut {
+        /// The actor.
+        actor: &'a ActorName,
+        /// How long it had been given since it was interrupted (or since the group began to
+        /// stop, for the group's timeout).
+        after: Duration,
+    },
+}
+
+impl Event<'_> {
+    /// The actor the event is about.
+    pub fn actor(&self) -> &ActorName {
+        match self {
+            Event::Started { actor }
+            | Event::Interrupted { actor, .. }
+            | Event::Exited { actor, .. }
+            | Event::TimedOut { actor, .. } => actor,
+        }
+    }
+}
+
+impl fmt::Display for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Started { actor } => write!(f, "{actor} started"),
+            Event::Interrupted { actor, .. } => write!(f, "{actor} interrupted"),
+            Event::Exited {
+                actor,
+                result: Ok(()),
+                elapsed,
+            } => write!(f, "{actor} exited after {elapsed:?}"),
+            Event::Exited {
+                actor,
+                result: Err(error),
+                elapsed,
+            } => write!(f, "{actor} exited after {elapsed:?}: {}", error.report()),
+            Event::TimedOut { actor, after } => {
+                write!(f, "{actor} timed out after {after:?} and was aborted")
+            }
+        }
+    }
+}
+
+/// The hook of a group, shared with its nested groups.
+pub(crate) type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync + 'static>;
+
+/// Sends `event` to the hook, if any, and to `tracing` (feature `tracing`), inside the actor's
+/// span when there is one.
+pub(crate) fn emit(hook: Option<&Hook>, event: &Event<'_>) {
+    if let Some(hook) = hook {
+        hook(event);
+    }
+    #[cfg(feature = "tracing")]
+    trace(event);
+}
+
+#[cfg(feature = "tracing")]
+fn trace(event: &Event<'_>) {
+    match event {
+        Event::Started { .. } => tracing::debug!("started"),
+        Event::Interrupted { cause, .. } => match cause.actor() {
+            Some(by) => tracing::debug!(by = %by, "interrupted"),
+            None => tracing::debug!(cause = ?cause, "interrupted"),
+        },
+        Event::Exited {
+            result: Ok(()),
+            elapsed,
+            ..
+        } => tracing::info!(?elapsed, "exited"),
+        Event::Exited {
+            result: Err(error),
+            elapsed,
+            ..
+        } if error.is_panic() => tracing::error!(?elapsed, error = %error.report(), "panicked"),
+        Event::Exited {
+            result: Err(error),
+            elapsed,
+            ..
+        } => tracing::error!(?elapsed, error = %error.report(), "failed"),
+        Event::TimedOut { after, .. } => tracing::warn!(?after, "shutdown timed out: aborted"),
+    }
+}

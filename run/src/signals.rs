@@ -1,0 +1,271 @@
+//! The signal actor: a graceful shutdown on SIGINT / SIGTERM (Ctrl-C, Ctrl-Close, Shutdown on
+//! Windows), and a forced one on the second signal.
+//!
+//! Invariants: handlers are installed when the [`Signals`] value is made, before the group
+//! runs, so a signal that arrives between the two is kept, not fatal. The first signal makes
+//! the actor exit with [`Error::Signal`]; from then on its group watches for a second one
+//! while it shuts down, and on it aborts every actor still running and returns
+//! [`Error::Forced`]. Interrupted without a signal, the actor returns `Ok(())`.
+
+use std::{
+    borrow::Cow,
+    fmt,
+    future::{poll_fn, Future},
+    io,
+    panic::AssertUnwindSafe,
+    task::{Context as TaskContext, Poll},
+};
+
+use crate::{Context, Error, Runner};
+
+/// A signal that [`Signals`] can listen for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Signal {
+    /// SIGINT on Unix, Ctrl-C on Windows.
+    Interrupt,
+    /// SIGTERM on Unix.
+    Terminate,
+    /// SIGHUP on Unix.
+    Hangup,
+    /// SIGQUIT on Unix.
+    Quit,
+    /// SIGUSR1 on Unix.
+    User1,
+    /// SIGUSR2 on Unix.
+    User2,
+    /// Ctrl-Break on Windows.
+    CtrlBreak,
+    /// Ctrl-Close on Windows: the console window is closing.
+    CtrlClose,
+    /// Ctrl-Shutdown on Windows: the system is shutting down.
+    CtrlShutdown,
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt if cfg!(windows) => "Ctrl-C",
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+            Signal::Quit => "SIGQUIT",
+            Signal::User1 => "SIGUSR1",
+            Signal::User2 => "SIGUSR2",
+            Signal::CtrlBreak => "Ctrl-Break",
+            Signal::CtrlClose => "Ctrl-Close",
+            Signal::CtrlShutdown => "Ctrl-Shutdown",
+        })
+    }
+}
+
+/// An actor that exits with [`Error::Signal`] on the first of its signals; see the
+/// [module invariants](self).
+///
+/// ```no_run
+/// # #[tokio::main] async fn main() {
+/// use run::{Context, Error, Group, Signals};
+///
+/// let mut group = Group::named("app");
+/// group.spawn(Signals::new().expect("signal handlers"));
+/// group.spawn(|ctx: Context| async move {
+///     ctx.interrupted().await; // serve until Ctrl-C
+///     Ok::<_, std::io::Error>(())
+/// });
+/// match group.run().await {
+///     Err(Error::Signal(signal)) => println!("stopped by {signal}"),
+///     other => println!("stopped: {other:?}"),
+/// }
+/// # }
+/// ```
+pub struct Signals {
+    listeners: Vec<(Signal, Listener)>,
+    force_on_second: bool,
+}
+
+impl Signals {
+    /// Listens for SIGINT and SIGTERM (Unix), or Ctrl-C, Ctrl-Close and Ctrl-Shutdown
+    /// (Windows); the handlers are installed now.
+    ///
+    /// Fails outside a tokio runtime with IO enabled, or if the OS refuses a handler.
+    pub fn new() -> io::Result<Self> {
+        if cfg!(windows) {
+            Self::of([Signal::Interrupt, Signal::CtrlClose, Signal::CtrlShutdown])
+        } else {
+            Self::of([Signal::Interrupt, Signal::Terminate])
+        }
+    }
+
+    /// Listens for these signals; the handlers are installed now. A signal the platform does
+    /// not have is an [`io::ErrorKind::Unsupported`] error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # #[cfg(unix)] {
+    /// use run::{Signal, Signals};
+    ///
+    /// let signals = Signals::of([Signal::Hangup, Signal::User1]).unwrap();
+    /// assert_eq!(signals.signals().collect::<Vec<_>>(), [Signal::Hangup, Signal::User1]);
+    /// # }
+    /// # }
+    /// ```
+    pub fn of(signals: impl IntoIterator<Item = Signal>) -> io::Result<Self> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(io::Error::other(
+                "no tokio runtime: signal handlers are installed inside a tokio runtime",
+            ));
+        }
+        let mut listeners = Vec::new();
+        for signal in signals {
+            if listeners.iter().any(|(known, _)| *known == signal) {
+                continue;
+            }
+            // tokio panics, rather than failing, on a runtime without its IO driver.
+            let listener = std::panic::catch_unwind(AssertUnwindSafe(|| Listener::new(signal)))
+                .map_err(|_| {
+                io::Error::other(
+                    "signal handlers need a tokio runtime with IO enabled (`enable_all`)",
+                )
+            })??;
+            listeners.push((signal, listener));
+        }
+        Ok(Self {
+            listeners,
+            force_on_second: true,
+        })
+    }
+
+    /// Whether a second signal during the shutdown aborts every actor still running
+    /// ([`Error::Forced`]); on by default.
+    pub fn force_on_second(mut self, force: bool) -> Self {
+        self.force_on_second = force;
+        self
+    }
+
+    /// The signals listened for.
+    pub fn signals(&self) -> impl Iterator<Item = Signal> + '_ {
+        self.listeners.iter().map(|(signal, _)| *signal)
+    }
+}
+
+impl fmt::Debug for Signals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signals")
+            .field("signals", &self.signals().collect::<Vec<_>>())
+            .field("force_on_second", &self.force_on_second)
+            .finish()
+    }
+}
+
+impl Runner for Signals {
+    type Error = Error;
+
+    async fn run(mut self, ctx: Context) -> Result<(), Error> {
+        let received = {
+            let mut interrupted = std::pin::pin!(ctx.interrupted());
+            poll_fn(|cx| {
+                if interrupted.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                poll_any(&mut self.listeners, cx).map(Some)
+            })
+            .await
+        };
+        let Some(signal) = received else {
+            return Ok(());
+        };
+        if self.force_on_second {
+            let mut listeners = self.listeners;
+            ctx.shared().set_force(Box::pin(async move {
+                Error::Forced(poll_fn(|cx| poll_any(&mut listeners, cx)).await)
+            }));
+        }
+        Err(Error::Signal(signal))
+    }
+
+    /// `signals`.
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("signals")
+    }
+}
+
+fn poll_any(listeners: &mut [(Signal, Listener)], cx: &mut TaskContext<'_>) -> Poll<Signal> {
+    for (signal, listener) in listeners {
+        if listener.poll_recv(cx).is_ready() {
+            return Poll::Ready(*signal);
+        }
+    }
+    Poll::Pending
+}
+
+#[cfg(unix)]
+struct Listener(tokio::signal::unix::Signal);
+
+#[cfg(unix)]
+impl Listener {
+    fn new(signal: Signal) -> io::Result<Self> {
+        use tokio::signal::unix::{signal as listen, SignalKind};
+        let kind = match signal {
+            Signal::Interrupt => SignalKind::interrupt(),
+            Signal::Terminate => SignalKind::terminate(),
+            Signal::Hangup => SignalKind::hangup(),
+            Signal::Quit => SignalKind::quit(),
+            Signal::User1 => SignalKind::user_defined1(),
+            Signal::User2 => SignalKind::user_defined2(),
+            Signal::CtrlBreak | Signal::CtrlClose | Signal::CtrlShutdown => {
+                return Err(unsupported(signal))
+            }
+        };
+        listen(kind).map(Listener)
+    }
+
+    /// Ready on a signal; a closed stream (the runtime is going away) is never ready.
+    fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
+        match self.0.poll_recv(cx) {
+            Poll::Ready(Some(())) => Poll::Ready(()),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+#[cfg(windows)]
+enum Listener {
+    CtrlC(tokio::signal::windows::CtrlC),
+    CtrlBreak(tokio::signal::windows::CtrlBreak),
+    CtrlClose(tokio::signal::windows::CtrlClose),
+    CtrlShutdown(tokio::signal::windows::CtrlShutdown),
+}
+
+#[cfg(windows)]
+impl Listener {
+    fn new(signal: Signal) -> io::Result<Self> {
+        use tokio::signal::windows;
+        Ok(match signal {
+            Signal::Interrupt => Listener::CtrlC(windows::ctrl_c()?),
+            Signal::CtrlBreak => Listener::CtrlBreak(windows::ctrl_break()?),
+            Signal::CtrlClose => Listener::CtrlClose(windows::ctrl_close()?),
+            Signal::CtrlShutdown => Listener::CtrlShutdown(windows::ctrl_shutdown()?),
+            _ => return Err(unsupported(signal)),
+        })
+    }
+
+    fn poll_recv(&mut self, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let received = match self {
+            Listener::CtrlC(listener) => listener.poll_recv(cx),
+            Listener::CtrlBreak(listener) => listener.poll_recv(cx),
+            Listener::CtrlClose(listener) => listener.poll_recv(cx),
+            Listener::CtrlShutdown(listener) => listener.poll_recv(cx),
+        };
+        match received {
+            Poll::Ready(Some(())) => Poll::Ready(()),
+            _ => Poll::Pending,
+        }
+    }
+}
+
+fn unsupported(signal: Signal) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{signal} does not exist on this platform"),
+    )
+}

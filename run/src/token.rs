@@ -1,0 +1,62 @@
+//! The token actor: how a party outside the group stops it.
+
+use std::{
+    borrow::Cow,
+    future::{poll_fn, Future},
+    pin::pin,
+    task::Poll,
+};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::{Context, Error, Runner};
+
+/// An actor that exits with [`Error::Cancelled`] when its `CancellationToken` is cancelled,
+/// which stops its group; interrupted first, it returns `Ok(())`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, Error, Group, Token};
+/// use tokio_util::sync::CancellationToken;
+///
+/// let token = CancellationToken::new();
+/// let mut group = Group::new();
+/// group.spawn(Token::new(token.clone()));
+/// group.spawn(|ctx: Context| async move {
+///     ctx.interrupted().await;
+///     Ok::<_, std::io::Error>(())
+/// });
+/// token.cancel(); // from anywhere: another task, a handler, a test
+/// assert!(matches!(group.run().await, Err(Error::Cancelled)));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Token(CancellationToken);
+
+impl Token {
+    /// An actor watching `token`.
+    pub fn new(token: CancellationToken) -> Self {
+        Self(token)
+    }
+}
+
+impl Runner for Token {
+    type Error = Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Error> {
+        let mut cancelled = pin!(self.0.cancelled());
+        let mut interrupted = pin!(ctx.interrupted());
+        poll_fn(|cx| {
+            if cancelled.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(Error::Cancelled));
+            }
+            interrupted.as_mut().poll(cx).map(Ok)
+        })
+        .await
+    }
+
+    /// `token`.
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed("token")
+    }
+}
