@@ -16,6 +16,7 @@ mod main_fn;
 mod options;
 mod runner;
 mod signature;
+mod spans;
 
 use proc_macro::TokenStream;
 

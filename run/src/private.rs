@@ -46,6 +46,12 @@ impl<E: Into<BoxError> + 'static> Output for Result<(), E> {
     }
 }
 
+/// `output.into_result()` with the error boxed, as a function so that a wrong output type is
+/// reported once, on the argument (spanned at the function's return type).
+pub fn into_result<O: Output>(output: O) -> Result<(), BoxError> {
+    output.into_result().map_err(Into::into)
+}
+
 /// What an `interrupt = "..."` function or method may return.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot interrupt an actor",
@@ -84,11 +90,10 @@ pub async fn run_actor_fn<F, Fut>(
     ctx: Context,
     interrupt: Interrupt,
     body: F,
-) -> Result<(), <Fut::Output as Output>::Error>
+) -> Result<(), BoxError>
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: Output,
+    Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
 {
     let watch = ctx.clone();
     let mut body = pin!(body(ctx));
@@ -103,7 +108,7 @@ where
     poll_fn(|cx| {
         if output.is_none() {
             if let Poll::Ready(returned) = body.as_mut().poll(cx) {
-                output = Some(returned.into_result());
+                output = Some(returned);
             }
         }
         if output.is_none() && interrupt.is_some() && interrupted.as_mut().poll(cx).is_ready() {
@@ -214,11 +219,11 @@ impl MainConfig {
 /// The whole of `#[run::main]`: builds the runtime, runs `body` as the actor `main` of a
 /// group beside the signal actor (unless disabled), and turns the outcome into the exit code,
 /// printing what went wrong to stderr.
-pub fn run_main<F, Fut>(config: MainConfig, body: F) -> ExitCode
+pub fn run_main<F, Fut, E>(config: MainConfig, body: F) -> ExitCode
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: Output,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<BoxError>,
 {
     let runtime = match config.runtime() {
         Ok(runtime) => runtime,
@@ -234,7 +239,7 @@ where
     let outcome = runtime.block_on(async move {
         let mut group = Group::new();
         let main = from_fn(move |ctx: Context| async move {
-            let result = body(ctx.clone()).await.into_result().map_err(Into::into);
+            let result = body(ctx.clone()).await.map_err(Into::into);
             match result {
                 Err(error) if ctx.is_interrupted() => {
                     if !is_cancelled(&error) {

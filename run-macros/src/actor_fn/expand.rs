@@ -5,11 +5,13 @@
 //! fn ticker(period: Duration) -> Ticker { Ticker(period, PhantomData) }
 //! struct Ticker(Duration, PhantomData<..>);
 //! impl Runner for Ticker {
-//!     type Error = <io::Result<()> as Output>::Error;
+//!     type Error = BoxError;
 //!     fn run(self, ctx: Context) -> impl Future<..> + Send {
 //!         async fn ticker(period: Duration, ctx: Context) -> io::Result<()> { body }
 //!         let Self(arg0, ..) = self;
-//!         run_actor_fn(ctx, Interrupt::Context, move |ctx| ticker(arg0, ctx))
+//!         run_actor_fn(ctx, Interrupt::Context, move |ctx| async move {
+//!             into_result(ticker(arg0, ctx).await)
+//!         })
 //!     }
 //!     fn name(&self) -> Cow<'static, str> { Cow::Borrowed("ticker") }
 //! }
@@ -18,11 +20,12 @@
 //! The user's function is kept unchanged as an inner item: `?`, `return` and the output type
 //! mean what they say, and errors in the body point at the body.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
-use syn::{ext::IdentExt, Attribute, GenericParam, Ident, ReturnType, Visibility};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{ext::IdentExt, spanned::Spanned, Attribute, GenericParam, Ident, ReturnType, Visibility};
 
 use super::validate::{ActorFn, Interrupt};
+use crate::spans;
 
 pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
     let krate = &actor.krate;
@@ -102,17 +105,20 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
         quote!(::<#(#turbofish_params),*>)
     };
 
-    let output = match &item.sig.output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => quote!(#ty),
+    // A wrong output type is reported once, on the return type.
+    let output_span = match &item.sig.output {
+        ReturnType::Default => ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
     };
+    let output = spans::respan(quote!(__output), output_span);
     let interrupt = match &actor.interrupt {
         Interrupt::Context => quote!(#krate::Interrupt::Context),
         Interrupt::Abort => quote!(#krate::Interrupt::Abort),
         Interrupt::Call { lit, path } => {
-            let path = respan(path, lit.span());
-            let refs = stored_idents.iter().map(|ident| quote!(&#ident));
-            quote_spanned!(lit.span()=> #krate::__private::into_interrupt(#path(#(#refs),*)))
+            // Spanned on the literal: a missing function or a wrong signature is reported
+            // there.
+            let call = quote!(#krate::__private::into_interrupt(#path(#(&#stored_idents),*)));
+            spans::respan(call, lit.span())
         }
     };
 
@@ -139,7 +145,7 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
         #(#cfgs)*
         #[automatically_derived]
         impl #impl_generics #krate::Runner for #runner #ty_generics #where_clause {
-            type Error = <#output as #krate::__private::Output>::Error;
+            type Error = #krate::BoxError;
 
             fn run(
                 self,
@@ -153,8 +159,9 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
                 #inner
                 let Self(#(#stored_idents,)* _) = self;
                 let __interrupt = #interrupt;
-                #krate::__private::run_actor_fn(__ctx, __interrupt, move |__ctx: #krate::Context| {
-                    #ident #turbofish (#(#call_args),*)
+                #krate::__private::run_actor_fn(__ctx, __interrupt, move |__ctx: #krate::Context| async move {
+                    let __output = #ident #turbofish (#(#call_args),*).await;
+                    #krate::__private::into_result(#output)
                 })
             }
 
@@ -180,18 +187,6 @@ fn runner_ident(ident: &Ident) -> Ident {
         })
         .collect();
     Ident::new(&name, ident.span())
-}
-
-/// The path with every token spanned at `span`: errors resolving it point there.
-fn respan(path: &syn::Path, span: Span) -> TokenStream {
-    let tokens = quote!(#path);
-    tokens
-        .into_iter()
-        .map(|mut token| {
-            token.set_span(span);
-            token
-        })
-        .collect()
 }
 
 #[cfg(test)]

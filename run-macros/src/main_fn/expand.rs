@@ -9,11 +9,11 @@
 //! ```
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::{spanned::Spanned, ItemFn, ReturnType, Visibility};
 
 use super::validate::{Flavor, Main};
-use crate::{duration, errors::Errors};
+use crate::{duration, errors::Errors, spans};
 
 pub(super) fn expand(main: &Main<'_>) -> TokenStream {
     let krate = &main.krate;
@@ -46,18 +46,27 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
 
     // A wrong `Context` type is reported on the parameter's type, a wrong output type on the
     // return type: the tokens the compiler blames carry those spans.
-    let body = match main.context {
-        Some(param) => quote_spanned!(param.ty.span()=> #ident),
+    let call = match main.context {
+        Some(param) => {
+            let ctx = spans::respan(quote!(__ctx), param.ty.span());
+            quote!(#ident(#ctx))
+        }
         None => {
             config.extend(quote!(.without_context()));
-            quote!(|_: #krate::Context| #ident())
+            quote!(#ident())
         }
     };
     let output_span = match &item.sig.output {
         ReturnType::Default => item.sig.ident.span(),
         ReturnType::Type(_, ty) => ty.span(),
     };
-    let run_main = quote_spanned!(output_span=> run_main);
+    let output = spans::respan(quote!(__output), output_span);
+    let body = quote! {
+        move |__ctx: #krate::Context| async move {
+            let __output = #call.await;
+            #krate::__private::into_result(#output)
+        }
+    };
 
     quote! {
         #(#attrs)*
@@ -65,7 +74,7 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
             // `async` is what `#[run::main]` asks for, even of a body that never awaits.
             #[allow(clippy::unused_async)]
             #inner
-            #krate::__private::#run_main(#config, #body)
+            #krate::__private::run_main(#config, #body)
         }
     }
 }

@@ -18,11 +18,11 @@
 //! declaration order; the data fields live until that group has returned.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::{spanned::Spanned, WhereClause};
 
 use super::validate::{Derived, Field};
-use crate::duration;
+use crate::{duration, spans};
 
 pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
     let krate = &derived.krate;
@@ -97,10 +97,11 @@ fn bounds(derived: &Derived<'_>) -> WhereClause {
     for field in &derived.fields {
         let ty = field.ty;
         let bound = if field.actor.is_some() {
-            quote_spanned!(ty.span()=> #ty: #krate::Runner)
+            quote!(#ty: #krate::Runner)
         } else {
-            quote_spanned!(ty.span()=> #ty: ::core::marker::Send + 'static)
+            quote!(#ty: ::core::marker::Send + 'static)
         };
+        let bound = spans::respan(bound, ty.span());
         where_clause.predicates.push(syn::parse_quote!(#bound));
     }
     where_clause
@@ -127,9 +128,8 @@ fn spawn(derived: &Derived<'_>, field: &Field<'_>) -> Option<TokenStream> {
     }
     let interrupt = actor.interrupt.as_ref().map(|(lit, method)| {
         // Spanned on the literal: a missing method or a wrong signature is reported there.
-        let call = quote_spanned! {lit.span()=>
-            #krate::__private::into_interrupt(<#ty>::#method(&#binding))
-        };
+        let call = quote!(#krate::__private::into_interrupt(<#ty>::#method(&#binding)));
+        let call = spans::respan(call, lit.span());
         options.extend(quote!(.interrupt(__interrupt)));
         quote!(let __interrupt = #call;)
     });

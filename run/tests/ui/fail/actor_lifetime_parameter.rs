@@ -1,5 +1,5 @@
 #[run::actor]
-async fn worker<'a>(name: &'a str) {
+async fn worker<'a>(name: std::borrow::Cow<'a, str>) {
     let _ = name;
 }
 
