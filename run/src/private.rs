@@ -325,7 +325,10 @@ mod tests {
         assert_eq!(exit_code(&Ok(()), false), 0);
         assert_eq!(exit_code(&Err(Error::Signal(Signal::Terminate)), false), 0);
         assert_eq!(exit_code(&Err(Error::Signal(Signal::Terminate)), true), 1);
-        assert_eq!(exit_code(&Err(Error::Forced(Signal::Interrupt)), false), 130);
+        assert_eq!(
+            exit_code(&Err(Error::Forced(Signal::Interrupt)), false),
+            130
+        );
         assert_eq!(exit_code(&Err(Error::Cancelled), false), 1);
     }
 }

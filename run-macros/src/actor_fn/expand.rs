@@ -22,7 +22,9 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::{ext::IdentExt, spanned::Spanned, Attribute, GenericParam, Ident, ReturnType, Visibility};
+use syn::{
+    ext::IdentExt, spanned::Spanned, Attribute, GenericParam, Ident, ReturnType, Visibility,
+};
 
 use super::validate::{ActorFn, Interrupt};
 use crate::spans;
