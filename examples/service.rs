@@ -6,6 +6,10 @@
 //! its requests, the worker drains its queue, then the reporter prints the final count.
 //! `SERVICE_ADDR` sets the address (`127.0.0.1:0` picks a free port, printed on start).
 
+// Also a check that the code `#[run::main]`, `#[actor]` and `#[derive(Runner)]` generate is
+// clean under pedantic lints (CI denies warnings).
+#![warn(clippy::pedantic)]
+
 use std::{
     sync::{
         atomic::{AtomicU64, Ordering},

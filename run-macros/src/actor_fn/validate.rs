@@ -126,7 +126,7 @@ fn check_owned(ty: &Type, errors: &mut Errors) {
             and_token,
             lifetime,
             ..
-        }) if lifetime.as_ref().map_or(true, |lifetime| lifetime.ident != "static") => {
+        }) if lifetime.as_ref().is_none_or(|lifetime| lifetime.ident != "static") => {
             errors.push(syn::Error::new(
                 and_token.span,
                 "an actor owns its arguments; expected an owned type or a `&'static` reference",
