@@ -331,4 +331,40 @@ mod tests {
         );
         assert_eq!(exit_code(&Err(Error::Cancelled), false), 1);
     }
+
+    // Inside `run` there is no `::run`: these only compile because `crate = "crate"` is
+    // honoured everywhere in the generated code.
+    #[crate::actor(crate = "crate", name = "inner")]
+    async fn worker(log: Arc<Mutex<Vec<String>>>, ctx: Context) {
+        ctx.interrupted().await;
+        log.lock().unwrap().push(ctx.name().to_string());
+    }
+
+    #[derive(crate::Runner)]
+    #[runner(crate = "crate", name = "inside")]
+    struct Inside {
+        #[actor]
+        worker: Worker,
+    }
+
+    #[crate::main(crate = "crate", flavor = "current_thread", signals = false)]
+    async fn main_inside() -> Result<(), Error> {
+        let log = Arc::default();
+        let mut group = Group::new();
+        group.spawn(Inside {
+            worker: worker(Arc::clone(&log)),
+        });
+        group.spawn(from_fn(|_ctx| async { Ok::<_, Error>(()) }));
+        group.run().await?;
+        assert_eq!(*log.lock().unwrap(), ["inside/worker"]);
+        Ok(())
+    }
+
+    #[test]
+    fn the_crate_path_can_be_overridden() {
+        assert_eq!(
+            format!("{:?}", main_inside()),
+            format!("{:?}", ExitCode::SUCCESS)
+        );
+    }
 }
