@@ -38,6 +38,11 @@ fn parse_str(text: &str) -> Result<Duration, String> {
             return Err(format!("`{rest}` does not start with a number"));
         }
         let (number, after) = rest.split_at(digits);
+        if after.starts_with('.') {
+            return Err(format!(
+                "`{number}.` starts a fraction; use a whole number of a smaller unit"
+            ));
+        }
         let unit_len = after.bytes().take_while(u8::is_ascii_alphabetic).count();
         let (unit, after) = after.split_at(unit_len);
         let number: u64 = number
@@ -96,7 +101,7 @@ mod tests {
         );
         assert_eq!(
             parse_str("1.5s"),
-            Err("`.5s` does not start with a number".to_string())
+            Err("`1.` starts a fraction; use a whole number of a smaller unit".to_string())
         );
         assert!(parse_str("99999999999999999999s").is_err());
         assert!(parse_str("18446744073709551615h").is_err());
