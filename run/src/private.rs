@@ -360,6 +360,29 @@ mod tests {
         Ok(())
     }
 
+    fn main_exit(body: Result<(), std::io::Error>) -> String {
+        let config = MainConfig::new().current_thread().signals(false);
+        format!("{:?}", run_main(config, move |_ctx| async move { body }))
+    }
+
+    #[test]
+    fn run_main_maps_the_body_result_to_the_exit_code() {
+        assert_eq!(main_exit(Ok(())), format!("{:?}", ExitCode::SUCCESS));
+        let failed = main_exit(Err(std::io::Error::other("config missing")));
+        assert_eq!(failed, format!("{:?}", ExitCode::FAILURE));
+    }
+
+    #[test]
+    fn run_main_turns_a_panic_into_a_failure() {
+        let config = MainConfig::new().current_thread().signals(false);
+        let code = run_main(config, |_ctx| async {
+            panic!("boom");
+            #[allow(unreachable_code)]
+            Ok::<(), std::io::Error>(())
+        });
+        assert_eq!(format!("{code:?}"), format!("{:?}", ExitCode::FAILURE));
+    }
+
     #[test]
     fn the_crate_path_can_be_overridden() {
         assert_eq!(
