@@ -2,9 +2,10 @@
 
 use std::{fmt, sync::Arc};
 
-use crate::{state::Shared, ActorName, Cause, Group};
+use crate::{state::Shared, task_group::Scope as TaskScope, ActorName, Cause, Group};
 
-/// An actor's view of its group: how it learns it is interrupted, and why.
+/// An actor's view of its group: how it learns it is interrupted, and why. A task of a
+/// [`TaskGroup`](crate::TaskGroup) gets one too: it is interrupted when its group stops.
 ///
 /// Cloning is cheap; all clones watch the same actor.
 ///
@@ -25,28 +26,58 @@ use crate::{state::Shared, ActorName, Cause, Group};
 /// ```
 #[derive(Clone)]
 pub struct Context {
-    shared: Arc<Shared>,
-    index: usize,
+    scope: Scope,
+}
+
+/// Whom the context belongs to: an actor of a [`Group`] run, or a task of a
+/// [`TaskGroup`](crate::TaskGroup), which has no fixed set of slots.
+#[derive(Clone)]
+enum Scope {
+    Actor {
+        shared: Arc<Shared>,
+        index: usize,
+    },
+    Task {
+        group: Arc<TaskScope>,
+        name: ActorName,
+    },
 }
 
 impl Context {
     pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Self {
-        Self { shared, index }
+        Self {
+            scope: Scope::Actor { shared, index },
+        }
+    }
+
+    pub(crate) fn task(group: Arc<TaskScope>, name: ActorName) -> Self {
+        Self {
+            scope: Scope::Task { group, name },
+        }
     }
 
     /// The actor's full path.
     pub fn name(&self) -> ActorName {
-        self.shared.name(self.index)
+        match &self.scope {
+            Scope::Actor { shared, index } => shared.name(*index),
+            Scope::Task { name, .. } => name.clone(),
+        }
     }
 
     /// Whether the actor has been interrupted.
     pub fn is_interrupted(&self) -> bool {
-        self.shared.is_interrupted(self.index)
+        match &self.scope {
+            Scope::Actor { shared, index } => shared.is_interrupted(*index),
+            Scope::Task { group, .. } => group.is_stopped(),
+        }
     }
 
     /// Completes once the actor is interrupted (at once if it is already).
     pub async fn interrupted(&self) {
-        self.shared.interrupted(self.index).await;
+        match &self.scope {
+            Scope::Actor { shared, index } => shared.interrupted(*index).await,
+            Scope::Task { group, .. } => group.stopped().await,
+        }
     }
 
     /// [`interrupted`](Context::interrupted), owning the context: for APIs that want a
@@ -57,10 +88,10 @@ impl Context {
 
     /// Why the actor was interrupted; `None` until it is.
     pub fn cause(&self) -> Option<&Cause> {
-        if self.is_interrupted() {
-            self.shared.cause()
-        } else {
-            None
+        match &self.scope {
+            Scope::Actor { shared, index } if shared.is_interrupted(*index) => shared.cause(),
+            Scope::Actor { .. } => None,
+            Scope::Task { group, .. } => group.cause(),
         }
     }
 
@@ -104,15 +135,19 @@ impl fmt::Debug for Context {
 }
 
 impl Context {
+    /// Reports a group actor's exit. Task-group tasks report to their group instead, so
+    /// the group never hands this one their context.
     pub(crate) fn exited(self, result: Result<(), crate::Error>) {
-        self.shared.exited(self.index, result);
+        if let Scope::Actor { shared, index } = self.scope {
+            shared.exited(index, result);
+        }
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.shared
-    }
-
-    pub(crate) fn index(&self) -> usize {
-        self.index
+    /// The group state and slot of a group actor's context; `None` for a task-group task.
+    pub(crate) fn slot(&self) -> Option<(&Shared, usize)> {
+        match &self.scope {
+            Scope::Actor { shared, index } => Some((shared, *index)),
+            Scope::Task { .. } => None,
+        }
     }
 }

@@ -86,8 +86,23 @@ pub enum Error {
     /// The handle or pool was closed already.
     #[error("already closed")]
     Closed,
+    /// [`Pool::try_submit`](crate::Pool::try_submit) found every worker busy and the queue
+    /// full.
+    #[error("the pool is full: every worker is busy and the queue is full")]
+    Full,
+    /// [`Pool::submit_timeout`](crate::Pool::submit_timeout) waited its whole timeout
+    /// without a worker taking the job; the job was dropped unrun.
+    #[error("no worker took the job within the dispatch timeout")]
+    DispatchTimeout,
+    /// [`TaskGroup::go`](crate::TaskGroup::go) was called after the group had stopped (a
+    /// task failed, or it was cancelled); the runner was not run.
+    #[error("the task group has stopped: the task was not run")]
+    Stopped,
+    /// A builder was given a setting it cannot work with, such as a zero idle time.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(&'static str),
     /// A group was run outside a tokio runtime.
-    #[error("no tokio runtime: a group must run inside a tokio runtime")]
+    #[error("no tokio runtime: groups, pools and handles run inside a tokio runtime")]
     NoRuntime,
 }
 

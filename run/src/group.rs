@@ -40,6 +40,7 @@ use std::{
 use tokio::{runtime::Handle, task::JoinHandle, time::Instant};
 
 use crate::{
+    actor,
     event::Hook,
     name::{type_leaf, Leaf},
     panic::{self, CatchUnwind},
@@ -145,7 +146,7 @@ impl Group {
             Interrupt::Context,
             Box::new(move |ctx: Context, abortable| {
                 let execute = runner.run(ctx.clone());
-                start(execute, ctx, abortable)
+                actor::spawn(execute, ctx, abortable)
             }),
         )
     }
@@ -161,7 +162,7 @@ impl Group {
         self.push(
             Cow::Borrowed(type_leaf::<F>()),
             Interrupt::call(interrupt),
-            Box::new(move |ctx: Context, abortable| start(execute, ctx, abortable)),
+            Box::new(move |ctx: Context, abortable| actor::spawn(execute, ctx, abortable)),
         )
     }
 
@@ -243,18 +244,22 @@ impl Group {
             hook,
             ..
         } = self;
-        let hook = hook.or_else(|| parent.as_ref().and_then(|p| p.shared().hook().cloned()));
+        let hook = hook.or_else(|| {
+            let (parent, _) = parent.as_ref()?.slot()?;
+            parent.hook().cloned()
+        });
 
         let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
         stages.sort_unstable();
         stages.dedup();
         let count = actors.len();
+        let mut actors = actors;
         let mut slots = Vec::with_capacity(count);
-        let mut launches = Vec::with_capacity(count);
-        let mut plan = Vec::with_capacity(count);
-        for (index, actor) in actors.into_iter().enumerate() {
+        let mut calls = Vec::new();
+        let mut timeouts = Vec::new();
+        for (index, actor) in actors.iter_mut().enumerate() {
             let stage = stages.binary_search(&actor.stage).unwrap_or_default();
-            let leaf = Leaf::new(actor.name, index);
+            let leaf = Leaf::new(std::mem::take(&mut actor.name), index);
             #[cfg(feature = "tracing")]
             let span = {
                 let name = crate::ActorName::new(path.clone(), leaf.clone());
@@ -267,12 +272,19 @@ impl Group {
                 slot.span = span;
             }
             slots.push(slot);
-            launches.push(actor.launch);
-            plan.push(Planned {
-                interrupt: Some(actor.interrupt),
-                timeout: actor.timeout,
-                deadline: None,
-            });
+            if matches!(
+                actor.interrupt,
+                Interrupt::Call(_) | Interrupt::CallAsync(_)
+            ) {
+                calls.push((index, Some(std::mem::take(&mut actor.interrupt))));
+            }
+            if let Some(timeout) = actor.timeout {
+                timeouts.push(Timed {
+                    index,
+                    timeout,
+                    deadline: None,
+                });
+            }
         }
         let shared = Arc::new(Shared::new(
             path,
@@ -283,15 +295,15 @@ impl Group {
         let mut running = Running {
             shared: Arc::clone(&shared),
             handles: Vec::with_capacity(count),
-            plan,
+            calls,
+            timeouts,
             interrupt_tasks: Vec::new(),
             finished: false,
         };
-        for (index, launch) in launches.into_iter().enumerate() {
-            let abortable = matches!(running.plan[index].interrupt, Some(Interrupt::Abort));
-            running
-                .handles
-                .push(launch(Context::new(Arc::clone(&shared), index), abortable));
+        for (index, actor) in actors.into_iter().enumerate() {
+            let abortable = matches!(actor.interrupt, Interrupt::Abort);
+            let ctx = Context::new(Arc::clone(&shared), index);
+            running.handles.push((actor.launch)(ctx, abortable));
         }
 
         wait_for_stop(&shared, parent.as_ref(), stop).await;
@@ -472,12 +484,11 @@ impl fmt::Debug for ActorOptions<'_> {
     }
 }
 
-/// What is left to do for an actor once it runs.
-struct Planned {
-    /// The interrupt, until delivered.
-    interrupt: Option<Interrupt>,
-    timeout: Option<Duration>,
-    /// When the actor's own timeout runs out, once interrupted.
+/// An actor with a timeout of its own.
+struct Timed {
+    index: usize,
+    timeout: Duration,
+    /// When the timeout runs out, once the actor is interrupted.
     deadline: Option<Instant>,
 }
 
@@ -486,7 +497,11 @@ struct Planned {
 struct Running {
     shared: Arc<Shared>,
     handles: Vec<JoinHandle<()>>,
-    plan: Vec<Planned>,
+    /// The interrupts that call something, by actor index, until delivered; the others only
+    /// mark the Context, so the slot's interrupted flag is all they need.
+    calls: Vec<(usize, Option<Interrupt>)>,
+    /// The actors with timeouts of their own, by index.
+    timeouts: Vec<Timed>,
     /// Async interrupts that were started, with their actor's index.
     interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
     finished: bool,
@@ -524,10 +539,7 @@ impl Running {
             for &index in members {
                 self.deliver(index, cause, true);
             }
-            match self
-                .wait_stage(stage, members, group_deadline, &mut stuck)
-                .await
-            {
+            match self.wait_stage(stage, group_deadline, &mut stuck).await {
                 Ok(()) => {}
                 Err(Interrupted::GroupTimeout) => {
                     // Past the group's timeout nothing more is waited for: the stages not
@@ -562,24 +574,32 @@ impl Running {
 
     /// Delivers actor `index`'s interrupt, unless it was delivered already.
     fn deliver(&mut self, index: usize, cause: &Cause, start_async: bool) {
-        let Some(interrupt) = self.plan[index].interrupt.take() else {
+        let shared = Arc::clone(&self.shared);
+        if shared.is_interrupted(index) {
             return;
-        };
-        let shared = &*self.shared;
-        shared.emit(index, |actor, send| {
-            send(&Event::Interrupted { actor, cause })
-        });
-        if let Some(timeout) = self.plan[index].timeout {
-            self.plan[index].deadline = Some(Instant::now() + timeout);
         }
+        shared.emit(index, |actor, send| {
+            send(&Event::Interrupted { actor, cause });
+        });
+        if let Ok(at) = self
+            .timeouts
+            .binary_search_by_key(&index, |timed| timed.index)
+        {
+            let timed = &mut self.timeouts[at];
+            timed.deadline = Some(Instant::now() + timed.timeout);
+        }
+        let interrupt = match self.calls.binary_search_by_key(&index, |(of, _)| *of) {
+            Ok(at) => self.calls[at].1.take(),
+            Err(_) => None,
+        };
         match interrupt {
-            Interrupt::Context | Interrupt::Abort => {}
-            Interrupt::Call(call) => {
+            None | Some(Interrupt::Context | Interrupt::Abort) => {}
+            Some(Interrupt::Call(call)) => {
                 if let Err(panicked) = panic::catch(|| call(cause)) {
                     shared.record_panic(panicked.into_error(shared.name(index)));
                 }
             }
-            Interrupt::CallAsync(call) if start_async => {
+            Some(Interrupt::CallAsync(call)) if start_async => {
                 match panic::catch(|| call(cause.clone())) {
                     Ok(interrupting) => {
                         shared.part_started(index);
@@ -597,7 +617,7 @@ impl Running {
                     }
                 }
             }
-            Interrupt::CallAsync(_) => {}
+            Some(Interrupt::CallAsync(_)) => {}
         }
         shared.interrupt(index);
     }
@@ -607,15 +627,16 @@ impl Running {
     async fn wait_stage(
         &mut self,
         stage: usize,
-        members: &[usize],
         group_deadline: Option<Instant>,
         stuck: &mut Vec<crate::ActorName>,
     ) -> Result<(), Interrupted> {
         let shared = Arc::clone(&self.shared);
-        let timed: Vec<usize> = members
+        let timed: Vec<usize> = self
+            .timeouts
             .iter()
-            .copied()
-            .filter(|&index| self.plan[index].deadline.is_some())
+            .enumerate()
+            .filter(|(_, timed)| timed.deadline.is_some() && shared.stage_of(timed.index) == stage)
+            .map(|(at, _)| at)
             .collect();
         let mut force = shared.take_force();
         loop {
@@ -627,8 +648,9 @@ impl Running {
             }
             let own_deadline = timed
                 .iter()
-                .filter(|&&index| shared.is_unfinished(index))
-                .filter_map(|&index| self.plan[index].deadline)
+                .map(|&at| &self.timeouts[at])
+                .filter(|timed| shared.is_unfinished(timed.index))
+                .filter_map(|timed| timed.deadline)
                 .min();
             let deadline = match (own_deadline, group_deadline) {
                 (Some(own), Some(group)) => Some(own.min(group)),
@@ -658,11 +680,14 @@ impl Running {
             if group_deadline.is_some_and(|deadline| deadline <= now) {
                 return Err(Interrupted::GroupTimeout);
             }
-            for &index in &timed {
-                let planned = &self.plan[index];
-                if planned.deadline.is_some_and(|deadline| deadline <= now) {
-                    let after = planned.timeout.unwrap_or_default();
-                    self.abort_if_unfinished(index, after, stuck);
+            for &at in &timed {
+                let Timed {
+                    index,
+                    timeout,
+                    deadline,
+                } = self.timeouts[at];
+                if deadline.is_some_and(|deadline| deadline <= now) {
+                    self.abort_if_unfinished(index, timeout, stuck);
                 }
             }
         }
@@ -708,59 +733,4 @@ impl Drop for Running {
             task.abort();
         }
     }
-}
-
-fn start<F, E>(execute: F, ctx: Context, abortable: bool) -> JoinHandle<()>
-where
-    F: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<BoxError> + 'static,
-{
-    #[cfg(feature = "tracing")]
-    {
-        let span = ctx.shared().span(ctx.index()).clone();
-        tokio::spawn(tracing::Instrument::instrument(
-            run_actor(execute, ctx, abortable),
-            span,
-        ))
-    }
-    #[cfg(not(feature = "tracing"))]
-    tokio::spawn(run_actor(execute, ctx, abortable))
-}
-
-async fn run_actor<F, E>(execute: F, ctx: Context, abortable: bool)
-where
-    F: Future<Output = Result<(), E>>,
-    E: Into<BoxError>,
-{
-    let shared = ctx.shared();
-    let started = shared.observed().then(|| {
-        shared.emit(ctx.index(), |actor, send| send(&Event::Started { actor }));
-        Instant::now()
-    });
-    let outcome = {
-        let mut execute = pin!(CatchUnwind::new(execute));
-        let mut interrupted = pin!(ctx.interrupted());
-        poll_fn(|cx| match execute.as_mut().poll(cx) {
-            Poll::Ready(outcome) => Poll::Ready(outcome),
-            Poll::Pending if abortable => interrupted.as_mut().poll(cx).map(|()| Ok(Ok(()))),
-            Poll::Pending => Poll::Pending,
-        })
-        .await
-    };
-    let result = match outcome {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(Error::from_actor(|| ctx.name(), error.into())),
-        Err(panicked) => Err(panicked.into_error(ctx.name())),
-    };
-    if let Some(started) = started {
-        let elapsed = started.elapsed();
-        shared.emit(ctx.index(), |actor, send| {
-            send(&Event::Exited {
-                actor,
-                result: &result,
-                elapsed,
-            });
-        });
-    }
-    ctx.exited(result);
 }

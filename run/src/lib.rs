@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod actor;
 mod cause;
 mod context;
 mod error;
@@ -64,9 +65,11 @@ mod macros;
 mod name;
 mod panic;
 mod policy;
+mod pool;
 mod runner;
 mod signals;
 mod state;
+mod task_group;
 mod token;
 
 #[doc(hidden)]
@@ -82,6 +85,8 @@ pub use handle::RunHandle;
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;
 pub use policy::{AsyncCall, BoxFuture, ExitPolicy, Interrupt};
+pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
 pub use runner::{from_fn, Runner};
 pub use signals::{Signal, Signals};
+pub use task_group::{TaskEvent, TaskGroup, TaskGroupBuilder};
 pub use token::Token;

@@ -174,9 +174,11 @@ impl Runner for Signals {
         let Some(signal) = received else {
             return Ok(());
         };
-        if self.force_on_second {
+        // Only a group watches for the second signal while it stops; a task group has no
+        // shutdown to force.
+        if let (true, Some((group, _))) = (self.force_on_second, ctx.slot()) {
             let mut listeners = self.listeners;
-            ctx.shared().set_force(Box::pin(async move {
+            group.set_force(Box::pin(async move {
                 Error::Forced(poll_fn(|cx| poll_any(&mut listeners, cx)).await)
             }));
         }

@@ -146,7 +146,8 @@ impl Shared {
     pub(crate) fn exited(&self, index: usize, result: Result<(), Error>) {
         let slot = &self.slots[index];
         let mut wake = false;
-        let leftover = if slot.policy.stops_group(&result) {
+        // Once the cause is set, no exit can become it: skip building one (it clones the name).
+        let leftover = if self.cause.get().is_none() && slot.policy.stops_group(&result) {
             let exit = Cause::Exit {
                 actor: self.name(index),
                 result,

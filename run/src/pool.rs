@@ -1,0 +1,798 @@
+//! A bounded pool of reusable async workers.
+//!
+//! Invariants:
+//! - At most `max` workers are alive. Each is a tokio task spawned on the runtime the pool was
+//!   built in and owned by the pool; it runs jobs one after the other, inline.
+//! - A job is accepted only when it can start at once (an idle worker takes it, or a new
+//!   worker is spawned for it) or it fits in the queue. Otherwise its submitter waits in
+//!   FIFO order ([`Pool::submit`]), gives up after a deadline ([`Pool::submit_timeout`]) or
+//!   fails at once ([`Pool::try_submit`]). A job that was not accepted is dropped unrun.
+//! - A worker that finishes a job takes the next one before it ever idles: first the oldest
+//!   queued job, then the oldest waiting submitter's job. No job waits while a worker is free.
+//! - A worker that has been idle for the idle time exits. The most recently idle worker is
+//!   the first to be given a job, so that under light load the others age out.
+//! - Every accepted job runs exactly once, unless the pool is dropped first. Its result, or
+//!   its panic as [`Error::Panic`], goes to its [`JobHandle`]; a panic never ends a worker.
+//! - [`Pool::close`] refuses new jobs, fails waiting submitters with [`Error::Closed`], runs
+//!   every accepted job to its end and returns once every worker task has ended. Only the
+//!   first close does this; later ones return [`Error::Closed`] at once.
+//! - Dropping the last clone of a pool that was not closed aborts every worker: running jobs
+//!   are dropped where they stand, queued ones unrun, and their handles return
+//!   [`Error::Closed`]. No worker outlives the pool.
+
+use std::{
+    collections::VecDeque,
+    fmt,
+    future::{poll_fn, Future},
+    mem,
+    pin::{pin, Pin},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    task::{Context as TaskContext, Poll, Waker},
+    time::Duration,
+};
+
+use tokio::{
+    runtime::Handle,
+    sync::{oneshot, Notify},
+    task::JoinHandle,
+    time::{Instant, Sleep},
+};
+
+use crate::{
+    name::Leaf,
+    panic::{self, CatchUnwind},
+    ActorName, Error,
+};
+
+/// A type-erased job: the submitted future, wrapped to catch its panic and send its result.
+type Job = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// The idle time used when [`PoolBuilder::idle`] is not called.
+const DEFAULT_IDLE: Duration = Duration::from_secs(1);
+
+/// Idle times are capped here (about 30 years): "never" in practice, and deadlines computed
+/// from it cannot overflow.
+const MAX_IDLE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+
+/// A bounded pool of async workers that are reused for many jobs.
+///
+/// Submitting a job (any `Send` future) returns a [`JobHandle`] to await its output. When
+/// every worker is busy, [`submit`](Pool::submit) waits for one (backpressure),
+/// [`try_submit`](Pool::try_submit) fails with [`Error::Full`] and
+/// [`submit_timeout`](Pool::submit_timeout) fails with [`Error::DispatchTimeout`] after its
+/// timeout. Workers are tokio tasks owned by the pool; one that has had no job for the idle
+/// time exits. Clones share the pool.
+///
+/// The pool needs a tokio runtime with the time driver enabled (as `#[tokio::main]` and
+/// `Builder::enable_all` give): workers time their idleness.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), run::Error> {
+/// use std::time::Duration;
+///
+/// let pool = run::Pool::builder().max(4).idle(Duration::from_secs(10)).build()?;
+/// let mut handles = Vec::new();
+/// for n in 0..10u64 {
+///     handles.push(pool.submit(async move { n * n }).await?);
+/// }
+/// let mut sum = 0;
+/// for handle in handles {
+///     sum += handle.await?;
+/// }
+/// assert_eq!(sum, 285);
+/// assert!(pool.stats().spawned <= 4); // ten jobs, at most four workers
+/// pool.close().await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Guarantees
+///
+/// - At most `max` jobs run at once, each inline in one of at most `max` workers.
+/// - A job is accepted when a worker can take it at once or the queue
+///   ([`PoolBuilder::queue`]) has room; waiting submitters are served in order.
+/// - A worker that finishes a job takes the next queued or waiting job at once; the most
+///   recently idle worker is used first, so that idle workers age out under light load.
+/// - Every accepted job runs exactly once; a panic becomes its [`Error::Panic`] and the
+///   worker goes on.
+/// - [`close`](Pool::close) refuses new jobs, fails waiting submitters, runs every accepted
+///   job and returns once every worker task has ended.
+/// - Dropping the last clone without closing aborts every worker: running jobs are dropped
+///   where they stand, queued ones unrun, and their handles return [`Error::Closed`]. No
+///   worker outlives the pool.
+#[derive(Clone)]
+pub struct Pool {
+    owner: Arc<Owner>,
+}
+
+/// Held by every clone of a [`Pool`]; dropping it aborts the workers. Workers hold the
+/// [`Core`] only, so they do not keep the pool alive.
+struct Owner {
+    core: Arc<Core>,
+}
+
+struct Core {
+    /// `usize::MAX` when unbounded.
+    max: usize,
+    idle: Duration,
+    queue: usize,
+    runtime: Handle,
+    state: Mutex<State>,
+    /// Wakes [`Pool::close`]: the last worker of a closed pool exited.
+    drained: Notify,
+}
+
+struct State {
+    closed: bool,
+    /// Workers spawned (or being spawned) and not yet exited.
+    workers: usize,
+    /// Workers being spawned: their task handle is not in `tasks` yet.
+    spawning: usize,
+    /// Idle workers' wake-up signals, the most recently idle last.
+    idle: Vec<Arc<Notify>>,
+    /// Accepted jobs no worker has taken yet.
+    queue: VecDeque<Job>,
+    /// Submitters waiting for room, oldest first; tickets increase along the deque.
+    waiting: VecDeque<Waiter>,
+    next_ticket: u64,
+    spawned: u64,
+    /// The workers' tasks (finished ones are forgotten now and then).
+    tasks: Vec<JoinHandle<()>>,
+}
+
+struct Waiter {
+    ticket: u64,
+    job: Job,
+    waker: Waker,
+}
+
+/// Where [`Core::offer`] placed a job; what to do once the lock is released.
+enum Placed {
+    /// Queued for this idle worker: wake it.
+    Idle(Arc<Notify>),
+    /// Queued for a busy worker to take next.
+    Queued,
+    /// A worker was reserved for it: spawn it.
+    Spawn(Job),
+}
+
+/// What a worker does next.
+enum Next {
+    Run(Job),
+    Idle,
+    Exit,
+}
+
+impl Pool {
+    /// A builder: unbounded, idle time 1 s, no queue.
+    pub fn builder() -> PoolBuilder {
+        PoolBuilder::default()
+    }
+
+    /// Submits `job`, waiting while the pool is full; returns once a worker has taken it (or
+    /// it was queued), with the handle to await its output.
+    ///
+    /// Fails with [`Error::Closed`] if the pool is closed, before or while waiting; the job
+    /// is then dropped unrun. If this future is dropped while waiting, the job is dropped
+    /// unrun too, unless a worker took it meanwhile: then it runs, detached.
+    pub async fn submit<F>(&self, job: F) -> Result<JobHandle<F::Output>, Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (job, handle) = wrap(job);
+        Dispatch::new(&self.owner.core, job, None).await?;
+        Ok(handle)
+    }
+
+    /// [`submit`](Pool::submit), giving up with [`Error::DispatchTimeout`] if no worker
+    /// took the job within `timeout`; the job is then dropped unrun.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::{future::pending, time::Duration};
+    ///
+    /// let pool = run::Pool::builder().max(1).build().unwrap();
+    /// let _busy = pool.submit(pending::<()>()).await.unwrap();
+    /// let late = pool.submit_timeout(async {}, Duration::from_millis(50)).await;
+    /// assert!(matches!(late, Err(run::Error::DispatchTimeout)));
+    /// # }
+    /// ```
+    pub async fn submit_timeout<F>(
+        &self,
+        job: F,
+        timeout: Duration,
+    ) -> Result<JobHandle<F::Output>, Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        // A timeout too long to represent means no deadline.
+        let deadline = Instant::now().checked_add(timeout);
+        let (job, handle) = wrap(job);
+        Dispatch::new(&self.owner.core, job, deadline).await?;
+        Ok(handle)
+    }
+
+    /// Submits `job` only if it can be taken at once (or queued): otherwise fails with
+    /// [`Error::Full`], or [`Error::Closed`] if the pool is closed, and drops the job unrun.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pool = run::Pool::builder().max(1).build().unwrap();
+    /// let (release, wait) = tokio::sync::oneshot::channel::<()>();
+    /// let busy = pool.try_submit(async move { wait.await.ok(); }).unwrap();
+    /// assert!(matches!(pool.try_submit(async {}), Err(run::Error::Full)));
+    /// release.send(()).unwrap();
+    /// busy.await.unwrap();
+    /// # }
+    /// ```
+    pub fn try_submit<F>(&self, job: F) -> Result<JobHandle<F::Output>, Error>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let core = &self.owner.core;
+        let (job, handle) = wrap(job);
+        let mut state = core.lock();
+        if state.closed {
+            return Err(Error::Closed);
+        }
+        match core.offer(&mut state, job) {
+            Ok(placed) => {
+                drop(state);
+                core.dispatch(placed);
+                Ok(handle)
+            }
+            Err(job) => {
+                drop(state);
+                drop(job);
+                Err(Error::Full)
+            }
+        }
+    }
+
+    /// Closes the pool: refuses new jobs ([`Error::Closed`]), fails the submitters still
+    /// waiting, waits for every accepted job to finish and every worker task to end.
+    ///
+    /// Only the first call closes; the others return [`Error::Closed`] at once. Dropping this
+    /// future early leaves the pool closed and its workers draining on their own.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pool = run::Pool::builder().max(2).build().unwrap();
+    /// let job = pool.submit(async { 42 }).await.unwrap();
+    /// pool.close().await.unwrap();
+    /// assert_eq!(job.await.unwrap(), 42); // accepted jobs still run
+    /// assert!(matches!(pool.close().await, Err(run::Error::Closed)));
+    /// assert!(matches!(pool.submit(async {}).await, Err(run::Error::Closed)));
+    /// # }
+    /// ```
+    pub async fn close(&self) -> Result<(), Error> {
+        let core = &self.owner.core;
+        let (waiting, idle) = {
+            let mut state = core.lock();
+            if state.closed {
+                return Err(Error::Closed);
+            }
+            state.closed = true;
+            let waiting: Vec<Waker> = state.waiting.iter().map(|w| w.waker.clone()).collect();
+            (waiting, mem::take(&mut state.idle))
+        };
+        // Waiting submitters take their job back out and fail; idle workers see the pool
+        // closed and exit.
+        waiting.into_iter().for_each(Waker::wake);
+        idle.iter().for_each(|worker| worker.notify_one());
+        let tasks = loop {
+            let drained = core.drained.notified();
+            {
+                let mut state = core.lock();
+                if state.workers == 0 && state.spawning == 0 {
+                    break mem::take(&mut state.tasks);
+                }
+            }
+            drained.await;
+        };
+        // Every worker has left its loop; joining makes sure their tasks have ended too.
+        for task in tasks {
+            // A worker task fails to join only if it was aborted or its runtime is shutting
+            // down: it has ended either way.
+            let _ = task.await;
+        }
+        Ok(())
+    }
+
+    /// Whether [`close`](Pool::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.owner.core.lock().closed
+    }
+
+    /// The maximum number of workers; `None` if unbounded.
+    pub fn max(&self) -> Option<usize> {
+        Some(self.owner.core.max).filter(|&max| max != usize::MAX)
+    }
+
+    /// A snapshot of the pool's counters.
+    pub fn stats(&self) -> PoolStats {
+        let state = self.owner.core.lock();
+        PoolStats {
+            workers: state.workers,
+            idle: state.idle.len(),
+            spawned: state.spawned,
+            queued: state.queue.len(),
+            waiting: state.waiting.len(),
+        }
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("max", &self.max())
+            .field("idle", &self.owner.core.idle)
+            .field("queue", &self.owner.core.queue)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let (tasks, waiting, queue) = {
+            let mut state = self.core.lock();
+            state.closed = true;
+            (
+                mem::take(&mut state.tasks),
+                mem::take(&mut state.waiting),
+                mem::take(&mut state.queue),
+            )
+        };
+        // Outside the lock: dropping a job runs the user's destructors, and so may an
+        // abort. A waiter's submit future is gone already (it borrowed the pool).
+        tasks.iter().for_each(JoinHandle::abort);
+        drop(queue);
+        drop(waiting);
+    }
+}
+
+/// Counters of a [`Pool`], from [`Pool::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStats {
+    /// Workers alive: running a job or idle.
+    pub workers: usize,
+    /// Workers waiting for a job.
+    pub idle: usize,
+    /// Workers spawned since the pool was built; it grows only when no alive worker was free.
+    pub spawned: u64,
+    /// Accepted jobs waiting in the queue for a worker.
+    pub queued: usize,
+    /// Submitters waiting for room.
+    pub waiting: usize,
+}
+
+/// Configures a [`Pool`]; see [`Pool::builder`].
+#[derive(Debug, Clone)]
+pub struct PoolBuilder {
+    max: Option<usize>,
+    idle: Duration,
+    queue: usize,
+}
+
+impl Default for PoolBuilder {
+    fn default() -> Self {
+        Self {
+            max: None,
+            idle: DEFAULT_IDLE,
+            queue: 0,
+        }
+    }
+}
+
+impl PoolBuilder {
+    /// At most `workers` workers, hence at most `workers` jobs running at once. Unbounded if
+    /// not set; zero is refused by [`build`](PoolBuilder::build).
+    pub fn max(mut self, workers: usize) -> Self {
+        self.max = Some(workers);
+        self
+    }
+
+    /// How long a worker waits for a job before it exits; default 1 s. Zero is refused by
+    /// [`build`](PoolBuilder::build); [`Duration::MAX`] means workers never exit (times
+    /// beyond about 30 years are capped).
+    pub fn idle(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// How many accepted jobs may wait for a worker when all `max` are busy; default 0:
+    /// a job is accepted only when a worker takes it. A queue lets submitters run ahead of
+    /// the workers, which raises throughput for short jobs.
+    pub fn queue(mut self, jobs: usize) -> Self {
+        self.queue = jobs;
+        self
+    }
+
+    /// Builds the pool on the current tokio runtime; no worker is spawned until a job comes.
+    ///
+    /// Errors: [`Error::InvalidConfig`] for a zero `max` or idle time, [`Error::NoRuntime`]
+    /// outside a tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::time::Duration;
+    ///
+    /// let err = run::Pool::builder().idle(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid configuration: the idle time must be more than zero");
+    /// assert!(run::Pool::builder().max(0).build().is_err());
+    /// # }
+    /// ```
+    pub fn build(self) -> Result<Pool, Error> {
+        if self.max == Some(0) {
+            return Err(Error::InvalidConfig("a pool needs at least one worker"));
+        }
+        if self.idle.is_zero() {
+            return Err(Error::InvalidConfig("the idle time must be more than zero"));
+        }
+        let runtime = Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        panic::install_hook();
+        let core = Core {
+            max: self.max.unwrap_or(usize::MAX),
+            idle: self.idle.min(MAX_IDLE),
+            queue: self.queue,
+            runtime,
+            state: Mutex::new(State {
+                closed: false,
+                workers: 0,
+                spawning: 0,
+                idle: Vec::new(),
+                queue: VecDeque::new(),
+                waiting: VecDeque::new(),
+                next_ticket: 0,
+                spawned: 0,
+                tasks: Vec::new(),
+            }),
+            drained: Notify::new(),
+        };
+        Ok(Pool {
+            owner: Arc::new(Owner {
+                core: Arc::new(core),
+            }),
+        })
+    }
+}
+
+impl Core {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; a poisoned lock would still be consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Places `job` if it can start at once or be queued; gives it back otherwise. What it
+    /// returns is for [`dispatch`](Core::dispatch), once the lock is released.
+    fn offer(&self, state: &mut State, job: Job) -> Result<Placed, Job> {
+        if !state.waiting.is_empty() {
+            // Earlier submitters go first.
+            return Err(job);
+        }
+        if let Some(worker) = state.idle.pop() {
+            state.queue.push_back(job);
+            return Ok(Placed::Idle(worker));
+        }
+        if state.workers < self.max {
+            state.workers += 1;
+            state.spawning += 1;
+            state.spawned += 1;
+            return Ok(Placed::Spawn(job));
+        }
+        if state.queue.len() < self.queue {
+            state.queue.push_back(job);
+            return Ok(Placed::Queued);
+        }
+        Err(job)
+    }
+
+    /// Finishes what [`offer`](Core::offer) started, outside the lock: spawning a task may
+    /// drop its future at once (a runtime shutting down), which runs user code.
+    fn dispatch(self: &Arc<Self>, placed: Placed) {
+        match placed {
+            // `notify_one` keeps the wake-up if the worker is not waiting yet.
+            Placed::Idle(worker) => worker.notify_one(),
+            Placed::Queued => {}
+            Placed::Spawn(first) => {
+                let worker = Worker {
+                    core: Arc::clone(self),
+                    signal: Arc::new(Notify::new()),
+                };
+                let task = self.runtime.spawn(worker.work(first));
+                let mut state = self.lock();
+                state.spawning -= 1;
+                if state.tasks.len() >= 2 * state.workers + 16 {
+                    // Forget the workers that exited idle, so churn does not grow the list.
+                    state.tasks.retain(|task| !task.is_finished());
+                }
+                state.tasks.push(task);
+                self.notify_if_drained(state);
+            }
+        }
+    }
+
+    /// The job a worker that just finished runs next, if any; registers it idle otherwise.
+    fn next(&self, signal: &Arc<Notify>) -> (Next, Option<Waker>) {
+        let mut state = self.lock();
+        if let Some(job) = state.queue.pop_front() {
+            // Room freed in the queue: the oldest waiting submitter's job moves in.
+            let mut woken = None;
+            if !state.closed && state.queue.len() < self.queue {
+                if let Some(waiter) = state.waiting.pop_front() {
+                    state.queue.push_back(waiter.job);
+                    woken = Some(waiter.waker);
+                }
+            }
+            return (Next::Run(job), woken);
+        }
+        if state.closed {
+            return (Next::Exit, None);
+        }
+        if let Some(waiter) = state.waiting.pop_front() {
+            return (Next::Run(waiter.job), Some(waiter.waker));
+        }
+        state.idle.push(Arc::clone(signal));
+        (Next::Idle, None)
+    }
+
+    /// Called by a worker whose idle time ran out: it exits unless a submitter chose it
+    /// meanwhile (it is no longer in the idle list), in which case it has a job to find.
+    fn retire(&self, signal: &Arc<Notify>) -> bool {
+        let mut state = self.lock();
+        match state.idle.iter().position(|idle| Arc::ptr_eq(idle, signal)) {
+            Some(position) => {
+                state.idle.remove(position);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn notify_if_drained(&self, state: MutexGuard<'_, State>) {
+        let drained = state.closed && state.workers == 0 && state.spawning == 0;
+        drop(state);
+        if drained {
+            self.drained.notify_waiters();
+        }
+    }
+}
+
+/// A worker's identity; dropping it (the worker returned, was aborted, or its task could
+/// not start) takes it off the pool's count.
+struct Worker {
+    core: Arc<Core>,
+    /// Wakes the worker while it is idle.
+    signal: Arc<Notify>,
+}
+
+impl Worker {
+    /// Runs the first job, then every job the worker is given, until it idles out or the
+    /// pool closes.
+    async fn work(self, first: Job) {
+        let core = &*self.core;
+        // One timer for the worker's whole life, re-armed only when it fires: arming a
+        // timer at every idle moment would cost more than a short job.
+        let mut timer = pin!(tokio::time::sleep(core.idle));
+        let mut job = Some(first);
+        loop {
+            if let Some(job) = job.take() {
+                job.await;
+            }
+            let (next, submitter) = core.next(&self.signal);
+            if let Some(submitter) = submitter {
+                submitter.wake();
+            }
+            match next {
+                Next::Run(next) => job = Some(next),
+                Next::Exit => return,
+                Next::Idle => {
+                    // `idle` is capped at build, so this cannot overflow.
+                    let deadline = Instant::now() + core.idle;
+                    let woken = idle(&self.signal, timer.as_mut(), deadline).await;
+                    if !woken && core.retire(&self.signal) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let mut state = self.core.lock();
+        // Still listed only if aborted while idle.
+        state.idle.retain(|idle| !Arc::ptr_eq(idle, &self.signal));
+        state.workers -= 1;
+        self.core.notify_if_drained(state);
+    }
+}
+
+/// Waits for a wake-up from a submitter (`true`) or until `deadline` (`false`).
+///
+/// `timer` may still be set for an earlier idle spell, never for a later one (deadlines only
+/// grow): when it fires early it is re-armed for `deadline`.
+async fn idle(signal: &Notify, mut timer: Pin<&mut Sleep>, deadline: Instant) -> bool {
+    let mut woken = pin!(signal.notified());
+    poll_fn(|cx| {
+        if woken.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        loop {
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if timer.deadline() >= deadline {
+                return Poll::Ready(false);
+            }
+            timer.as_mut().reset(deadline);
+        }
+    })
+    .await
+}
+
+/// Wraps a submitted future into a [`Job`] that catches its panic and sends its result.
+fn wrap<F>(job: F) -> (Job, JobHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (send, receive) = oneshot::channel();
+    let job = Box::pin(async move {
+        let result = CatchUnwind::new(job)
+            .await
+            .map_err(|panicked| panicked.into_error(ActorName::new(None, Leaf::Static("job"))));
+        // The handle may be gone: the job was detached and its result is not wanted.
+        let _ = send.send(result);
+    });
+    (job, JobHandle { result: receive })
+}
+
+/// The future of a submission: places the job, or waits in line until a worker takes it.
+struct Dispatch<'p> {
+    core: &'p Arc<Core>,
+    /// The job until it is first offered.
+    job: Option<Job>,
+    /// Our place in the waiting line, while we wait.
+    ticket: Option<u64>,
+    deadline: Option<Instant>,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<'p> Dispatch<'p> {
+    fn new(core: &'p Arc<Core>, job: Job, deadline: Option<Instant>) -> Self {
+        Self {
+            core,
+            job: Some(job),
+            ticket: None,
+            deadline,
+            sleep: None,
+        }
+    }
+}
+
+impl Future for Dispatch<'_> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        if let Some(job) = this.job.take() {
+            let mut state = this.core.lock();
+            if state.closed {
+                return Poll::Ready(Err(Error::Closed));
+            }
+            match this.core.offer(&mut state, job) {
+                Ok(placed) => {
+                    drop(state);
+                    this.core.dispatch(placed);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(job) => {
+                    let ticket = state.next_ticket;
+                    state.next_ticket += 1;
+                    state.waiting.push_back(Waiter {
+                        ticket,
+                        job,
+                        waker: cx.waker().clone(),
+                    });
+                    this.ticket = Some(ticket);
+                    this.sleep = this
+                        .deadline
+                        .map(|deadline| Box::pin(tokio::time::sleep_until(deadline)));
+                }
+            }
+        }
+        let Some(ticket) = this.ticket else {
+            // Polled again after completing: nothing left to dispatch.
+            return Poll::Ready(Err(Error::Closed));
+        };
+        let timed_out = this
+            .sleep
+            .as_mut()
+            .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready());
+        let mut state = this.core.lock();
+        let Ok(position) = state
+            .waiting
+            .binary_search_by_key(&ticket, |waiter| waiter.ticket)
+        else {
+            // A worker took the job (taking it is the only other way out of the line).
+            this.ticket = None;
+            return Poll::Ready(Ok(()));
+        };
+        if state.closed || timed_out {
+            let waiter = state.waiting.remove(position);
+            let error = if state.closed {
+                Error::Closed
+            } else {
+                Error::DispatchTimeout
+            };
+            drop(state);
+            drop(waiter);
+            this.ticket = None;
+            return Poll::Ready(Err(error));
+        }
+        let waker = &mut state.waiting[position].waker;
+        if !waker.will_wake(cx.waker()) {
+            waker.clone_from(cx.waker());
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Dispatch<'_> {
+    fn drop(&mut self) {
+        let Some(ticket) = self.ticket else {
+            return;
+        };
+        let mut state = self.core.lock();
+        if let Ok(position) = state
+            .waiting
+            .binary_search_by_key(&ticket, |waiter| waiter.ticket)
+        {
+            let waiter = state.waiting.remove(position);
+            drop(state);
+            drop(waiter);
+        }
+    }
+}
+
+/// The output of a job submitted to a [`Pool`]: await it for the job's result.
+///
+/// It resolves to `Ok(output)`, to [`Error::Panic`] if the job panicked, or to
+/// [`Error::Closed`] if the pool was dropped before the job finished. Dropping the handle
+/// detaches the job: it still runs, and its output is dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let pool = run::Pool::builder().build().unwrap();
+/// let job = pool.submit(async { panic!("bad input") }).await.unwrap();
+/// let err: run::Error = job.await.unwrap_err();
+/// assert!(err.is_panic());
+/// assert!(err.to_string().ends_with(": bad input"));
+/// # }
+/// ```
+#[must_use = "a job handle does nothing unless awaited; dropping it detaches the job"]
+pub struct JobHandle<T> {
+    result: oneshot::Receiver<Result<T, Error>>,
+}
+
+impl<T> Future for JobHandle<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.result)
+            .poll(cx)
+            .map(|received| received.unwrap_or(Err(Error::Closed)))
+    }
+}
+
+impl<T> fmt::Debug for JobHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobHandle").finish_non_exhaustive()
+    }
+}
