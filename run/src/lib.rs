@@ -61,6 +61,7 @@ mod error;
 mod event;
 mod group;
 mod handle;
+mod macros;
 mod name;
 mod panic;
 mod policy;
@@ -71,12 +72,17 @@ mod state;
 mod task_group;
 mod token;
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
 pub use cause::Cause;
 pub use context::Context;
 pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report};
 pub use event::Event;
 pub use group::{ActorOptions, Group};
 pub use handle::RunHandle;
+pub use macros::{actor, main, Runner};
 pub use name::ActorName;
 pub use policy::{AsyncCall, BoxFuture, ExitPolicy, Interrupt};
 pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};

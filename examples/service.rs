@@ -1,0 +1,148 @@
+//! A small HTTP service: an HTTP server, a background worker and a periodic reporter, in one
+//! `#[derive(Runner)]` struct under `#[run::main]`. Each actor logs its start and stop.
+//!
+//! `cargo run --example service`, then `curl http://127.0.0.1:3000/` (each request queues a
+//! job for the worker) and Ctrl-C or `kill <pid>`: the server stops accepting and finishes
+//! its requests, the worker drains its queue, then the reporter prints the final count.
+//! `SERVICE_ADDR` sets the address (`127.0.0.1:0` picks a free port, printed on start).
+
+// Also a check that the code `#[run::main]`, `#[actor]` and `#[derive(Runner)]` generate is
+// clean under pedantic lints (CI denies warnings).
+#![warn(clippy::pedantic)]
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use axum::{extract::State, routing::get, Router};
+use run::{actor, BoxError, Cause, Context, Runner};
+use tokio::{
+    net::TcpListener,
+    sync::{mpsc, Notify},
+};
+
+/// The service: its actors start in this order and are interrupted by stage, in this order.
+#[derive(Runner)]
+struct Service {
+    /// Serves until interrupted, then finishes the requests in flight.
+    #[actor]
+    http: Http,
+    /// Interrupted through `Worker::stopper`: it then drains the jobs already queued.
+    #[actor(interrupt = "stopper")]
+    worker: Worker,
+    /// Interrupted only once the server and the worker have stopped: the count is final.
+    #[actor(stage = 2)]
+    reporter: Reporter,
+}
+
+/// The HTTP server; each `GET /` queues a job.
+struct Http {
+    listener: TcpListener,
+    jobs: mpsc::Sender<u64>,
+}
+
+impl Runner for Http {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+        println!("start {}", ctx.name());
+        let next = Arc::new(AtomicU64::new(1));
+        let app = Router::new()
+            .route("/", get(queue_job))
+            .with_state((self.jobs, next));
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(ctx.clone().into_interrupted())
+            .await?;
+        println!("stop {}", ctx.name());
+        Ok(())
+    }
+}
+
+async fn queue_job(State((jobs, next)): State<(mpsc::Sender<u64>, Arc<AtomicU64>)>) -> String {
+    let job = next.fetch_add(1, Ordering::Relaxed);
+    match jobs.send(job).await {
+        Ok(()) => format!("queued job {job}\n"),
+        Err(_) => "shutting down\n".to_string(),
+    }
+}
+
+/// Does the queued jobs; when stopped, finishes those already queued and takes no more.
+struct Worker {
+    jobs: mpsc::Receiver<u64>,
+    stop: Arc<Notify>,
+    done: Arc<AtomicU64>,
+}
+
+impl Worker {
+    /// The worker's interrupt: `Notify` keeps the permit, so a stop is never missed.
+    fn stopper(&self) -> impl FnOnce(&Cause) + Send + 'static {
+        let stop = Arc::clone(&self.stop);
+        move |_cause| stop.notify_one()
+    }
+}
+
+impl Runner for Worker {
+    type Error = std::io::Error;
+
+    async fn run(mut self, ctx: Context) -> Result<(), Self::Error> {
+        println!("start {}", ctx.name());
+        loop {
+            tokio::select! {
+                () = self.stop.notified() => self.jobs.close(),
+                job = self.jobs.recv() => match job {
+                    Some(job) => {
+                        self.done.fetch_add(1, Ordering::Relaxed);
+                        println!("job {job} done");
+                    }
+                    // Closed, by the stop or by the server's end, and drained.
+                    None => break,
+                },
+            }
+        }
+        println!("stop {}", ctx.name());
+        Ok(())
+    }
+}
+
+/// Prints how many jobs are done, every `period`, and once more when it stops.
+#[actor]
+async fn reporter(period: Duration, done: Arc<AtomicU64>, ctx: Context) {
+    println!("start {}", ctx.name());
+    let mut tick = tokio::time::interval(period);
+    tick.tick().await; // the first tick is immediate
+    loop {
+        tokio::select! {
+            () = ctx.interrupted() => break,
+            _ = tick.tick() => println!("{} jobs done", done.load(Ordering::Relaxed)),
+        }
+    }
+    println!(
+        "stop {}: {} jobs done",
+        ctx.name(),
+        done.load(Ordering::Relaxed)
+    );
+}
+
+#[run::main(shutdown_timeout = "10s")]
+async fn main(ctx: Context) -> Result<(), BoxError> {
+    let addr = std::env::var("SERVICE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let listener = TcpListener::bind(&addr).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    let (jobs, queue) = mpsc::channel(64);
+    let done = Arc::new(AtomicU64::new(0));
+    let service = Service {
+        http: Http { listener, jobs },
+        worker: Worker {
+            jobs: queue,
+            stop: Arc::new(Notify::new()),
+            done: Arc::clone(&done),
+        },
+        reporter: reporter(Duration::from_secs(5), done),
+    };
+    service.run(ctx).await?;
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The generated constructor, runner struct and `Runner` impl. For
+//! `#[actor] async fn ticker(period: Duration, ctx: Context) -> io::Result<()>`:
+//!
+//! ```text
+//! fn ticker(period: Duration) -> Ticker { Ticker(period, PhantomData) }
+//! struct Ticker(Duration, PhantomData<..>);
+//! impl Runner for Ticker {
+//!     type Error = BoxError;
+//!     fn run(self, ctx: Context) -> impl Future<..> + Send {
+//!         async fn ticker(period: Duration, ctx: Context) -> io::Result<()> { body }
+//!         let Self(arg0, ..) = self;
+//!         run_actor_fn(ctx, Interrupt::Context, move |ctx| async move {
+//!             into_result(ticker(arg0, ctx).await)
+//!         })
+//!     }
+//!     fn name(&self) -> Cow<'static, str> { Cow::Borrowed("ticker") }
+//! }
+//! ```
+//!
+//! The user's function is kept unchanged as an inner item: `?`, `return` and the output type
+//! mean what they say, and errors in the body point at the body.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::{
+    ext::IdentExt, spanned::Spanned, Attribute, GenericParam, Ident, ReturnType, Visibility,
+};
+
+use super::validate::{ActorFn, Interrupt};
+use crate::spans;
+
+pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
+    let krate = &actor.krate;
+    let item = &actor.input.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let runner = runner_ident(ident);
+    let generics = &item.sig.generics;
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let name = &actor.name;
+
+    let cfgs: Vec<&Attribute> = item
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect();
+    let inner_attrs: Vec<&Attribute> = item
+        .attrs
+        .iter()
+        .filter(|attr| {
+            [
+                "cfg", "cfg_attr", "allow", "warn", "deny", "forbid", "expect",
+            ]
+            .iter()
+            .any(|kept| attr.path().is_ident(kept))
+        })
+        .collect();
+    let mut inner = item.clone();
+    inner.attrs.clear();
+    inner.vis = Visibility::Inherited;
+
+    let stored: Vec<_> = actor
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| Some(*index) != actor.context)
+        .map(|(index, param)| (format_ident!("__arg{index}"), param))
+        .collect();
+    let stored_idents: Vec<&Ident> = stored.iter().map(|(ident, _)| ident).collect();
+    let stored_types = stored.iter().map(|(_, param)| &param.ty);
+    let constructor_params = stored
+        .iter()
+        .map(|(ident, param)| {
+            let ty = &param.ty;
+            quote!(#ident: #ty)
+        })
+        .collect::<Vec<_>>();
+    let call_args = actor.params.iter().enumerate().map(|(index, _)| {
+        if Some(index) == actor.context {
+            quote!(__ctx)
+        } else {
+            let ident = format_ident!("__arg{index}");
+            quote!(#ident)
+        }
+    });
+
+    let type_params: Vec<&Ident> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(param) => Some(&param.ident),
+            _ => None,
+        })
+        .collect();
+    let turbofish_params: Vec<&Ident> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(param) => Some(&param.ident),
+            GenericParam::Const(param) => Some(&param.ident),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let turbofish = if turbofish_params.is_empty() {
+        quote!()
+    } else {
+        quote!(::<#(#turbofish_params),*>)
+    };
+
+    // A wrong output type is reported once, on the return type.
+    let output_span = match &item.sig.output {
+        ReturnType::Default => ident.span(),
+        ReturnType::Type(_, ty) => ty.span(),
+    };
+    let output = spans::respan(quote!(__output), output_span);
+    let interrupt = match &actor.interrupt {
+        Interrupt::Context => quote!(#krate::Interrupt::Context),
+        Interrupt::Abort => quote!(#krate::Interrupt::Abort),
+        Interrupt::Call { lit, path } => {
+            // Spanned on the literal: a missing function or a wrong signature is reported
+            // there.
+            let call = quote!(#krate::__private::into_interrupt(#path(#(&#stored_idents),*)));
+            spans::respan(call, lit.span())
+        }
+    };
+
+    let doc = format!(
+        " The actor made by [`{}`]: a `Runner` that runs its body with the arguments it was given.",
+        ident.unraw()
+    );
+    let attrs = &item.attrs;
+    quote! {
+        #(#attrs)*
+        #[must_use = "an actor does nothing until it is spawned in a group"]
+        #vis fn #ident #impl_generics (#(#constructor_params),*) -> #runner #ty_generics #where_clause {
+            #runner(#(#stored_idents,)* ::core::marker::PhantomData)
+        }
+
+        #(#cfgs)*
+        #[doc = #doc]
+        #[must_use = "an actor does nothing until it is spawned in a group"]
+        #vis struct #runner #generics (
+            #(#stored_types,)*
+            ::core::marker::PhantomData<fn() -> (#(#type_params,)*)>,
+        ) #where_clause;
+
+        #(#cfgs)*
+        #[automatically_derived]
+        impl #impl_generics #krate::Runner for #runner #ty_generics #where_clause {
+            type Error = #krate::BoxError;
+
+            fn run(
+                self,
+                __ctx: #krate::Context,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), Self::Error>,
+            > + ::core::marker::Send {
+                #(#inner_attrs)*
+                // `async` is what `#[actor]` asks for, even of a body that never awaits.
+                #[allow(clippy::unused_async)]
+                #inner
+                let Self(#(#stored_idents,)* _) = self;
+                let __interrupt = #interrupt;
+                #krate::__private::run_actor_fn(__ctx, __interrupt, move |__ctx: #krate::Context| async move {
+                    let __output = #ident #turbofish (#(#call_args),*).await;
+                    #krate::__private::into_result(#output)
+                })
+            }
+
+            fn name(&self) -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(#name)
+            }
+        }
+    }
+}
+
+/// `ticker` → `Ticker`, `http_server` → `HttpServer`, spanned like the function's name.
+fn runner_ident(ident: &Ident) -> Ident {
+    let name: String = ident
+        .unraw()
+        .to_string()
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect();
+    Ident::new(&name, ident.span())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runner_ident;
+    use proc_macro2::Span;
+    use syn::Ident;
+
+    #[test]
+    fn runner_names_are_camel_case() {
+        let camel = |name: &str| runner_ident(&Ident::new(name, Span::call_site())).to_string();
+        assert_eq!(camel("ticker"), "Ticker");
+        assert_eq!(camel("http_server"), "HttpServer");
+        assert_eq!(camel("_private__thing_"), "PrivateThing");
+        assert_eq!(camel("Already"), "Already");
+    }
+}

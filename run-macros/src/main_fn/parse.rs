@@ -1,0 +1,37 @@
+//! Syntax only: the option list and the function, kept as written for their spans.
+
+use proc_macro2::TokenStream;
+use syn::ItemFn;
+
+use crate::{errors::Errors, options::Settings};
+
+pub(super) const OPTIONS: &[&str] = &[
+    "flavor",
+    "worker_threads",
+    "shutdown_timeout",
+    "signals",
+    "crate",
+];
+
+pub(super) struct Input {
+    pub(super) settings: Settings,
+    pub(super) item: ItemFn,
+}
+
+/// Parses the function first: if it is not one, nothing else is worth reporting. A syntax
+/// error in the options is recorded and the options count as empty.
+pub(super) fn parse(
+    args: TokenStream,
+    item: TokenStream,
+    errors: &mut Errors,
+) -> syn::Result<Input> {
+    let item: ItemFn = syn::parse2(item).map_err(|error| {
+        syn::Error::new(
+            error.span(),
+            "`#[run::main]` goes on an `async fn`; expected `async fn main() { ... }`",
+        )
+    })?;
+    let settings = Settings::parse_tokens(args, OPTIONS, errors);
+    let settings = errors.take(settings).unwrap_or_default();
+    Ok(Input { settings, item })
+}

@@ -1,0 +1,125 @@
+//! What the options and the signature mean, each misuse reported on its own tokens.
+
+use std::time::Duration;
+
+use syn::{spanned::Spanned, FnArg, LitInt, PatType, Path};
+
+use super::parse::Input;
+use crate::{duration, errors::Errors, krate, signature};
+
+pub(super) enum Flavor {
+    MultiThread { worker_threads: Option<LitInt> },
+    CurrentThread,
+}
+
+pub(super) struct Main<'a> {
+    pub(super) krate: Path,
+    pub(super) flavor: Flavor,
+    pub(super) shutdown_timeout: Option<Duration>,
+    pub(super) signals: Option<bool>,
+    /// The body's `Context` parameter, if it takes one.
+    pub(super) context: Option<&'a PatType>,
+    pub(super) input: &'a Input,
+}
+
+pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
+    let settings = &input.settings;
+    let krate = settings
+        .get("crate")
+        .and_then(|setting| errors.take(setting.lit_str("\"my_run\"").and_then(krate::parse)))
+        .unwrap_or_else(krate::default_path);
+
+    let worker_threads = settings
+        .get("worker_threads")
+        .and_then(|setting| errors.take(positive(setting.lit_int("4"))));
+    let flavor = match settings.get("flavor") {
+        None => Some("multi_thread".to_string()),
+        Some(setting) => errors.take(setting.lit_str("\"current_thread\"").and_then(|lit| {
+            match lit.value().as_str() {
+                flavor @ ("multi_thread" | "current_thread") => Ok(flavor.to_string()),
+                other => Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "unknown flavor {other:?}; expected \"multi_thread\" or \"current_thread\""
+                    ),
+                )),
+            }
+        })),
+    };
+    let flavor = match flavor.as_deref() {
+        Some("current_thread") => {
+            if let Some(setting) = settings.get("worker_threads") {
+                errors.push(syn::Error::new(
+                    setting.key.span(),
+                    "`worker_threads` needs the multi-thread runtime; remove it or use `flavor = \"multi_thread\"`",
+                ));
+            }
+            Flavor::CurrentThread
+        }
+        _ => Flavor::MultiThread { worker_threads },
+    };
+
+    let shutdown_timeout = settings
+        .get("shutdown_timeout")
+        .and_then(|setting| errors.take(setting.lit_str("\"30s\"").and_then(duration::parse)));
+    let signals = settings
+        .get("signals")
+        .and_then(|setting| errors.take(setting.lit_bool().map(|lit| lit.value)));
+
+    let sig = &input.item.sig;
+    signature::require_async(sig, "#[run::main]", errors);
+    signature::reject_unsafe(sig, "#[run::main]", errors);
+    if let Some(param) = sig.generics.params.first() {
+        errors.push(syn::Error::new(
+            param.span(),
+            "`#[run::main]` takes no generic parameters; expected `async fn main()`",
+        ));
+    } else if let Some(where_clause) = &sig.generics.where_clause {
+        errors.push(syn::Error::new(
+            where_clause.where_token.span,
+            "`#[run::main]` takes no `where` clause; expected `async fn main()`",
+        ));
+    }
+    let mut context = None;
+    for (index, arg) in sig.inputs.iter().enumerate() {
+        match arg {
+            FnArg::Typed(param) if index == 0 => context = Some(param),
+            FnArg::Typed(param) => errors.push(syn::Error::new(
+                param.span(),
+                "unexpected parameter; `#[run::main]` takes at most one, a `run::Context`",
+            )),
+            FnArg::Receiver(receiver) => errors.push(syn::Error::new(
+                receiver.span(),
+                "`#[run::main]` goes on a free function; expected no parameter or a `run::Context`",
+            )),
+        }
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.push(syn::Error::new(
+            variadic.span(),
+            "unexpected variadic parameter; `#[run::main]` takes at most a `run::Context`",
+        ));
+    }
+
+    Main {
+        krate,
+        flavor,
+        shutdown_timeout,
+        signals,
+        context,
+        input,
+    }
+}
+
+fn positive(lit: syn::Result<&LitInt>) -> syn::Result<LitInt> {
+    let lit = lit?;
+    match lit.base10_parse::<usize>() {
+        Ok(value) if value > 0 && lit.suffix().is_empty() => Ok(lit.clone()),
+        _ => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid thread count `{lit}`; expected a positive integer without suffix, such as `4`"
+            ),
+        )),
+    }
+}

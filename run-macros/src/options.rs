@@ -1,0 +1,155 @@
+//! `key = value` option lists, shared by every macro.
+//!
+//! Invariants: keys are checked against the macro's list as they are read, so an unknown or
+//! repeated key is reported on the key itself; values are kept as written (`syn::Expr`) for
+//! the validation step to check their kind and to point at them.
+
+use syn::{
+    ext::IdentExt,
+    parse::{ParseStream, Parser},
+    spanned::Spanned,
+    Expr, ExprLit, Ident, Lit, LitBool, LitInt, LitStr, Token,
+};
+
+use crate::errors::Errors;
+
+/// One option as written: `key = value`.
+pub(crate) struct Setting {
+    pub(crate) key: Ident,
+    pub(crate) value: Expr,
+}
+
+impl Setting {
+    /// The value as a string literal, or an error on the value saying what was expected.
+    pub(crate) fn lit_str(&self, example: &str) -> syn::Result<&LitStr> {
+        match &self.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => Ok(lit),
+            other => Err(syn::Error::new(
+                other.span(),
+                format!(
+                    "expected a string literal, such as `{} = {example}`",
+                    self.key
+                ),
+            )),
+        }
+    }
+
+    /// The value as an integer literal, or an error on the value saying what was expected.
+    pub(crate) fn lit_int(&self, example: &str) -> syn::Result<&LitInt> {
+        match &self.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(lit), ..
+            }) => Ok(lit),
+            other => Err(syn::Error::new(
+                other.span(),
+                format!("expected an integer, such as `{} = {example}`", self.key),
+            )),
+        }
+    }
+
+    /// The value as `true` or `false`, or an error on the value saying what was expected.
+    pub(crate) fn lit_bool(&self) -> syn::Result<&LitBool> {
+        match &self.value {
+            Expr::Lit(ExprLit {
+                lit: Lit::Bool(lit),
+                ..
+            }) => Ok(lit),
+            other => Err(syn::Error::new(
+                other.span(),
+                format!("expected `true` or `false`, such as `{} = false`", self.key),
+            )),
+        }
+    }
+}
+
+/// The options of one attribute, each known key at most once.
+#[derive(Default)]
+pub(crate) struct Settings {
+    settings: Vec<Setting>,
+}
+
+impl Settings {
+    /// The setting of `key`, if it was given.
+    pub(crate) fn get(&self, key: &str) -> Option<&Setting> {
+        self.settings.iter().find(|setting| setting.key == key)
+    }
+
+    /// Parses `key = value, ...` (a trailing comma allowed). Unknown and repeated keys are
+    /// collected into `errors` and skipped, so that the other options still count; a syntax
+    /// error stops the parse.
+    pub(crate) fn parse(
+        input: ParseStream<'_>,
+        known: &[&str],
+        errors: &mut Errors,
+    ) -> syn::Result<Self> {
+        let mut settings = Settings::default();
+        while !input.is_empty() {
+            let key = input.call(Ident::parse_any).map_err(|error| {
+                syn::Error::new(
+                    error.span(),
+                    format!("expected an option name: one of {}", list(known)),
+                )
+            })?;
+            if !input.peek(Token![=]) {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("expected `{key} = ...`: every option takes a value"),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            let value: Expr = input.parse()?;
+            if !known.iter().any(|known| key == known) {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!("unknown option `{key}`; expected one of {}", list(known)),
+                ));
+            } else if settings.get(&key.to_string()).is_some() {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!("repeated option `{key}`; each option can be given once"),
+                ));
+            } else {
+                settings.settings.push(Setting { key, value });
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(settings)
+    }
+
+    /// [`Settings::parse`] on a whole token stream, such as an attribute macro's arguments.
+    pub(crate) fn parse_tokens(
+        tokens: proc_macro2::TokenStream,
+        known: &[&str],
+        errors: &mut Errors,
+    ) -> syn::Result<Self> {
+        (|input: ParseStream<'_>| Settings::parse(input, known, errors)).parse2(tokens)
+    }
+}
+
+/// `` `a`, `b`, `c` ``
+fn list(known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|key| format!("`{key}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A `name = "..."` value: an actor's name is one segment of a path, so it cannot be empty
+/// nor contain `/`.
+pub(crate) fn actor_name(setting: &Setting) -> syn::Result<LitStr> {
+    let lit = setting.lit_str("\"http\"")?;
+    let name = lit.value();
+    if name.is_empty() || name.contains('/') {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("invalid actor name {name:?}; expected a non-empty name without `/`, such as \"http\""),
+        ));
+    }
+    Ok(lit.clone())
+}

@@ -1,0 +1,170 @@
+//! The generated `Runner` impl. For
+//! `struct App { #[actor(interrupt = "shutdown")] http: Http, config: Config }`:
+//!
+//! ```text
+//! impl Runner for App where Http: Runner, Config: Send + 'static {
+//!     type Error = run::Error;
+//!     fn run(self, ctx: Context) -> impl Future<..> + Send {
+//!         let Self { http: field0, config: field1 } = self;
+//!         let mut group = ctx.group();
+//!         let interrupt = into_interrupt(<Http>::shutdown(&field0));
+//!         group.spawn(field0).name("http").interrupt(interrupt);
+//!         async move { let result = group.run().await; drop((field1,)); result }
+//!     }
+//! }
+//! ```
+//!
+//! The actor fields run as the actors of a child group of the runner's `Context`, in
+//! declaration order; the data fields live until that group has returned.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{spanned::Spanned, WhereClause};
+
+use super::validate::{Derived, Field};
+use crate::{duration, spans};
+
+pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
+    let krate = &derived.krate;
+    let item = &derived.input.item;
+    let ident = &item.ident;
+    let (impl_generics, ty_generics, _) = item.generics.split_for_impl();
+    let where_clause = bounds(derived);
+
+    let members = derived.fields.iter().map(|field| &field.member);
+    let bindings = derived.fields.iter().map(|field| &field.binding);
+    let spawns = derived
+        .fields
+        .iter()
+        .filter_map(|field| spawn(derived, field));
+    let data: Vec<_> = derived
+        .fields
+        .iter()
+        .filter(|field| field.actor.is_none())
+        .map(|field| &field.binding)
+        .collect();
+    let keep_data = if data.is_empty() {
+        quote!()
+    } else {
+        quote!(::core::mem::drop((#(#data,)*));)
+    };
+    let name = derived.name.as_ref().map(|name| {
+        quote! {
+            fn name(&self) -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(#name)
+            }
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Runner for #ident #ty_generics #where_clause {
+            type Error = #krate::Error;
+
+            fn run(
+                self,
+                __ctx: #krate::Context,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), #krate::Error>,
+            > + ::core::marker::Send {
+                let Self { #(#members: #bindings),* } = self;
+                let mut __group = __ctx.group();
+                #(#spawns)*
+                async move {
+                    let __result = __group.run().await;
+                    #keep_data
+                    __result
+                }
+            }
+
+            #name
+        }
+    }
+}
+
+/// The struct's own where clause plus, on each field's type: `Runner` for an actor field,
+/// `Send + 'static` for a data field. They make generic structs work, and put the error for
+/// a field that is not a runner on that field's type.
+fn bounds(derived: &Derived<'_>) -> WhereClause {
+    let krate = &derived.krate;
+    let mut where_clause = derived
+        .input
+        .item
+        .generics
+        .where_clause
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    for field in &derived.fields {
+        let ty = field.ty;
+        let bound = if field.actor.is_some() {
+            quote!(#ty: #krate::Runner)
+        } else {
+            quote!(#ty: ::core::marker::Send + 'static)
+        };
+        let bound = spans::respan(bound, ty.span());
+        where_clause.predicates.push(syn::parse_quote!(#bound));
+    }
+    where_clause
+}
+
+fn spawn(derived: &Derived<'_>, field: &Field<'_>) -> Option<TokenStream> {
+    let krate = &derived.krate;
+    let actor = field.actor.as_ref()?;
+    let binding = &field.binding;
+    let ty = field.ty;
+    let mut options = TokenStream::new();
+    if let Some(name) = &actor.name {
+        options.extend(quote!(.name(#name)));
+    }
+    if let Some(exit) = &actor.exit {
+        options.extend(quote!(.exit(#krate::ExitPolicy::#exit)));
+    }
+    if let Some(stage) = actor.stage {
+        options.extend(quote!(.stage(#stage)));
+    }
+    if let Some(timeout) = actor.timeout {
+        let timeout = duration::expand(timeout);
+        options.extend(quote!(.timeout(#timeout)));
+    }
+    let interrupt = actor.interrupt.as_ref().map(|(lit, method)| {
+        // Spanned on the literal: a missing method or a wrong signature is reported there.
+        let call = quote!(#krate::__private::into_interrupt(<#ty>::#method(&#binding)));
+        let call = spans::respan(call, lit.span());
+        options.extend(quote!(.interrupt(__interrupt)));
+        quote!(let __interrupt = #call;)
+    });
+    Some(quote! {
+        #interrupt
+        __group.spawn(#binding)#options;
+    })
+}
+
+/// A `Runner` impl that does nothing, for a type the derive refused: its uses then compile,
+/// and the derive's own error is the only one.
+pub(super) fn stub(derived: &Derived<'_>) -> TokenStream {
+    let krate = &derived.krate;
+    let item = &derived.input.item;
+    let ident = &item.ident;
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    where_clause
+        .predicates
+        .push(syn::parse_quote!(Self: ::core::marker::Send + 'static));
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Runner for #ident #ty_generics #where_clause {
+            type Error = #krate::Error;
+
+            fn run(
+                self,
+                _: #krate::Context,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), #krate::Error>,
+            > + ::core::marker::Send {
+                ::core::future::ready(::core::result::Result::Ok(()))
+            }
+        }
+    }
+}

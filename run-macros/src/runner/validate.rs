@@ -1,0 +1,160 @@
+//! What the struct and its options mean, each misuse reported on its own tokens.
+
+use std::time::Duration;
+
+use quote::format_ident;
+use syn::{Data, Ident, LitStr, Member, Path, Type};
+
+use super::parse::Input;
+use crate::{duration, errors::Errors, krate, options, options::Settings};
+
+pub(super) struct ActorField {
+    /// The `name` option, else the field's name; `None` for a tuple field without a name,
+    /// which keeps the runner's own name.
+    pub(super) name: Option<String>,
+    /// `interrupt = "method"`: the literal (for spans) and the method's name.
+    pub(super) interrupt: Option<(LitStr, Ident)>,
+    /// The `ExitPolicy` variant.
+    pub(super) exit: Option<Ident>,
+    pub(super) stage: Option<u32>,
+    pub(super) timeout: Option<Duration>,
+}
+
+pub(super) struct Field<'a> {
+    pub(super) member: Member,
+    pub(super) ty: &'a Type,
+    /// The local the field is moved into.
+    pub(super) binding: Ident,
+    /// `None` for a data field.
+    pub(super) actor: Option<ActorField>,
+}
+
+pub(super) struct Derived<'a> {
+    pub(super) krate: Path,
+    pub(super) name: Option<LitStr>,
+    pub(super) fields: Vec<Field<'a>>,
+    pub(super) input: &'a Input,
+}
+
+/// Option errors go to `errors` (the option then takes its default), shape errors to
+/// `shape_errors` (only a stub can be generated then).
+pub(super) fn validate<'a>(
+    input: &'a Input,
+    errors: &mut Errors,
+    shape_errors: &mut Errors,
+) -> Derived<'a> {
+    let item = &input.item;
+    let krate = input
+        .settings
+        .get("crate")
+        .and_then(|setting| errors.take(setting.lit_str("\"my_run\"").and_then(krate::parse)))
+        .unwrap_or_else(krate::default_path);
+    let name = input
+        .settings
+        .get("name")
+        .and_then(|setting| errors.take(options::actor_name(setting)));
+
+    let mut fields = Vec::new();
+    match &item.data {
+        Data::Struct(data) => {
+            for (index, (field, settings)) in data.fields.iter().zip(&input.fields).enumerate() {
+                let member = match &field.ident {
+                    Some(ident) => Member::Named(ident.clone()),
+                    None => Member::Unnamed(index.into()),
+                };
+                let actor = settings
+                    .as_ref()
+                    .map(|settings| actor_field(settings, field.ident.as_ref(), errors));
+                fields.push(Field {
+                    member,
+                    ty: &field.ty,
+                    binding: format_ident!("__field{index}"),
+                    actor,
+                });
+            }
+            if !fields.iter().any(|field| field.actor.is_some()) {
+                shape_errors.push(syn::Error::new(
+                    item.ident.span(),
+                    "no field is marked `#[actor]`; expected at least one actor field, such as `#[actor] http: Http`",
+                ));
+            }
+        }
+        Data::Enum(data) => shape_errors.push(syn::Error::new(
+            data.enum_token.span,
+            "`Runner` can be derived for a struct only; expected a struct with `#[actor]` fields",
+        )),
+        Data::Union(data) => shape_errors.push(syn::Error::new(
+            data.union_token.span,
+            "`Runner` can be derived for a struct only; expected a struct with `#[actor]` fields",
+        )),
+    }
+    Derived {
+        krate,
+        name,
+        fields,
+        input,
+    }
+}
+
+fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) -> ActorField {
+    let name = match settings.get("name") {
+        Some(setting) => errors
+            .take(options::actor_name(setting))
+            .map(|lit| lit.value()),
+        None => None,
+    }
+    .or_else(|| ident.map(|ident| syn::ext::IdentExt::unraw(ident).to_string()));
+    let interrupt = settings.get("interrupt").and_then(|setting| {
+        errors.take(setting.lit_str("\"shutdown\"").and_then(|lit| {
+            let method = lit.parse::<Ident>().map_err(|_| {
+                syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "invalid interrupt {:?}; expected the name of a method of the field's type, such as \"shutdown\"",
+                        lit.value()
+                    ),
+                )
+            })?;
+            Ok((lit.clone(), method))
+        }))
+    });
+    let exit = settings.get("exit").and_then(|setting| {
+        errors.take(setting.lit_str("\"task\"").and_then(|lit| {
+            let variant = match lit.value().as_str() {
+                "service" => "Service",
+                "task" => "Task",
+                "sidecar" => "Sidecar",
+                other => {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "unknown exit policy {other:?}; expected \"service\", \"task\" or \"sidecar\""
+                        ),
+                    ))
+                }
+            };
+            Ok(Ident::new(variant, lit.span()))
+        }))
+    });
+    let stage = settings.get("stage").and_then(|setting| {
+        errors.take(setting.lit_int("2").and_then(|lit| {
+            match lit.base10_parse::<u32>() {
+                Ok(stage) if stage >= 1 => Ok(stage),
+                _ => Err(syn::Error::new(
+                    lit.span(),
+                    format!("invalid stage `{lit}`; expected a positive integer: stages count from 1"),
+                )),
+            }
+        }))
+    });
+    let timeout = settings
+        .get("timeout")
+        .and_then(|setting| errors.take(setting.lit_str("\"10s\"").and_then(duration::parse)));
+    ActorField {
+        name,
+        interrupt,
+        exit,
+        stage,
+        timeout,
+    }
+}

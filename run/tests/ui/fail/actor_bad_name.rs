@@ -1,0 +1,4 @@
+#[run::actor(name = "http/accept")]
+async fn worker() {}
+
+fn main() {}

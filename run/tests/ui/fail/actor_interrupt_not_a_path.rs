@@ -1,0 +1,4 @@
+#[run::actor(interrupt = "stop()")]
+async fn worker() {}
+
+fn main() {}

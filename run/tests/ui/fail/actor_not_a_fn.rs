@@ -1,0 +1,4 @@
+#[run::actor]
+struct Worker;
+
+fn main() {}

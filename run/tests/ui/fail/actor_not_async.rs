@@ -1,0 +1,6 @@
+#[run::actor]
+fn worker(ctx: run::Context) {
+    let _ = ctx;
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[run::actor]
+async fn worker(name: &str) {
+    let _ = name;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct App;
+
+impl App {
+    #[run::actor]
+    async fn worker(self) {}
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[run::actor(nam = "w")]
+async fn worker() {}
+
+fn main() {}

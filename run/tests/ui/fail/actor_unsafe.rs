@@ -1,0 +1,4 @@
+#[run::actor]
+async unsafe fn worker() {}
+
+fn main() {}

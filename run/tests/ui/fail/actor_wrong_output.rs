@@ -1,0 +1,6 @@
+#[run::actor]
+async fn worker() -> u32 {
+    7
+}
+
+fn main() {}

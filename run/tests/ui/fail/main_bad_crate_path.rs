@@ -1,0 +1,2 @@
+#[run::main(crate = "not a path")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[run::main(shutdown_timeout = "30 seconds")]
+async fn main() {}

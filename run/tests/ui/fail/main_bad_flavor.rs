@@ -1,0 +1,2 @@
+#[run::main(flavor = "multi-thread")]
+async fn main() {}

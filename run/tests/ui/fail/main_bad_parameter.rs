@@ -1,0 +1,4 @@
+#[run::main]
+async fn main(ctx: run::Context, extra: u32) {
+    let _ = (ctx, extra);
+}

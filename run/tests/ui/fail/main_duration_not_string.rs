@@ -1,0 +1,2 @@
+#[run::main(shutdown_timeout = 30)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[run::main]
+async fn main<T>() {}

@@ -1,0 +1,4 @@
+#[run::main]
+struct Main;
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[run::main]
+fn main() {}

@@ -1,0 +1,2 @@
+#[run::main(signals)]
+async fn main() {}

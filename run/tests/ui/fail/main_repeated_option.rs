@@ -1,0 +1,2 @@
+#[run::main(signals = false, signals = true)]
+async fn main() {}

@@ -1,0 +1,8 @@
+struct App;
+
+impl App {
+    #[run::main]
+    async fn main(&self) {}
+}
+
+fn main() {}

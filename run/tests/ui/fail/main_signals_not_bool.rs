@@ -1,0 +1,2 @@
+#[run::main(signals = "no")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[run::main(shutdown_timout = "30s")]
+async fn main() {}

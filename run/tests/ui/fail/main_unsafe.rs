@@ -1,0 +1,2 @@
+#[run::main]
+async unsafe fn main() {}

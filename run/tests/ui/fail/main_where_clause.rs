@@ -1,0 +1,6 @@
+#[run::main]
+async fn main()
+where
+    u8: Copy,
+{
+}

@@ -1,0 +1,2 @@
+#[run::main(worker_threads = "2")]
+async fn main() {}

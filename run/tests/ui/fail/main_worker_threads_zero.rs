@@ -1,0 +1,2 @@
+#[run::main(worker_threads = 0)]
+async fn main() {}

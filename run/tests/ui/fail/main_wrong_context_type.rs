@@ -1,0 +1,4 @@
+#[run::main]
+async fn main(ctx: String) {
+    let _ = ctx;
+}

@@ -1,0 +1,4 @@
+#[run::main]
+async fn main() -> u32 {
+    7
+}

@@ -1,0 +1,178 @@
+//! The example app `examples/service.rs` as a real process: it serves a real HTTP request on
+//! loopback, stops gracefully on SIGTERM with exit code 0, and exits with 1 and the error
+//! chain on stderr when it cannot start.
+
+#![cfg(unix)]
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    path::PathBuf,
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::mpsc,
+    thread,
+    time::Duration,
+};
+
+/// How long any one step may take before the test fails instead of hanging: a guard, not a
+/// wait that the test relies on.
+const STEP: Duration = Duration::from_secs(60);
+
+/// Builds the example (a no-op when `cargo test` already has) and returns its path.
+fn example() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            "service",
+            "--manifest-path",
+        ])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --example service failed");
+    // This test runs from target/<profile>/deps/; examples are in target/<profile>/examples/.
+    let profile_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .to_path_buf();
+    profile_dir
+        .join("examples")
+        .join(format!("service{}", std::env::consts::EXE_SUFFIX))
+}
+
+struct Service {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Service {
+    fn start(addr: &str) -> Self {
+        let mut child = Command::new(example())
+            .env("SERVICE_ADDR", addr)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the example starts");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in stdout.lines() {
+                if send.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The first line (from now on) that starts with `prefix`.
+    fn wait_for(&mut self, prefix: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(STEP) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.starts_with(prefix) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line starting with {prefix:?}; got {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits for the exit; returns the status and every line printed.
+    fn finish(mut self) -> (ExitStatus, Vec<String>, String) {
+        let mut child = self.child;
+        let (send, exited) = mpsc::channel();
+        let mut stderr = child.stderr.take().unwrap();
+        thread::spawn(move || {
+            let mut err = String::new();
+            stderr.read_to_string(&mut err).unwrap();
+            let _ = send.send((child.wait().unwrap(), err));
+        });
+        let (status, stderr) = exited.recv_timeout(STEP).expect("the service exits");
+        self.seen.extend(self.lines.try_iter());
+        (status, self.seen, stderr)
+    }
+}
+
+/// A plain HTTP/1.1 GET on loopback; returns the whole response.
+fn get(addr: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(STEP)).unwrap();
+    write!(
+        stream,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn the_service_serves_then_stops_gracefully_on_sigterm() {
+    let mut service = Service::start("127.0.0.1:0");
+    let listening = service.wait_for("listening on http://");
+    let addr = listening
+        .trim_start_matches("listening on http://")
+        .to_string();
+    service.wait_for("start main/http");
+
+    let response = get(&addr);
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.ends_with("queued job 1\n"), "{response}");
+    service.wait_for("job 1 done");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let (status, lines, stderr) = service.finish();
+
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    assert_eq!(stderr, "");
+    for actor in ["main/http", "main/worker", "main/reporter"] {
+        assert!(
+            lines.contains(&format!("start {actor}")),
+            "{actor} did not start: {lines:?}"
+        );
+    }
+    let position = |prefix: &str| {
+        lines
+            .iter()
+            .position(|line| line.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix:?} in {lines:?}"))
+    };
+    // Stage 1 (server, worker) stops before stage 2 (reporter), which sees the final count.
+    let reporter = position("stop main/reporter");
+    assert!(position("stop main/http") < reporter, "{lines:?}");
+    assert!(position("stop main/worker") < reporter, "{lines:?}");
+    assert_eq!(lines[reporter], "stop main/reporter: 1 jobs done");
+}
+
+#[test]
+fn the_service_exits_with_1_and_the_error_chain_when_it_cannot_start() {
+    let service = Service::start("not an address");
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
+    assert_eq!(
+        stderr,
+        "Error: actor `main` failed: invalid socket address\n"
+    );
+    assert!(lines.is_empty(), "{lines:?}");
+}
