@@ -515,7 +515,10 @@ async fn the_last_interrupt_set_wins() {
         group.spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) });
         group.run().await.unwrap();
         assert_eq!(log.take(), ["kept call ran"]);
-        assert!(guard_dropped.await.is_err(), "the aborted future was dropped");
+        assert!(
+            guard_dropped.await.is_err(),
+            "the aborted future was dropped"
+        );
     })
     .await;
 }
