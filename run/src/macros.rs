@@ -283,7 +283,7 @@ pub use run_macros::actor;
 /// | `name = "web"` | the field's name | the actor's name ([`ActorOptions::name`](crate::ActorOptions::name)) |
 /// | `interrupt = "shutdown"` | through its `Context` | a method of the field's type that makes the interrupt, see below |
 /// | `exit = "task"` | `"service"` | its [`ExitPolicy`](crate::ExitPolicy): `"service"`, `"task"` or `"sidecar"` |
-/// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)), from 1 |
+/// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)); 0 goes before the default |
 /// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)) |
 ///
 /// # Interrupts

@@ -138,13 +138,15 @@ fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) 
     });
     let stage = settings.get("stage").and_then(|setting| {
         errors.take(setting.lit_int("2").and_then(|lit| {
-            match lit.base10_parse::<u32>() {
-                Ok(stage) if stage >= 1 => Ok(stage),
-                _ => Err(syn::Error::new(
+            lit.base10_parse::<u32>().map_err(|_| {
+                syn::Error::new(
                     lit.span(),
-                    format!("invalid stage `{lit}`; expected a positive integer: stages count from 1"),
-                )),
-            }
+                    format!(
+                        "invalid stage `{lit}`; expected an integer from 0 to {}: 1 is the default, 0 goes before it",
+                        u32::MAX
+                    ),
+                )
+            })
         }))
     });
     let timeout = settings

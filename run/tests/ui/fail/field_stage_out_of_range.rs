@@ -19,7 +19,7 @@ impl Runner for Http {
 
 #[derive(Runner)]
 struct App {
-    #[actor(stage = 0)]
+    #[actor(stage = 4294967296)]
     http: Http,
 }
 
