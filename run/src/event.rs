@@ -13,6 +13,12 @@ use crate::{ActorName, Cause, Error};
 /// One thing that happened to an actor; given to the hook set with
 /// [`Group::hook`](crate::Group::hook).
 ///
+/// For each actor, `Started` comes first and `Exited` (or `TimedOut`) last, each once;
+/// `Interrupted` comes once, before `Exited`, or after it when the actor had returned before
+/// the group stopped. Events are emitted the moment they happen, from the task where they
+/// happen: a panic is reported (as `Exited` with [`Error::Panic`]) before the group even
+/// starts to stop. A nested group that has no hook of its own reports to its parent's.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use run::{Context, Event, Group};

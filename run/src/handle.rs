@@ -14,6 +14,11 @@ use crate::{Context, Error, Group, Runner};
 
 /// A [`Runner`] running in the background; see [`RunHandle::spawn`].
 ///
+/// The runner's result goes to exactly one caller, the first [`close`](RunHandle::close) or
+/// [`wait`](RunHandle::wait) to see it end; every other call, concurrent or later, waits for
+/// the end too and returns [`Error::Closed`]. Dropping the handle interrupts the runner; its
+/// task then ends as soon as the runner returns.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use run::{Context, Error, RunHandle};
@@ -73,15 +78,15 @@ impl RunHandle {
         })
     }
 
-    /// Interrupts the runner, waits for it to return, and returns its result; see the
-    /// [module invariants](self) for a second call.
+    /// Interrupts the runner, waits for it to return, and returns its result; a second call
+    /// returns [`Error::Closed`] (see [`RunHandle`]).
     pub async fn close(&self) -> Result<(), Error> {
         self.stop.cancel();
         self.wait().await
     }
 
-    /// Waits for the runner to return on its own, and returns its result; see the
-    /// [module invariants](self) for a second call.
+    /// Waits for the runner to return on its own, and returns its result; a second call
+    /// returns [`Error::Closed`] (see [`RunHandle`]).
     pub async fn wait(&self) -> Result<(), Error> {
         let mut task = self.task.lock().await;
         let Some(handle) = task.as_mut() else {

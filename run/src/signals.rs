@@ -59,8 +59,14 @@ impl fmt::Display for Signal {
     }
 }
 
-/// An actor that exits with [`Error::Signal`] on the first of its signals; see the
-/// [module invariants](self).
+/// An actor that exits with [`Error::Signal`] on the first of its signals.
+///
+/// Its handlers are installed when it is made, before the group runs, so a signal that
+/// arrives between the two is kept, not fatal. From the first signal on, its group watches for
+/// a second one while it shuts down; on it, every actor still running is aborted and the
+/// group returns [`Error::Forced`] (exit status 130, see [`Error::exit_status`]). Interrupted
+/// without a signal, the actor returns `Ok(())`. Put it in the top group: a nested group's
+/// forced stop ends only that group.
 ///
 /// ```no_run
 /// # #[tokio::main] async fn main() {
