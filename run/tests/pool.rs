@@ -1,5 +1,7 @@
 //! The pool (SPEC P1): the seed's own tests, ported, plus backpressure, panics and leaks.
 
+mod common;
+
 use std::{
     collections::HashSet,
     future::{poll_fn, Future},
@@ -12,45 +14,13 @@ use std::{
     time::Duration,
 };
 
+use common::{alive_tasks, until, Gate};
 use run::{Error, Pool};
 use tokio::{
-    runtime::Handle,
-    sync::{mpsc, watch},
+    sync::mpsc,
     task::{self, yield_now},
     time::Instant,
 };
-
-/// A gate jobs wait at until it opens.
-#[derive(Clone)]
-struct Gate(Arc<watch::Sender<bool>>);
-
-impl Gate {
-    fn new() -> Self {
-        Self(Arc::new(watch::channel(false).0))
-    }
-
-    fn open(&self) {
-        self.0.send_replace(true);
-    }
-
-    async fn passed(self) {
-        let mut open = self.0.subscribe();
-        open.wait_for(|open| *open)
-            .await
-            .expect("the sender lives in self");
-    }
-}
-
-/// Yields until `condition` holds: the other tasks only need to be scheduled, not timed.
-async fn until(mut condition: impl FnMut() -> bool) {
-    while !condition() {
-        yield_now().await;
-    }
-}
-
-fn alive_tasks() -> usize {
-    Handle::current().metrics().num_alive_tasks()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_job_runs_exactly_once() {

@@ -1,5 +1,7 @@
 //! The task group (SPEC P2): errgroup semantics, on tokio tasks and on a pool.
 
+mod common;
+
 use std::{
     collections::HashSet,
     sync::{
@@ -8,10 +10,10 @@ use std::{
     },
 };
 
+use common::{alive_tasks, until, Gate};
 use run::{Cause, Context, Error, Group, Pool, TaskEvent, TaskGroup};
 use tokio::{
-    runtime::Handle,
-    sync::{mpsc, oneshot, watch},
+    sync::{mpsc, oneshot},
     task::{self, yield_now},
 };
 
@@ -20,37 +22,6 @@ use tokio::{
 struct Failure(&'static str);
 
 type Outcome = Result<(), Failure>;
-
-/// A gate tasks wait at until it opens.
-#[derive(Clone)]
-struct Gate(Arc<watch::Sender<bool>>);
-
-impl Gate {
-    fn new() -> Self {
-        Self(Arc::new(watch::channel(false).0))
-    }
-
-    fn open(&self) {
-        self.0.send_replace(true);
-    }
-
-    async fn passed(self) {
-        let mut open = self.0.subscribe();
-        open.wait_for(|open| *open)
-            .await
-            .expect("the sender lives in self");
-    }
-}
-
-async fn until(mut condition: impl FnMut() -> bool) {
-    while !condition() {
-        yield_now().await;
-    }
-}
-
-fn alive_tasks() -> usize {
-    Handle::current().metrics().num_alive_tasks()
-}
 
 #[tokio::test]
 async fn the_first_error_cancels_the_others_and_is_returned() {
