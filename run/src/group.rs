@@ -255,9 +255,7 @@ impl Group {
             parent.hook().cloned()
         });
 
-        let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
-        stages.sort_unstable();
-        stages.dedup();
+        let stages = stage_order(&actors);
         let count = actors.len();
         let mut actors = actors;
         let mut slots = Vec::with_capacity(count);
@@ -348,6 +346,19 @@ impl Group {
         self.stop = Some(Box::pin(stop));
         self.run().await
     }
+}
+
+/// The distinct stages of `actors`, ascending; the common case of a single stage costs no
+/// list of every actor's stage.
+fn stage_order(actors: &[Actor]) -> Vec<u32> {
+    let first = actors.first().map_or(DEFAULT_STAGE, |actor| actor.stage);
+    if actors.iter().all(|actor| actor.stage == first) {
+        return vec![first];
+    }
+    let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
+    stages.sort_unstable();
+    stages.dedup();
+    stages
 }
 
 /// Waits until the group must stop: on its own, or from outside (then the cause is
