@@ -6,6 +6,31 @@ use crate::{ActorName, Error};
 /// [`Context::cause`](crate::Context::cause) tells once the actor is interrupted.
 ///
 /// The group's result follows from it: [`Cause::result`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Cause, Context, Group};
+/// use tokio::sync::oneshot;
+///
+/// let (send, cause) = oneshot::channel::<Cause>();
+/// let mut group = Group::new();
+/// group
+///     .spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("bad config")) })
+///     .name("loader");
+/// group.spawn(|ctx: Context| async move {
+///     ctx.interrupted().await;
+///     send.send(ctx.cause().unwrap().clone()).unwrap();
+///     Ok::<_, std::io::Error>(())
+/// });
+/// let err = group.run().await.unwrap_err();
+///
+/// let cause = cause.await.unwrap();
+/// assert_eq!(cause.actor().unwrap(), "loader");
+/// // The cause's result is the group's result.
+/// assert_eq!(cause.result().unwrap_err().report().to_string(), err.report().to_string());
+/// assert_eq!(err.report().to_string(), "actor `loader` failed: bad config");
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Cause {
@@ -26,6 +51,26 @@ pub enum Cause {
 
 impl Cause {
     /// The actor that stopped the group, if one did.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Cause, Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, cause) = oneshot::channel::<Cause>();
+    /// let mut group = Group::named("app");
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("migrate");
+    /// group.spawn(|ctx: Context| async move {
+    ///     ctx.interrupted().await;
+    ///     send.send(ctx.cause().unwrap().clone()).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// group.run().await.unwrap();
+    ///
+    /// assert_eq!(cause.await.unwrap().actor().unwrap(), "app/migrate");
+    /// assert!(Cause::Cancelled.actor().is_none()); // stopped from outside: no actor
+    /// # }
+    /// ```
     pub fn actor(&self) -> Option<&ActorName> {
         match self {
             Cause::Exit { actor, .. } => Some(actor),
@@ -35,6 +80,13 @@ impl Cause {
 
     /// The result `run()` returns for this cause: the exited actor's result,
     /// [`Error::Cancelled`], or `Ok(())` when the group finished.
+    ///
+    /// ```
+    /// use run::{Cause, Error};
+    ///
+    /// assert!(matches!(Cause::Cancelled.result(), Err(Error::Cancelled)));
+    /// assert!(Cause::Finished.result().is_ok());
+    /// ```
     pub fn result(&self) -> Result<(), Error> {
         match self {
             Cause::Exit { result, .. } => result.clone(),

@@ -74,6 +74,24 @@ impl Context {
     }
 
     /// The actor's full path.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let mut group = Group::named("app");
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         send.send(ctx.name()).unwrap();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .name("db");
+    /// group.run().await.unwrap();
+    /// assert_eq!(name.await.unwrap().to_string(), "app/db");
+    /// # }
+    /// ```
     pub fn name(&self) -> ActorName {
         match &self.scope {
             Scope::Actor { shared, index } => shared.name(*index as usize),
@@ -81,7 +99,32 @@ impl Context {
         }
     }
 
-    /// Whether the actor has been interrupted.
+    /// Whether the actor has been interrupted: for actors that check between units of work
+    /// rather than await [`interrupted`](Context::interrupted).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (checked, check) = oneshot::channel::<()>();
+    /// let (send, seen) = oneshot::channel();
+    /// let mut group = Group::new();
+    /// group.spawn(|ctx: Context| async move {
+    ///     let before = ctx.is_interrupted();
+    ///     checked.send(()).unwrap(); // lets the other actor exit, which stops the group
+    ///     ctx.interrupted().await;
+    ///     send.send((before, ctx.is_interrupted())).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// group.spawn(|_ctx: Context| async move {
+    ///     check.await.ok();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// group.run().await.unwrap();
+    /// assert_eq!(seen.await.unwrap(), (false, true));
+    /// # }
+    /// ```
     pub fn is_interrupted(&self) -> bool {
         match &self.scope {
             Scope::Actor { shared, index } => shared.slot(*index as usize).is_interrupted(),
@@ -106,11 +149,51 @@ impl Context {
 
     /// [`interrupted`](Context::interrupted), owning the context: for APIs that want a
     /// `'static` shutdown future, such as a server's graceful shutdown.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::new();
+    /// group.spawn(|ctx: Context| async move {
+    ///     // `tokio::spawn` wants a `'static` future: `interrupted()` borrows `ctx`, this owns it.
+    ///     let shutdown = tokio::spawn(ctx.into_interrupted());
+    ///     shutdown.await.unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
     pub async fn into_interrupted(self) {
         self.interrupted().await;
     }
 
     /// Why the actor was interrupted; `None` until it is.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Cause, Context, Error, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (stop, stopped) = oneshot::channel::<()>();
+    /// let (send, seen) = oneshot::channel();
+    /// let mut group = Group::new();
+    /// group.spawn(|ctx: Context| async move {
+    ///     let before = ctx.cause().cloned();
+    ///     stop.send(()).unwrap(); // stops the group from outside
+    ///     ctx.interrupted().await;
+    ///     send.send((before, ctx.cause().cloned())).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// let result = group.run_until(async { stopped.await.ok(); }).await;
+    /// assert!(matches!(result, Err(Error::Cancelled)));
+    ///
+    /// let (before, after) = seen.await.unwrap();
+    /// assert!(before.is_none());
+    /// assert!(matches!(after, Some(Cause::Cancelled)));
+    /// # }
+    /// ```
     pub fn cause(&self) -> Option<&Cause> {
         match &self.scope {
             Scope::Actor { shared, index } if shared.slot(*index as usize).is_interrupted() => {

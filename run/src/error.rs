@@ -17,6 +17,17 @@ use std::{
 use crate::{ActorName, Signal};
 
 /// A boxed error, the form any actor's error is converted into.
+///
+/// ```
+/// use run::BoxError;
+///
+/// fn port(text: &str) -> Result<u16, BoxError> {
+///     Ok(text.parse()?) // any `Error + Send + Sync` converts with `?`
+/// }
+///
+/// assert_eq!(port("8080").unwrap(), 8080);
+/// assert_eq!(port("http").unwrap_err().to_string(), "invalid digit found in string");
+/// ```
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Everything that can end a [`Group`](crate::Group) or a [`Runner`](crate::Runner) badly.
@@ -124,6 +135,18 @@ impl Error {
     }
 
     /// The actor this error is about, if any.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut group = run::Group::named("app");
+    /// group
+    ///     .spawn(|_ctx: run::Context| async { Err::<(), _>(std::io::Error::other("no route")) })
+    ///     .name("router");
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(err.actor().unwrap(), "app/router");
+    /// assert!(run::Error::Cancelled.actor().is_none());
+    /// # }
+    /// ```
     pub fn actor(&self) -> Option<&ActorName> {
         match self {
             Error::Failed { actor, .. } | Error::Panic { actor, .. } => Some(actor),
@@ -132,6 +155,21 @@ impl Error {
     }
 
     /// The actor's own error as type `E`, if this is [`Error::Failed`] with such an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::io::{Error as IoError, ErrorKind};
+    ///
+    /// let mut group = run::Group::new();
+    /// group.spawn(|_ctx: run::Context| async {
+    ///     Err::<(), _>(IoError::new(ErrorKind::NotFound, "config.toml"))
+    /// });
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(err.downcast_ref::<IoError>().unwrap().kind(), ErrorKind::NotFound);
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_none()); // not of that type
+    /// assert!(run::Error::Cancelled.downcast_ref::<IoError>().is_none()); // not `Failed`
+    /// # }
+    /// ```
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         match self {
             Error::Failed { source, .. } => source.downcast_ref(),
@@ -154,6 +192,18 @@ impl Error {
     }
 
     /// Whether this error is a panic.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut group = run::Group::new();
+    /// group.spawn(|_ctx: run::Context| async { panic!("oops") as Result<(), std::io::Error> });
+    /// let err = group.run().await.unwrap_err();
+    /// assert!(err.is_panic());
+    /// assert!(err.to_string().starts_with("actor `actor-0` panicked at "));
+    /// assert!(err.to_string().ends_with(": oops"));
+    /// assert!(!run::Error::Cancelled.is_panic());
+    /// # }
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self, Error::Panic { .. })
     }
@@ -205,6 +255,29 @@ impl Error {
     }
 
     /// Displays the whole chain on one line: this error, then each source, joined by `: `.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::time::Duration;
+    ///
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("bad config")) })
+    ///     .name("loader");
+    /// group
+    ///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
+    ///     .name("stuck");
+    /// group.shutdown_timeout(Duration::from_secs(1));
+    /// let err = group.run().await.unwrap_err();
+    ///
+    /// assert_eq!(err.to_string(), "shutdown timed out; still running: stuck");
+    /// assert_eq!(
+    ///     err.report().to_string(),
+    ///     "shutdown timed out; still running: stuck: actor `loader` failed: bad config",
+    /// );
+    /// # }
+    /// ```
     pub fn report(&self) -> Report<'_> {
         Report(self)
     }
@@ -214,6 +287,18 @@ impl Error {
 ///
 /// It dereferences to the error itself: `downcast_ref` and `source` work on it as on the
 /// original.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let mut group = run::Group::new();
+/// group.spawn(|_ctx: run::Context| async { Err::<(), _>(std::io::Error::other("disk full")) });
+/// let err = group.run().await.unwrap_err();
+///
+/// let run::Error::Failed { source, .. } = &err else { panic!("expected Failed: {err}") };
+/// assert_eq!(source.to_string(), "disk full");
+/// assert!(source.downcast_ref::<std::io::Error>().is_some());
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct ActorError(Arc<dyn StdError + Send + Sync + 'static>);
 
@@ -238,6 +323,22 @@ impl fmt::Display for ActorError {
 }
 
 /// Where a panic happened.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let mut group = run::Group::new();
+/// group.spawn(|_ctx: run::Context| async { panic!("boom") as Result<(), std::io::Error> });
+/// let err = group.run().await.unwrap_err();
+///
+/// let run::Error::Panic { message, location: Some(at), .. } = &err else {
+///     panic!("expected a located panic: {err}")
+/// };
+/// assert_eq!(message, "boom");
+/// assert!(at.file.ends_with(".rs") && at.line >= 1 && at.column >= 1);
+/// assert_eq!(at.to_string(), format!("{}:{}:{}", at.file, at.line, at.column));
+/// assert!(err.to_string().contains(&format!(" panicked at {at}: ")));
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PanicLocation {
     /// The source file.
@@ -290,6 +391,22 @@ impl PanicPayload {
     }
 
     /// Takes the payload out; `None` once it was taken.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut group = run::Group::new();
+    /// group.spawn(|_ctx: run::Context| async { panic!("boom") as Result<(), std::io::Error> });
+    /// let err = group.run().await.unwrap_err();
+    /// let copy = err.clone();
+    ///
+    /// let run::Error::Panic { payload, .. } = &err else { panic!("expected a panic: {err}") };
+    /// let taken = payload.take().unwrap();
+    /// assert_eq!(taken.downcast_ref::<&str>(), Some(&"boom"));
+    /// // Shared by every clone of the error: only the first take gets it.
+    /// assert!(payload.take().is_none());
+    /// assert!(copy.try_into_panic().is_err());
+    /// # }
+    /// ```
     pub fn take(&self) -> Option<Box<dyn Any + Send + 'static>> {
         self.0
             .lock()
@@ -305,6 +422,28 @@ impl fmt::Debug for PanicPayload {
 }
 
 /// The chain of an [`Error`] on one line; see [`Error::report`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// #[derive(Debug, thiserror::Error)]
+/// #[error("cannot load config")]
+/// struct LoadError(#[source] std::io::Error);
+///
+/// let mut group = run::Group::new();
+/// group
+///     .spawn(|_ctx: run::Context| async {
+///         Err::<(), _>(LoadError(std::io::Error::other("permission denied")))
+///     })
+///     .name("loader");
+/// let err = group.run().await.unwrap_err();
+///
+/// let report: run::Report<'_> = err.report();
+/// assert_eq!(
+///     format!("error: {report}"),
+///     "error: actor `loader` failed: cannot load config: permission denied",
+/// );
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Report<'a>(&'a Error);
 

@@ -73,6 +73,22 @@ pub enum Event<'a> {
 
 impl Event<'_> {
     /// The actor the event is about.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Event, Group};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let mut group = Group::named("app");
+    /// let log = seen.clone();
+    /// group.hook(move |event: &Event<'_>| log.lock().unwrap().push(event.actor().to_string()));
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("job");
+    /// group.run().await.unwrap();
+    /// // Started, exited, interrupted: all about `app/job`.
+    /// assert_eq!(*seen.lock().unwrap(), ["app/job", "app/job", "app/job"]);
+    /// # }
+    /// ```
     pub fn actor(&self) -> &ActorName {
         match self {
             Event::Started { actor }

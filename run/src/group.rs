@@ -113,12 +113,49 @@ pub struct Group {
 
 impl Group {
     /// An empty group; its actors' paths start with their own names.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         send.send(ctx.name()).unwrap();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .name("worker");
+    /// group.run().await.unwrap();
+    /// assert_eq!(name.await.unwrap(), "worker");
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// An empty group whose actors' paths start with `name/`. Inside another group, the
     /// group's actor name is its path instead.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let mut db = Group::named("db");
+    /// db.spawn(|ctx: Context| async move {
+    ///     send.send(ctx.name()).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// })
+    /// .name("pool");
+    /// let mut app = Group::named("app");
+    /// app.spawn(db); // its actor name, `db`, comes from `named`
+    /// app.run().await.unwrap();
+    /// assert_eq!(name.await.unwrap(), "app/db/pool");
+    /// # }
+    /// ```
     pub fn named(name: impl Into<Cow<'static, str>>) -> Self {
         Self {
             name: Some(name.into()),
@@ -134,17 +171,57 @@ impl Group {
     }
 
     /// The number of actors added.
+    ///
+    /// ```
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::new();
+    /// assert_eq!(group.len(), 0);
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// group.add(async { Ok::<_, std::io::Error>(()) }, |_cause| {});
+    /// assert_eq!(group.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.actors.len()
     }
 
     /// Whether no actor was added.
+    ///
+    /// ```
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::new();
+    /// assert!(group.is_empty());
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// assert!(!group.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.actors.is_empty()
     }
 
     /// Adds a [`Runner`], interrupted through its [`Context`]; named after
     /// [`Runner::name`].
+    ///
+    /// ```
+    /// use run::{Context, Group, Runner};
+    ///
+    /// struct Cache;
+    ///
+    /// impl Runner for Cache {
+    ///     type Error = std::io::Error;
+    ///
+    ///     async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+    ///         assert_eq!(ctx.name(), "Cache"); // named after its type
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut group = Group::new();
+    /// group.spawn(Cache);
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
     pub fn spawn<R: Runner>(&mut self, runner: R) -> ActorOptions<'_> {
         let name = runner.name();
         self.push(
@@ -214,6 +291,31 @@ impl Group {
 
     /// Calls `hook` with every [`Event`] of this group's actors, and of nested groups that have
     /// no hook of their own; see [`Event`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Event, Group};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let failures = Arc::new(Mutex::new(Vec::new()));
+    /// let mut db = Group::new(); // no hook of its own: reports to its parent's
+    /// db.spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("disk full")) })
+    ///     .name("writer");
+    /// let mut app = Group::named("app");
+    /// let log = failures.clone();
+    /// app.hook(move |event: &Event<'_>| {
+    ///     if let Event::Exited { actor, result: Err(error), .. } = event {
+    ///         log.lock().unwrap().push(format!("{actor}: {error}"));
+    ///     }
+    /// });
+    /// app.spawn(db).name("db");
+    /// app.run().await.unwrap_err();
+    /// assert_eq!(
+    ///     *failures.lock().unwrap(),
+    ///     ["app/db/writer: actor `app/db/writer` failed", "app/db: actor `app/db/writer` failed"],
+    /// );
+    /// # }
+    /// ```
     pub fn hook(&mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> &mut Self {
         self.hook = Some(Arc::new(hook));
         self
@@ -231,6 +333,27 @@ impl Group {
     ///
     /// With no actors, returns `Ok(())` at once. Outside a tokio runtime, returns
     /// [`Error::NoRuntime`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         ctx.interrupted().await;
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .name("server");
+    /// group
+    ///     .spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("bad request")) })
+    ///     .name("client");
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(err.actor().unwrap(), "client"); // the first exit's result
+    ///
+    /// assert!(Group::new().run().await.is_ok()); // no actors
+    /// # }
+    /// ```
     pub async fn run(self) -> Result<(), Error> {
         if self.actors.is_empty() {
             return Ok(());
@@ -422,6 +545,24 @@ impl fmt::Debug for Group {
 }
 
 /// Options of the actor just added; see [`Group::spawn`] and [`Group::add`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use run::{Context, ExitPolicy, Group, Interrupt};
+/// use std::time::Duration;
+///
+/// let mut group = Group::new();
+/// group
+///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
+///     .name("ticker")
+///     .exit(ExitPolicy::Sidecar)
+///     .interrupt(Interrupt::Abort)
+///     .stage(2)
+///     .timeout(Duration::from_secs(5));
+/// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("main");
+/// assert!(group.run().await.is_ok());
+/// # }
+/// ```
 pub struct ActorOptions<'g> {
     /// The group; the actor is its last.
     group: &'g mut Group,
@@ -449,7 +590,31 @@ impl ActorOptions<'_> {
         }
     }
 
-    /// Names the actor (the last segment of its path).
+    /// Names the actor (the last segment of its path). An empty name numbers it, as an
+    /// actor without a name: `actor-N`, N its position in add order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let names = Arc::new(Mutex::new(Vec::new()));
+    /// let mut group = Group::named("app");
+    /// for name in ["cache", ""] {
+    ///     let names = names.clone();
+    ///     group
+    ///         .spawn(move |ctx: Context| async move {
+    ///             names.lock().unwrap().push(ctx.name().to_string());
+    ///             Ok::<_, std::io::Error>(())
+    ///         })
+    ///         .name(name);
+    /// }
+    /// group.run().await.unwrap();
+    /// let mut names = names.lock().unwrap().clone();
+    /// names.sort();
+    /// assert_eq!(names, ["app/actor-1", "app/cache"]);
+    /// # }
+    /// ```
     pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
         let mut options = self;
         options.actor().name = name.into();
@@ -457,13 +622,41 @@ impl ActorOptions<'_> {
     }
 
     /// Sets what the actor's exit does to the group; default [`ExitPolicy::Service`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, ExitPolicy, Group};
+    ///
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("metrics down")) })
+    ///     .exit(ExitPolicy::Sidecar); // its error does not stop the group
+    /// group
+    ///     .spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) })
+    ///     .exit(ExitPolicy::Task); // its `Ok` does not either: it is just done
+    /// assert!(group.run().await.is_ok()); // every task done, the sidecar's error not returned
+    /// # }
+    /// ```
     pub fn exit(self, policy: ExitPolicy) -> Self {
         let mut options = self;
         options.actor().policy = policy;
         options
     }
 
-    /// Sets how the actor is interrupted.
+    /// Sets how the actor is interrupted; see [`Interrupt`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group, Interrupt};
+    ///
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
+    ///     .interrupt(Interrupt::Abort); // it never watches its Context: drop it instead
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// assert!(group.run().await.is_ok());
+    /// # }
+    /// ```
     pub fn interrupt(self, interrupt: Interrupt) -> Self {
         let mut options = self;
         let index = options.index();
@@ -508,6 +701,26 @@ impl ActorOptions<'_> {
     /// Gives the actor at most `grace` to return once interrupted; past it, it is aborted and
     /// named in [`Error::ShutdownTimeout`]. The group's
     /// [shutdown timeout](Group::shutdown_timeout) still applies as well.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::time::Duration;
+    /// use tokio::time::Instant;
+    ///
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
+    ///     .name("stuck")
+    ///     .timeout(Duration::from_secs(2));
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("done");
+    ///
+    /// let start = Instant::now();
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(err.to_string(), "shutdown timed out; still running: stuck");
+    /// assert_eq!(start.elapsed(), Duration::from_secs(2));
+    /// # }
+    /// ```
     pub fn timeout(self, grace: Duration) -> Self {
         let index = self.index();
         Self::set_last(&mut self.group.timeouts, index, Some(grace));

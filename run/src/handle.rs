@@ -42,6 +42,23 @@ impl RunHandle {
     /// Starts `runner` as a tokio task, as the only actor of a group, so it gets a
     /// [`Context`], a name, and panic capture. Outside a tokio runtime, returns
     /// [`Error::NoRuntime`].
+    ///
+    /// ```
+    /// use run::{Context, Error, RunHandle};
+    ///
+    /// async fn worker(ctx: Context) -> Result<(), std::io::Error> {
+    ///     assert_eq!(ctx.name(), "worker"); // named after the runner
+    ///     Ok(())
+    /// }
+    ///
+    /// assert!(matches!(RunHandle::spawn(worker), Err(Error::NoRuntime)));
+    ///
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// runtime.block_on(async {
+    ///     let handle = RunHandle::spawn(worker).unwrap();
+    ///     handle.wait().await.unwrap();
+    /// });
+    /// ```
     pub fn spawn<R: Runner>(runner: R) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::NoRuntime);
@@ -80,6 +97,21 @@ impl RunHandle {
 
     /// Interrupts the runner, waits for it to return, and returns its result; a second call
     /// returns [`Error::Closed`] (see [`RunHandle`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, RunHandle};
+    ///
+    /// let handle = RunHandle::spawn(|ctx: Context| async move {
+    ///     ctx.interrupted().await;
+    ///     Err::<(), _>(std::io::Error::other("flush failed"))
+    /// })
+    /// .unwrap();
+    /// let err = handle.close().await.unwrap_err();
+    /// assert_eq!(err.report().to_string(), "actor `actor-0` failed: flush failed");
+    /// assert!(handle.is_finished());
+    /// # }
+    /// ```
     pub async fn close(&self) -> Result<(), Error> {
         self.stop.cancel();
         self.wait().await
@@ -87,6 +119,20 @@ impl RunHandle {
 
     /// Waits for the runner to return on its own, and returns its result; a second call
     /// returns [`Error::Closed`] (see [`RunHandle`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Error, RunHandle};
+    ///
+    /// let handle = RunHandle::spawn(|_ctx: Context| async {
+    ///     Err::<(), _>(std::io::Error::other("no input"))
+    /// })
+    /// .unwrap();
+    /// let err = handle.wait().await.unwrap_err();
+    /// assert_eq!(err.report().to_string(), "actor `actor-0` failed: no input");
+    /// assert!(matches!(handle.wait().await, Err(Error::Closed))); // the result went to the first
+    /// # }
+    /// ```
     pub async fn wait(&self) -> Result<(), Error> {
         let mut task = self.task.lock().await;
         let Some(handle) = task.as_mut() else {
@@ -102,6 +148,24 @@ impl RunHandle {
     }
 
     /// Whether the runner has returned.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, RunHandle};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (finish, finished) = oneshot::channel::<()>();
+    /// let handle = RunHandle::spawn(|_ctx: Context| async move {
+    ///     finished.await.ok();
+    ///     Ok::<_, std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// assert!(!handle.is_finished());
+    /// finish.send(()).unwrap();
+    /// handle.wait().await.unwrap();
+    /// assert!(handle.is_finished());
+    /// # }
+    /// ```
     pub fn is_finished(&self) -> bool {
         match self.task.try_lock() {
             Ok(task) => task.as_ref().is_none_or(JoinHandle::is_finished),

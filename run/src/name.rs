@@ -69,11 +69,53 @@ impl ActorName {
     }
 
     /// The path of the group the actor belongs to, if that group has one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let mut http = Group::new();
+    /// http.spawn(|ctx: Context| async move {
+    ///     send.send(ctx.name()).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// })
+    /// .name("accept");
+    /// let mut app = Group::named("app");
+    /// app.spawn(http).name("http");
+    /// app.run().await.unwrap();
+    ///
+    /// let name = name.await.unwrap();
+    /// assert_eq!(name.group(), Some("app/http"));
+    /// assert_eq!(name.leaf(), "accept");
+    /// # }
+    /// ```
     pub fn group(&self) -> Option<&str> {
         self.group.as_deref()
     }
 
     /// The actor's own name, the last segment of its path.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let mut group = Group::new(); // no path of its own
+    /// group.spawn(|ctx: Context| async move {
+    ///     send.send(ctx.name()).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// group.run().await.unwrap();
+    ///
+    /// let name = name.await.unwrap();
+    /// assert_eq!(name.leaf(), "actor-0"); // a closure has no name: numbered
+    /// assert_eq!(name.group(), None);
+    /// assert_eq!(name, "actor-0");
+    /// # }
+    /// ```
     pub fn leaf(&self) -> Cow<'_, str> {
         match &self.leaf {
             Leaf::Static(name) => Cow::Borrowed(name),

@@ -88,9 +88,54 @@ pub enum Interrupt {
 }
 
 /// The closure of an [`Interrupt::CallAsync`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{AsyncCall, BoxFuture, Cause, Context, Group, Interrupt};
+/// use tokio::sync::oneshot;
+///
+/// let (stop, stopped) = oneshot::channel::<()>();
+/// // What `Interrupt::call_async` builds, written out.
+/// let call: AsyncCall = Box::new(move |_cause: Cause| -> BoxFuture {
+///     Box::pin(async move { stop.send(()).unwrap() })
+/// });
+/// let mut group = Group::new();
+/// group
+///     .spawn(move |_ctx: Context| async move {
+///         stopped.await.ok();
+///         Ok::<_, std::io::Error>(())
+///     })
+///     .interrupt(Interrupt::CallAsync(call));
+/// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+/// group.run().await.unwrap();
+/// # }
+/// ```
 pub type AsyncCall = Box<dyn FnOnce(Cause) -> BoxFuture + Send + 'static>;
 
 /// A boxed, sendable future with no output.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::BoxFuture;
+/// use tokio::sync::mpsc;
+///
+/// let (send, mut steps) = mpsc::unbounded_channel();
+/// let (first, second) = (send.clone(), send);
+/// // Futures of different types, in one list.
+/// let shutdown: Vec<BoxFuture> = vec![
+///     Box::pin(async move { first.send("flush").unwrap() }),
+///     Box::pin(async move {
+///         tokio::task::yield_now().await;
+///         second.send("close").unwrap();
+///     }),
+/// ];
+/// for step in shutdown {
+///     step.await;
+/// }
+/// assert_eq!(steps.recv().await, Some("flush"));
+/// assert_eq!(steps.recv().await, Some("close"));
+/// # }
+/// ```
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 impl Interrupt {

@@ -164,6 +164,14 @@ enum Next {
 
 impl Pool {
     /// A builder: unbounded, idle time 1 s, no queue.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pool = run::Pool::builder().build().unwrap();
+    /// assert_eq!(pool.max(), None); // unbounded
+    /// assert_eq!(pool.stats().workers, 0); // no worker until a job comes
+    /// # }
+    /// ```
     pub fn builder() -> PoolBuilder {
         PoolBuilder::default()
     }
@@ -174,6 +182,28 @@ impl Pool {
     /// Fails with [`Error::Closed`] if the pool is closed, before or while waiting; the job
     /// is then dropped unrun. If this future is dropped while waiting, the job is dropped
     /// unrun too, unless a worker took it meanwhile: then it runs, detached.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), run::Error> {
+    /// use tokio::sync::oneshot;
+    ///
+    /// let pool = run::Pool::builder().max(1).build()?;
+    /// let (release, released) = oneshot::channel::<()>();
+    /// let busy = pool.submit(async move { released.await.is_ok() }).await?;
+    ///
+    /// // The only worker is busy: `submit` waits (and, dropped here, drops its job unrun).
+    /// tokio::select! {
+    ///     biased;
+    ///     _ = pool.submit(async { 2 }) => unreachable!("no worker is free"),
+    ///     () = std::future::ready(()) => {}
+    /// }
+    /// release.send(()).unwrap();
+    /// assert!(busy.await?);
+    /// let job = pool.submit(async { 2 }).await?; // the worker is free again
+    /// assert_eq!(job.await?, 2);
+    /// assert_eq!(pool.stats().spawned, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn submit<F>(&self, job: F) -> Result<JobHandle<F::Output>, Error>
     where
         F: Future + Send + 'static,
@@ -302,16 +332,44 @@ impl Pool {
     }
 
     /// Whether [`close`](Pool::close) was called.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pool = run::Pool::builder().build().unwrap();
+    /// assert!(!pool.is_closed());
+    /// pool.close().await.unwrap();
+    /// assert!(pool.is_closed());
+    /// # }
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.owner.core.lock().closed
     }
 
     /// The maximum number of workers; `None` if unbounded.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// assert_eq!(run::Pool::builder().max(8).build().unwrap().max(), Some(8));
+    /// assert_eq!(run::Pool::builder().build().unwrap().max(), None);
+    /// # }
+    /// ```
     pub fn max(&self) -> Option<usize> {
         Some(self.owner.core.max).filter(|&max| max != usize::MAX)
     }
 
     /// A snapshot of the pool's counters.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), run::Error> {
+    /// let pool = run::Pool::builder().max(2).build()?;
+    /// let job = pool.submit(async { 1 }).await?;
+    /// assert_eq!(job.await?, 1);
+    /// let stats = pool.stats();
+    /// // One worker was spawned; done with its job, it waits for the next.
+    /// assert_eq!((stats.spawned, stats.workers, stats.idle), (1, 1, 1));
+    /// assert_eq!((stats.queued, stats.waiting), (0, 0));
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> PoolStats {
         let state = self.owner.core.lock();
         PoolStats {
@@ -355,6 +413,25 @@ impl Drop for Owner {
 }
 
 /// Counters of a [`Pool`], from [`Pool::stats`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), run::Error> {
+/// use tokio::sync::oneshot;
+///
+/// let pool = run::Pool::builder().max(1).queue(4).build()?;
+/// let (release, released) = oneshot::channel::<()>();
+/// let busy = pool.submit(async move { released.await.ok(); }).await?;
+/// let queued = pool.submit(async {}).await?; // the worker is busy: queued
+///
+/// let stats = pool.stats();
+/// assert_eq!((stats.workers, stats.idle, stats.spawned), (1, 0, 1));
+/// assert_eq!((stats.queued, stats.waiting), (1, 0));
+/// release.send(()).unwrap();
+/// busy.await?;
+/// queued.await?;
+/// assert_eq!(pool.stats().queued, 0);
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolStats {
@@ -370,7 +447,18 @@ pub struct PoolStats {
     pub waiting: usize,
 }
 
-/// Configures a [`Pool`]; see [`Pool::builder`].
+/// Configures a [`Pool`]; see [`Pool::builder`]. It can be cloned, to build several pools
+/// alike.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), run::Error> {
+/// use std::time::Duration;
+///
+/// let builder = run::Pool::builder().max(4).queue(16).idle(Duration::from_secs(5));
+/// let (reads, writes) = (builder.clone().build()?, builder.build()?);
+/// assert_eq!((reads.max(), writes.max()), (Some(4), Some(4)));
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 pub struct PoolBuilder {
     max: Option<usize>,
@@ -391,6 +479,19 @@ impl Default for PoolBuilder {
 impl PoolBuilder {
     /// At most `workers` workers, hence at most `workers` jobs running at once. Unbounded if
     /// not set; zero is refused by [`build`](PoolBuilder::build).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use std::future::pending;
+    ///
+    /// let pool = run::Pool::builder().max(2).build().unwrap();
+    /// let _first = pool.try_submit(pending::<()>()).unwrap();
+    /// let _second = pool.try_submit(pending::<()>()).unwrap();
+    /// assert!(matches!(pool.try_submit(async {}), Err(run::Error::Full))); // no third
+    /// assert_eq!(pool.stats().workers, 2);
+    /// // Dropping the pool aborts the two pending jobs.
+    /// # }
+    /// ```
     pub fn max(mut self, workers: usize) -> Self {
         self.max = Some(workers);
         self
@@ -399,6 +500,20 @@ impl PoolBuilder {
     /// How long a worker waits for a job before it exits; default 1 s. Zero is refused by
     /// [`build`](PoolBuilder::build); [`Duration::MAX`] means workers never exit (times
     /// beyond about 30 years are capped).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::time::Duration;
+    /// use tokio::time::sleep;
+    ///
+    /// let pool = run::Pool::builder().idle(Duration::from_secs(30)).build().unwrap();
+    /// pool.submit(async {}).await.unwrap().await.unwrap();
+    /// sleep(Duration::from_secs(29)).await;
+    /// assert_eq!(pool.stats().workers, 1); // idle, still there
+    /// sleep(Duration::from_secs(2)).await;
+    /// assert_eq!(pool.stats().workers, 0); // idle for 30 s: it exited
+    /// # }
+    /// ```
     pub fn idle(mut self, idle: Duration) -> Self {
         self.idle = idle;
         self
@@ -407,6 +522,21 @@ impl PoolBuilder {
     /// How many accepted jobs may wait for a worker when all `max` are busy; default 0:
     /// a job is accepted only when a worker takes it. A queue lets submitters run ahead of
     /// the workers, which raises throughput for short jobs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use tokio::sync::oneshot;
+    ///
+    /// let pool = run::Pool::builder().max(1).queue(1).build().unwrap();
+    /// let (release, released) = oneshot::channel::<()>();
+    /// let busy = pool.try_submit(async move { released.await.ok(); }).unwrap();
+    /// let queued = pool.try_submit(async { 2 }).unwrap(); // waits in the queue
+    /// assert!(matches!(pool.try_submit(async { 3 }), Err(run::Error::Full))); // queue full
+    /// release.send(()).unwrap();
+    /// busy.await.unwrap();
+    /// assert_eq!(queued.await.unwrap(), 2);
+    /// # }
+    /// ```
     pub fn queue(mut self, jobs: usize) -> Self {
         self.queue = jobs;
         self

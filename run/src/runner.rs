@@ -49,11 +49,65 @@ pub trait Runner: Send + 'static {
     type Error: Into<BoxError> + 'static;
 
     /// Runs until done or until `ctx` is interrupted.
+    ///
+    /// A group calls it; calling it directly runs the runner inline, as part of the actor
+    /// whose context it is given.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group, Runner};
+    ///
+    /// async fn worker(ctx: Context) -> Result<(), std::io::Error> {
+    ///     assert_eq!(ctx.name(), "app/main"); // the context of the actor that runs it
+    ///     Ok(())
+    /// }
+    ///
+    /// let mut app = Group::named("app");
+    /// app.spawn(|ctx: Context| async move {
+    ///     // Set up, then hand over to the runner: it is interrupted with this actor.
+    ///     worker.run(ctx).await
+    /// })
+    /// .name("main");
+    /// app.run().await.unwrap();
+    /// # }
+    /// ```
     fn run(self, ctx: Context) -> impl Future<Output = Result<(), Self::Error>> + Send;
 
     /// The actor's name in its group; by default the type's name without its module path
     /// (`my_app::Http<T>` → `Http`). An empty name lets the group number the actor
     /// (`actor-3`).
+    ///
+    /// ```
+    /// use run::{Context, Runner};
+    /// use std::borrow::Cow;
+    ///
+    /// struct Http;
+    ///
+    /// impl Runner for Http {
+    ///     type Error = std::io::Error;
+    ///
+    ///     async fn run(self, _ctx: Context) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// struct Cache;
+    ///
+    /// impl Runner for Cache {
+    ///     type Error = std::io::Error;
+    ///
+    ///     async fn run(self, _ctx: Context) -> Result<(), Self::Error> {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn name(&self) -> Cow<'static, str> {
+    ///         Cow::Borrowed("lru-cache")
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(Http.name(), "Http");
+    /// assert_eq!(Cache.name(), "lru-cache");
+    /// ```
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(type_leaf::<Self>())
     }
@@ -81,16 +135,20 @@ where
 /// closure's `Context` parameter needs no annotation.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// async fn worker(ctx: run::Context) -> Result<(), std::io::Error> {
 ///     ctx.interrupted().await;
 ///     Ok(())
 /// }
 ///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let mut group = run::Group::new();
 /// group.spawn(worker); // named `worker`
-/// group.spawn(run::from_fn(|_ctx| async { Ok::<_, std::io::Error>(()) })); // `actor-1`
+/// group.spawn(run::from_fn(|ctx| async move {
+///     assert_eq!(ctx.name(), "actor-1"); // a closure has no name: numbered
+///     Ok::<_, std::io::Error>(())
+/// }));
 /// group.run().await.unwrap();
+/// assert_eq!(run::Runner::name(&worker), "worker");
 /// # }
 /// ```
 pub fn from_fn<F, Fut, E>(f: F) -> F

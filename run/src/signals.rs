@@ -19,6 +19,15 @@ use std::{
 use crate::{Context, Error, Runner};
 
 /// A signal that [`Signals`] can listen for.
+///
+/// It displays as its usual name, which is how [`Error::Signal`] reports it.
+///
+/// ```
+/// use run::{Error, Signal};
+///
+/// assert_eq!(Signal::Terminate.to_string(), "SIGTERM");
+/// assert_eq!(Error::Signal(Signal::Terminate).to_string(), "received SIGTERM");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Signal {
@@ -94,6 +103,18 @@ impl Signals {
     /// (Windows); the handlers are installed now.
     ///
     /// Fails outside a tokio runtime with IO enabled, or if the OS refuses a handler.
+    ///
+    /// ```
+    /// use run::{Signal, Signals};
+    ///
+    /// assert!(Signals::new().is_err()); // no runtime here
+    ///
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    /// let _inside = runtime.enter();
+    /// let signals = Signals::new().unwrap();
+    /// # #[cfg(unix)]
+    /// assert_eq!(signals.signals().collect::<Vec<_>>(), [Signal::Interrupt, Signal::Terminate]);
+    /// ```
     pub fn new() -> io::Result<Self> {
         if cfg!(windows) {
             Self::of([Signal::Interrupt, Signal::CtrlClose, Signal::CtrlShutdown])
@@ -142,13 +163,36 @@ impl Signals {
     }
 
     /// Whether a second signal during the shutdown aborts every actor still running
-    /// ([`Error::Forced`]); on by default.
+    /// ([`Error::Forced`]); on by default. Off, a second signal changes nothing: the
+    /// shutdown runs to its end (or its timeouts).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::Signals;
+    ///
+    /// let signals = Signals::new().unwrap();
+    /// assert!(format!("{signals:?}").ends_with("force_on_second: true }"));
+    /// let patient = signals.force_on_second(false);
+    /// assert!(format!("{patient:?}").ends_with("force_on_second: false }"));
+    /// # }
+    /// ```
     pub fn force_on_second(mut self, force: bool) -> Self {
         self.force_on_second = force;
         self
     }
 
-    /// The signals listened for.
+    /// The signals listened for, each once, in the order given.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// # #[cfg(unix)] {
+    /// use run::{Signal, Signals};
+    ///
+    /// let signals = Signals::of([Signal::User2, Signal::Quit, Signal::User2]).unwrap();
+    /// assert_eq!(signals.signals().collect::<Vec<_>>(), [Signal::User2, Signal::Quit]);
+    /// # }
+    /// # }
+    /// ```
     pub fn signals(&self) -> impl Iterator<Item = Signal> + '_ {
         self.listeners.iter().map(|(signal, _)| *signal)
     }

@@ -127,11 +127,38 @@ struct State {
 
 impl TaskGroup {
     /// A group whose tasks run as tokio tasks, with no name and no parent.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskGroup};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let group = TaskGroup::new();
+    /// group
+    ///     .go(|ctx: Context| async move {
+    ///         send.send(ctx.name()).unwrap();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// group.wait().await.unwrap();
+    /// assert_eq!(name.await.unwrap(), "actor-0"); // no group path
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::builder().build()
     }
 
     /// A builder, to set a name, a parent context, a pool, panic handling and a log hook.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let group = run::TaskGroup::builder().name("fetch").capture_panics(true).build();
+    /// assert!(!group.is_stopped());
+    /// assert_eq!(group.running(), 0);
+    /// # }
+    /// ```
     pub fn builder() -> TaskGroupBuilder {
         TaskGroupBuilder::default()
     }
@@ -142,6 +169,35 @@ impl TaskGroup {
     /// On a pool, waits until a worker takes it. Errors: [`Error::Stopped`] if the group has
     /// stopped (before or while waiting for the pool), [`Error::Closed`] if the pool is
     /// closed, [`Error::NoRuntime`] outside a tokio runtime; the runner is then not run.
+    ///
+    /// ```
+    /// use run::{Context, TaskEvent, TaskGroup};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// async fn fetch(_ctx: Context) -> Result<(), std::io::Error> {
+    ///     Ok(())
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let names = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = names.clone();
+    /// let group = TaskGroup::builder()
+    ///     .name("crawl")
+    ///     .log(move |event: &TaskEvent<'_>| {
+    ///         if let TaskEvent::Started { name } = event {
+    ///             sink.lock().unwrap().push(name.to_string());
+    ///         }
+    ///     })
+    ///     .build();
+    /// group.go(fetch).await.unwrap(); // named after the fn
+    /// group.go(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap(); // numbered
+    /// group.wait().await.unwrap();
+    ///
+    /// let mut names = names.lock().unwrap().clone();
+    /// names.sort();
+    /// assert_eq!(names, ["crawl/actor-1", "crawl/fetch"]);
+    /// # }
+    /// ```
     pub async fn go<R: Runner>(&self, runner: R) -> Result<(), Error> {
         let name = runner.name();
         self.go_named(name, runner).await
@@ -188,17 +244,79 @@ impl TaskGroup {
 
     /// Stops the group: interrupts every task's context (cause [`Cause::Cancelled`]) and
     /// refuses new tasks. Does nothing if it has stopped already.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Cause, Context, Error, TaskGroup};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (started, start) = oneshot::channel::<()>();
+    /// let (send, cause) = oneshot::channel();
+    /// let group = TaskGroup::new();
+    /// group
+    ///     .go(|ctx: Context| async move {
+    ///         started.send(()).unwrap();
+    ///         ctx.interrupted().await;
+    ///         send.send(ctx.cause().cloned()).unwrap();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// start.await.unwrap(); // a task that has not started when the group stops is skipped
+    /// group.cancel();
+    /// assert!(matches!(group.wait().await, Err(Error::Cancelled)));
+    /// assert!(matches!(cause.await.unwrap(), Some(Cause::Cancelled)));
+    /// let late = group.go(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await;
+    /// assert!(matches!(late, Err(Error::Stopped)));
+    /// # }
+    /// ```
     pub fn cancel(&self) {
         self.scope.stop_with(Cause::Cancelled);
     }
 
     /// Whether the group has stopped: a task failed, it was cancelled, or its parent context
     /// was interrupted.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskGroup};
+    ///
+    /// let group = TaskGroup::new();
+    /// assert!(!group.is_stopped());
+    /// group
+    ///     .go(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("lost")) })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(group.wait().await.is_err());
+    /// assert!(group.is_stopped()); // its task failed
+    /// # }
+    /// ```
     pub fn is_stopped(&self) -> bool {
         self.scope.is_stopped()
     }
 
     /// The number of tasks accepted and not yet ended.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskGroup};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (finish, finished) = oneshot::channel::<()>();
+    /// let group = TaskGroup::new();
+    /// group
+    ///     .go(|_ctx: Context| async move {
+    ///         finished.await.ok();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(group.running(), 1);
+    /// finish.send(()).unwrap();
+    /// group.wait().await.unwrap();
+    /// assert_eq!(group.running(), 0);
+    /// # }
+    /// ```
     pub fn running(&self) -> usize {
         self.scope.running.load(Ordering::Acquire)
     }
@@ -308,6 +426,25 @@ pub struct TaskGroupBuilder {
 
 impl TaskGroupBuilder {
     /// Names the group: task paths start with `name/` (after the parent's path, if any).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskGroup};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, name) = oneshot::channel();
+    /// let group = TaskGroup::builder().name("fetch").build();
+    /// group
+    ///     .go_named("web", |ctx: Context| async move {
+    ///         send.send(ctx.name()).unwrap();
+    ///         Ok::<_, std::io::Error>(())
+    ///     })
+    ///     .await
+    ///     .unwrap();
+    /// group.wait().await.unwrap();
+    /// assert_eq!(name.await.unwrap(), "fetch/web");
+    /// # }
+    /// ```
     pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.name = Some(name.into());
         self
@@ -315,6 +452,39 @@ impl TaskGroupBuilder {
 
     /// Makes the group a child of an actor or task: interrupting `ctx` stops the group, and
     /// task paths start with `ctx`'s path.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Error, Group, TaskGroup};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (started, start) = oneshot::channel();
+    /// let (send, waited) = oneshot::channel();
+    /// let mut app = Group::named("app");
+    /// app.spawn(move |ctx: Context| async move {
+    ///     let tasks = TaskGroup::builder().parent(&ctx).build();
+    ///     tasks
+    ///         .go_named("sync", move |task: Context| async move {
+    ///             started.send(task.name()).unwrap();
+    ///             task.interrupted().await; // with its parent
+    ///             Ok::<_, std::io::Error>(())
+    ///         })
+    ///         .await?;
+    ///     send.send(tasks.wait().await).unwrap();
+    ///     Ok::<_, Error>(())
+    /// })
+    /// .name("worker");
+    /// let (name, named) = oneshot::channel();
+    /// // Once the task has started, this actor returns, which stops `app`.
+    /// app.spawn(|_ctx: Context| async move {
+    ///     name.send(start.await.unwrap()).unwrap();
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// app.run().await.unwrap();
+    /// assert_eq!(named.await.unwrap(), "app/worker/sync");
+    /// assert!(matches!(waited.await.unwrap(), Err(Error::Cancelled)));
+    /// # }
+    /// ```
     pub fn parent(mut self, ctx: &Context) -> Self {
         self.parent = Some(ctx.clone());
         self
@@ -326,6 +496,20 @@ impl TaskGroupBuilder {
     /// A task that waits for other tasks of the same bounded pool holds its worker while it
     /// waits: if all workers do, nothing moves. Run such inner tasks off the pool (a child
     /// group without a pool) or size the pool for them.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskGroup};
+    ///
+    /// let pool = run::Pool::builder().max(1).build().unwrap();
+    /// let group = TaskGroup::builder().pool(&pool).build();
+    /// for _ in 0..3 {
+    ///     group.go(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap();
+    /// }
+    /// group.wait().await.unwrap();
+    /// assert_eq!(pool.stats().spawned, 1); // one worker ran all three
+    /// # }
+    /// ```
     pub fn pool(mut self, pool: &Pool) -> Self {
         self.pool = Some(pool.clone());
         self
@@ -334,6 +518,23 @@ impl TaskGroupBuilder {
     /// Whether a task's panic is returned by [`TaskGroup::wait`] as [`Error::Panic`] (the
     /// default), or resumed on the caller of `wait` (`false`). Either way it stops the
     /// group like an error.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskGroup};
+    ///
+    /// let bug = |_ctx: Context| async { panic!("bug") as Result<(), std::io::Error> };
+    ///
+    /// let captured = TaskGroup::new();
+    /// captured.go(bug).await.unwrap();
+    /// assert!(captured.wait().await.unwrap_err().is_panic());
+    ///
+    /// let resumed = TaskGroup::builder().capture_panics(false).build();
+    /// resumed.go(bug).await.unwrap();
+    /// let waiter = tokio::spawn(async move { resumed.wait().await });
+    /// assert!(waiter.await.unwrap_err().is_panic()); // the panic went on in `wait`
+    /// # }
+    /// ```
     pub fn capture_panics(mut self, capture: bool) -> Self {
         self.propagate_panics = !capture;
         self
@@ -341,6 +542,29 @@ impl TaskGroupBuilder {
 
     /// Calls `hook` when a task starts and when it exits, with its name and result. A panic
     /// in the hook counts as a panic of the task.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskEvent, TaskGroup};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let failures = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = failures.clone();
+    /// let group = TaskGroup::builder()
+    ///     .log(move |event: &TaskEvent<'_>| {
+    ///         if let TaskEvent::Exited { result: Err(_), .. } = event {
+    ///             sink.lock().unwrap().push(event.to_string());
+    ///         }
+    ///     })
+    ///     .build();
+    /// group
+    ///     .go_named("db", |_ctx: Context| async { Err::<(), _>(std::io::Error::other("gone")) })
+    ///     .await
+    ///     .unwrap();
+    /// group.wait().await.unwrap_err();
+    /// assert_eq!(*failures.lock().unwrap(), ["task `db` exited: actor `db` failed: gone"]);
+    /// # }
+    /// ```
     pub fn log(mut self, hook: impl Fn(&TaskEvent<'_>) + Send + Sync + 'static) -> Self {
         self.log = Some(Arc::new(hook));
         self
@@ -393,6 +617,29 @@ impl fmt::Debug for TaskGroupBuilder {
 ///
 /// Its `Display` is one line: ``task `fetch/web` started``, ``task `fetch/web` exited: ok``,
 /// ``task `fetch/web` exited: actor `fetch/web` failed: timeout``.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, TaskEvent, TaskGroup};
+/// use std::sync::{Arc, Mutex};
+///
+/// let lines = Arc::new(Mutex::new(Vec::new()));
+/// let sink = lines.clone();
+/// let group = TaskGroup::builder()
+///     .name("fetch")
+///     .log(move |event: &TaskEvent<'_>| sink.lock().unwrap().push(event.to_string()))
+///     .build();
+/// group
+///     .go_named("web", |_ctx: Context| async { Err::<(), _>(std::io::Error::other("timeout")) })
+///     .await
+///     .unwrap();
+/// group.wait().await.unwrap_err();
+/// assert_eq!(
+///     *lines.lock().unwrap(),
+///     ["task `fetch/web` started", "task `fetch/web` exited: actor `fetch/web` failed: timeout"],
+/// );
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum TaskEvent<'a> {
@@ -412,6 +659,23 @@ pub enum TaskEvent<'a> {
 
 impl TaskEvent<'_> {
     /// The task's path.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, TaskEvent, TaskGroup};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let names = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = names.clone();
+    /// let group = TaskGroup::builder()
+    ///     .name("fetch")
+    ///     .log(move |event: &TaskEvent<'_>| sink.lock().unwrap().push(event.name().to_string()))
+    ///     .build();
+    /// group.go_named("web", |_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap();
+    /// group.wait().await.unwrap();
+    /// assert_eq!(*names.lock().unwrap(), ["fetch/web", "fetch/web"]); // started, exited
+    /// # }
+    /// ```
     pub fn name(&self) -> &ActorName {
         match self {
             TaskEvent::Started { name } | TaskEvent::Exited { name, .. } => name,

@@ -34,7 +34,25 @@ use crate::{Context, Error, Runner};
 pub struct Token(CancellationToken);
 
 impl Token {
-    /// An actor watching `token`.
+    /// An actor watching `token`, named `token`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group, Runner, Token};
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// let token = CancellationToken::new();
+    /// let watcher = Token::new(token.clone());
+    /// assert_eq!(watcher.name(), "token");
+    ///
+    /// let mut group = Group::new();
+    /// group.spawn(watcher);
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// // Interrupted before its token was cancelled, it returns `Ok(())`.
+    /// assert!(group.run().await.is_ok());
+    /// assert!(!token.is_cancelled());
+    /// # }
+    /// ```
     pub fn new(token: CancellationToken) -> Self {
         Self(token)
     }
