@@ -160,12 +160,40 @@ impl PartialEq<&str> for ActorName {
 /// generic arguments (`my_app::Http<T>` → `Http`); empty for closures and async blocks, whose
 /// names say nothing.
 pub(crate) fn type_leaf<T: ?Sized>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    if full.contains("{{closure}}") || full.contains("{closure") {
-        return "";
+    leaf_of_type_name(std::any::type_name::<T>())
+}
+
+/// The last path segment of a type name, without its generic arguments; empty when that
+/// segment is a closure or async block (`{{closure}}`). Only the last segment counts: a fn or
+/// type declared inside an async body keeps its name.
+fn leaf_of_type_name(full: &'static str) -> &'static str {
+    let bytes = full.as_bytes();
+    let (mut start, mut end, mut depth) = (0, full.len(), 0_usize);
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'<' => {
+                if depth == 0 {
+                    end = at;
+                }
+                depth += 1;
+            }
+            b'>' => depth = depth.saturating_sub(1),
+            b':' if depth == 0 && bytes.get(at + 1) == Some(&b':') => {
+                start = at + 2;
+                end = full.len();
+                at += 1;
+            }
+            _ => {}
+        }
+        at += 1;
     }
-    let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base)
+    let leaf = &full[start..end.max(start)];
+    if leaf.starts_with('{') {
+        ""
+    } else {
+        leaf
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +212,19 @@ mod tests {
         }
         assert_eq!(leaf_of(&closure), "");
         let _ = Http(closure);
+    }
+
+    #[test]
+    fn only_the_last_segment_counts() {
+        assert_eq!(leaf_of_type_name("app::main::{{closure}}::fetch"), "fetch");
+        assert_eq!(leaf_of_type_name("app::serve<u8>::{{closure}}"), "");
+        assert_eq!(
+            leaf_of_type_name("app::main::{{closure}}::Http<app::X<u8>>"),
+            "Http"
+        );
+        assert_eq!(leaf_of_type_name("app::f::{async_block#0}"), "");
+        assert_eq!(leaf_of_type_name("Http<alloc::vec::Vec<u8>>"), "Http");
+        assert_eq!(leaf_of_type_name("u8"), "u8");
     }
 
     #[test]
