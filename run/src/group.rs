@@ -615,10 +615,9 @@ impl ActorOptions<'_> {
     /// assert_eq!(names, ["app/actor-1", "app/cache"]);
     /// # }
     /// ```
-    pub fn name(self, name: impl Into<Cow<'static, str>>) -> Self {
-        let mut options = self;
-        options.actor().name = name.into();
-        options
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.actor().name = name.into();
+        self
     }
 
     /// Sets what the actor's exit does to the group; default [`ExitPolicy::Service`].
@@ -637,10 +636,9 @@ impl ActorOptions<'_> {
     /// assert!(group.run().await.is_ok()); // every task done, the sidecar's error not returned
     /// # }
     /// ```
-    pub fn exit(self, policy: ExitPolicy) -> Self {
-        let mut options = self;
-        options.actor().policy = policy;
-        options
+    pub fn exit(mut self, policy: ExitPolicy) -> Self {
+        self.actor().policy = policy;
+        self
     }
 
     /// Sets how the actor is interrupted; see [`Interrupt`].
@@ -657,13 +655,12 @@ impl ActorOptions<'_> {
     /// assert!(group.run().await.is_ok());
     /// # }
     /// ```
-    pub fn interrupt(self, interrupt: Interrupt) -> Self {
-        let mut options = self;
-        let index = options.index();
-        options.actor().abortable = matches!(interrupt, Interrupt::Abort);
+    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
+        let index = self.index();
+        self.actor().abortable = matches!(interrupt, Interrupt::Abort);
         let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
-        Self::set_last(&mut options.group.calls, index, call.then_some(interrupt));
-        options
+        Self::set_last(&mut self.group.calls, index, call.then_some(interrupt));
+        self
     }
 
     /// Puts the actor in shutdown stage `stage` (default 1): stages are interrupted in
@@ -692,10 +689,9 @@ impl ActorOptions<'_> {
     /// assert_eq!(*log.lock().unwrap(), ["deregister", "http", "flusher"]);
     /// # }
     /// ```
-    pub fn stage(self, stage: u32) -> Self {
-        let mut options = self;
-        options.actor().stage = stage;
-        options
+    pub fn stage(mut self, stage: u32) -> Self {
+        self.actor().stage = stage;
+        self
     }
 
     /// Gives the actor at most `grace` to return once interrupted; past it, it is aborted and
