@@ -3,7 +3,10 @@
 use proc_macro2::TokenStream;
 use syn::ItemFn;
 
-use crate::{errors::Errors, options::Settings};
+use crate::{
+    errors::Errors,
+    options::{self, Settings},
+};
 
 pub(super) const OPTIONS: &[&str] = &["name", "interrupt", "crate"];
 
@@ -17,13 +20,12 @@ pub(super) fn parse(
     item: TokenStream,
     errors: &mut Errors,
 ) -> syn::Result<Input> {
-    let item: ItemFn = syn::parse2(item).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            "`#[actor]` goes on an `async fn` or, through `#[derive(Runner)]`, on a struct field; expected `async fn`",
-        )
-    })?;
-    let settings = Settings::parse_tokens(args, OPTIONS, errors);
-    let settings = errors.take(settings).unwrap_or_default();
+    let (settings, item) = options::parse_fn_attribute(
+        args,
+        item,
+        OPTIONS,
+        "`#[actor]` goes on an `async fn` or, through `#[derive(Runner)]`, on a struct field; expected `async fn`",
+        errors,
+    )?;
     Ok(Input { settings, item })
 }

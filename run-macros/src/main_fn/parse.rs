@@ -3,7 +3,10 @@
 use proc_macro2::TokenStream;
 use syn::ItemFn;
 
-use crate::{errors::Errors, options::Settings};
+use crate::{
+    errors::Errors,
+    options::{self, Settings},
+};
 
 pub(super) const OPTIONS: &[&str] = &[
     "flavor",
@@ -25,13 +28,12 @@ pub(super) fn parse(
     item: TokenStream,
     errors: &mut Errors,
 ) -> syn::Result<Input> {
-    let item: ItemFn = syn::parse2(item).map_err(|error| {
-        syn::Error::new(
-            error.span(),
-            "`#[run::main]` goes on an `async fn`; expected `async fn main() { ... }`",
-        )
-    })?;
-    let settings = Settings::parse_tokens(args, OPTIONS, errors);
-    let settings = errors.take(settings).unwrap_or_default();
+    let (settings, item) = options::parse_fn_attribute(
+        args,
+        item,
+        OPTIONS,
+        "`#[run::main]` goes on an `async fn`; expected `async fn main() { ... }`",
+        errors,
+    )?;
     Ok(Input { settings, item })
 }
