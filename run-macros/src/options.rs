@@ -142,6 +142,13 @@ fn list(known: &[&str]) -> String {
 
 /// A `name = "..."` value: an actor's name is one segment of a path, so it cannot be empty
 /// nor contain `/`.
+/// An attribute macro's input when it goes on a function: its options and the function, as
+/// written.
+pub(crate) struct FnAttribute {
+    pub(crate) settings: Settings,
+    pub(crate) item: syn::ItemFn,
+}
+
 /// The syntax of an attribute macro on a function: the function first (if it is not one,
 /// `not_a_fn` is the one error worth reporting), then the options, whose syntax errors go to
 /// `errors` and leave the options empty.
@@ -151,12 +158,12 @@ pub(crate) fn parse_fn_attribute(
     known: &[&str],
     not_a_fn: &str,
     errors: &mut Errors,
-) -> syn::Result<(Settings, syn::ItemFn)> {
+) -> syn::Result<FnAttribute> {
     let item: syn::ItemFn =
         syn::parse2(item).map_err(|error| syn::Error::new(error.span(), not_a_fn))?;
     let settings = Settings::parse_tokens(args, known, errors);
     let settings = errors.take(settings).unwrap_or_default();
-    Ok((settings, item))
+    Ok(FnAttribute { settings, item })
 }
 
 pub(crate) fn actor_name(setting: &Setting) -> syn::Result<LitStr> {

@@ -1,12 +1,7 @@
 //! Syntax only: the option list and the function, kept as written for their spans.
 
+use crate::{errors::Errors, options};
 use proc_macro2::TokenStream;
-use syn::ItemFn;
-
-use crate::{
-    errors::Errors,
-    options::{self, Settings},
-};
 
 pub(super) const OPTIONS: &[&str] = &[
     "flavor",
@@ -16,10 +11,7 @@ pub(super) const OPTIONS: &[&str] = &[
     "crate",
 ];
 
-pub(super) struct Input {
-    pub(super) settings: Settings,
-    pub(super) item: ItemFn,
-}
+pub(super) use crate::options::FnAttribute as Input;
 
 /// Parses the function first: if it is not one, nothing else is worth reporting. A syntax
 /// error in the options is recorded and the options count as empty.
@@ -28,12 +20,11 @@ pub(super) fn parse(
     item: TokenStream,
     errors: &mut Errors,
 ) -> syn::Result<Input> {
-    let (settings, item) = options::parse_fn_attribute(
+    options::parse_fn_attribute(
         args,
         item,
         OPTIONS,
         "`#[run::main]` goes on an `async fn`; expected `async fn main() { ... }`",
         errors,
-    )?;
-    Ok(Input { settings, item })
+    )
 }
