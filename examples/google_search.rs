@@ -16,7 +16,7 @@ use std::{
     time::Duration,
 };
 
-use run::{Context, Pool, Runner, TaskEvent, TaskGroup};
+use run::{Context, Event, Pool, Runner, TaskGroup};
 use tokio::{sync::mpsc, time::Instant};
 
 const QUERY: &str = "golang";
@@ -53,7 +53,7 @@ impl Runner for Search {
     async fn run(self, ctx: Context) -> Result<(), run::Error> {
         let kind = self.kind;
         // Children of this search: interrupting the search stops them too.
-        let replicas = TaskGroup::builder().parent(&ctx).build();
+        let replicas = TaskGroup::builder().parent(&ctx).build()?;
         let (reply, mut replies) = mpsc::channel(2);
         for (replica, latency) in (1..).zip(kind.latencies()) {
             let reply = reply.clone();
@@ -96,7 +96,7 @@ async fn main() -> Result<(), run::Error> {
         .idle(Duration::from_secs(60))
         .build()?;
     let start = Instant::now();
-    let log = move |event: &TaskEvent<'_>| {
+    let log = move |event: &Event<'_>| {
         println!("[{:>3} ms] {event}", start.elapsed().as_millis());
     };
     let (outcome, results) = google(&pool, log).await?;
@@ -119,15 +119,15 @@ async fn main() -> Result<(), run::Error> {
 #[allow(clippy::type_complexity)]
 pub(crate) async fn google(
     pool: &Pool,
-    log: impl Fn(&TaskEvent<'_>) + Send + Sync + 'static,
+    log: impl Fn(&Event<'_>) + Send + Sync + 'static,
 ) -> Result<(Result<(), run::Error>, Vec<(Kind, Option<String>)>), run::Error> {
     let start = Instant::now();
     let group = TaskGroup::builder()
         .name("google")
         .pool(pool)
         .capture_panics(true)
-        .log(log)
-        .build();
+        .hook(log)
+        .build()?;
     let searches: Vec<_> = [Kind::Web, Kind::Image, Kind::Video]
         .into_iter()
         .map(|kind| Search {

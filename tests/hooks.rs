@@ -11,9 +11,8 @@ use run::{Context, Event, Group};
 async fn every_actor_reports_start_interrupt_and_exit_in_order() {
     no_leak(async {
         let log = Log::default();
-        let mut group = Group::named("app");
         let events = log.clone();
-        group.hook(move |event: &Event<'_>| {
+        let mut group = Group::named("app").hook(move |event: &Event<'_>| {
             let kind = match event {
                 Event::Started { .. } => "started",
                 Event::Interrupted { .. } => "interrupted",
@@ -63,9 +62,8 @@ async fn every_actor_reports_start_interrupt_and_exit_in_order() {
 async fn a_timed_out_actor_reports_it() {
     no_leak(async {
         let log = Log::default();
-        let mut group = Group::new();
         let events = log.clone();
-        group.hook(move |event: &Event<'_>| {
+        let mut group = Group::new().hook(move |event: &Event<'_>| {
             if let Event::TimedOut { actor, after } = event {
                 events.push(format!("{actor} timed out after {after:?}"));
             }

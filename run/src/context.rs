@@ -4,16 +4,17 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
-    sync::Arc,
     task::{ready, Context as TaskCx, Poll},
 };
 
 use tokio::sync::futures::Notified;
 
 use crate::{
-    state::Shared,
-    task_group::{Scope as TaskScope, Stopped},
-    ActorName, Cause, Group,
+    core::{
+        cause::Cause,
+        scope::{Member, Scope},
+    },
+    name::ActorName,
 };
 
 /// An actor's view of its group: how it learns it is interrupted, and why. A task of a
@@ -38,39 +39,18 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Context {
-    scope: Scope,
-}
-
-/// Whom the context belongs to: an actor of a [`Group`] run, or a task of a
-/// [`TaskGroup`](crate::TaskGroup), which has no fixed set of slots.
-///
-/// Kept to 16 bytes (an `Arc` and a `u32`), since every actor's future holds a context.
-#[derive(Clone)]
-enum Scope {
-    Actor { shared: Arc<Shared>, index: u32 },
-    Task(Arc<TaskContext>),
-}
-
-pub(crate) struct TaskContext {
-    group: Arc<TaskScope>,
-    name: ActorName,
+    /// 16 bytes (an `Arc` and a `u32`): every actor's future holds a context.
+    member: Member,
 }
 
 impl Context {
-    pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Self {
-        Self {
-            // A group of 2^32 actors would need a terabyte of tasks first.
-            scope: Scope::Actor {
-                shared,
-                index: index as u32,
-            },
-        }
+    pub(crate) fn new(member: Member) -> Self {
+        Self { member }
     }
 
-    pub(crate) fn task(group: Arc<TaskScope>, name: ActorName) -> Self {
-        Self {
-            scope: Scope::Task(Arc::new(TaskContext { group, name })),
-        }
+    /// The member of the core this context is the view of.
+    pub(crate) fn member(&self) -> &Member {
+        &self.member
     }
 
     /// The actor's full path.
@@ -93,10 +73,7 @@ impl Context {
     /// # }
     /// ```
     pub fn name(&self) -> ActorName {
-        match &self.scope {
-            Scope::Actor { shared, index } => shared.name(*index as usize),
-            Scope::Task(task) => task.name.clone(),
-        }
+        self.member.name()
     }
 
     /// Whether the actor has been interrupted: for actors that check between units of work
@@ -126,24 +103,21 @@ impl Context {
     /// # }
     /// ```
     pub fn is_interrupted(&self) -> bool {
-        match &self.scope {
-            Scope::Actor { shared, index } => shared.slot(*index as usize).is_interrupted(),
-            Scope::Task(task) => task.group.is_stopped(),
-        }
+        self.member.is_interrupted()
     }
 
     /// Completes once the actor is interrupted (at once if it is already).
+    ///
+    /// It waits on the actor's own group only: a group nested in another is stopped by its
+    /// parent when the actor it runs under is interrupted, so a finished future is
+    /// registered nowhere.
     pub fn interrupted(&self) -> impl Future<Output = ()> + Send + '_ {
-        match &self.scope {
-            Scope::Actor { shared, index } => Interrupted::Actor {
-                shared,
-                index: *index,
-                // Created before any check: a `notify_waiters` after it still wakes it.
-                notified: shared.interrupts_notified(),
-            },
-            Scope::Task(task) => Interrupted::Task {
-                stopped: Box::pin(task.group.stopped()),
-            },
+        let scope = &*self.member.scope;
+        Interrupted {
+            scope,
+            index: self.member.index,
+            // Created before any check: a `notify_waiters` after it still wakes it.
+            notified: scope.interrupts_notified(),
         }
     }
 
@@ -195,42 +169,11 @@ impl Context {
     /// # }
     /// ```
     pub fn cause(&self) -> Option<&Cause> {
-        match &self.scope {
-            Scope::Actor { shared, index } if shared.slot(*index as usize).is_interrupted() => {
-                shared.cause()
-            }
-            Scope::Actor { .. } => None,
-            Scope::Task(task) => task.group.cause(),
+        if self.member.is_interrupted() {
+            self.member.scope.cause()
+        } else {
+            None
         }
-    }
-
-    /// A new, empty group of children: its actors are named under this actor's path, and it
-    /// is cancelled (returning [`Error::Cancelled`](crate::Error::Cancelled)) when this
-    /// actor is interrupted.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use run::{Context, Group};
-    ///
-    /// let mut app = Group::named("app");
-    /// app.spawn(|ctx: Context| async move {
-    ///     let mut children = ctx.group();
-    ///     children
-    ///         .spawn(|child: Context| async move {
-    ///             assert_eq!(child.name(), "app/parent/child");
-    ///             child.interrupted().await;
-    ///             Ok::<_, std::io::Error>(())
-    ///         })
-    ///         .name("child");
-    ///     children.run().await
-    /// })
-    /// .name("parent");
-    /// app.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
-    /// app.run().await.unwrap();
-    /// # }
-    /// ```
-    pub fn group(&self) -> Group {
-        Group::child_of(self.clone())
     }
 }
 
@@ -243,39 +186,14 @@ impl fmt::Debug for Context {
     }
 }
 
-impl Context {
-    /// Reports a group actor's exit. Task-group tasks report to their group instead, so
-    /// the group never hands this one their context.
-    pub(crate) fn exited(self, result: Result<(), crate::Error>) {
-        if let Scope::Actor { shared, index } = self.scope {
-            shared.exited(index as usize, result);
-        }
-    }
-
-    /// The group state and slot of a group actor's context; `None` for a task-group task.
-    pub(crate) fn slot(&self) -> Option<(&Shared, usize)> {
-        match &self.scope {
-            Scope::Actor { shared, index } => Some((shared, *index as usize)),
-            Scope::Task(_) => None,
-        }
-    }
-}
-
 pin_project_lite::pin_project! {
     /// The future of [`Context::interrupted`]: a named type rather than nested `async fn`s,
     /// because every actor that waits for its interrupt holds one.
-    #[project = InterruptedProj]
-    enum Interrupted<'a> {
-        Actor {
-            shared: &'a Shared,
-            index: u32,
-            #[pin]
-            notified: Notified<'a>,
-        },
-        // Boxed: a task group's stop future is larger, and rarer.
-        Task {
-            stopped: Pin<Box<Stopped<'a>>>,
-        },
+    struct Interrupted<'a> {
+        scope: &'a Scope,
+        index: u32,
+        #[pin]
+        notified: Notified<'a>,
     }
 }
 
@@ -283,20 +201,14 @@ impl Future for Interrupted<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<()> {
-        match self.project() {
-            InterruptedProj::Actor {
-                shared,
-                index,
-                mut notified,
-            } => loop {
-                if shared.slot(*index as usize).is_interrupted() {
-                    return Poll::Ready(());
-                }
-                ready!(notified.as_mut().poll(cx));
-                // Woken: re-arm before checking again, so that no wake-up is lost.
-                notified.set(shared.interrupts_notified());
-            },
-            InterruptedProj::Task { stopped } => stopped.as_mut().poll(cx),
+        let mut this = self.project();
+        loop {
+            if this.scope.is_interrupted(*this.index as usize) {
+                return Poll::Ready(());
+            }
+            ready!(this.notified.as_mut().poll(cx));
+            // Woken: re-arm before checking again, so that no wake-up is lost.
+            this.notified.set(this.scope.interrupts_notified());
         }
     }
 }

@@ -5,6 +5,8 @@
 //! back); `Display` is one line without the source, so that printing the chain repeats
 //! nothing ([`Error::report`] prints the chain on one line). `Error` is cheap to clone: the
 //! first exit's error is shared by every interrupt's [`Cause`](crate::Cause) and by `run()`.
+//! Which failures end up on a group's error is the core's rule:
+//! [nothing lost](crate::core::scope).
 
 use std::{
     any::Any,
@@ -14,7 +16,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use crate::{ActorName, Signal};
+use crate::name::ActorName;
 
 /// A boxed error, the form any actor's error is converted into.
 ///
@@ -86,6 +88,11 @@ pub enum Error {
     Forced(Signal),
     /// The shutdown took longer than its timeout: these actors were still running and were
     /// aborted. The source is what the group would have returned otherwise.
+    ///
+    /// The stuck actors are the leaves: a nested group stops its own stuck actors before its
+    /// parent's deadline and names them (`main/http`, not `main`). [`Error::report`] shows
+    /// the cause as what the shutdown began with:
+    /// `shutdown timed out; still running: main/http; the shutdown began with: received SIGTERM`.
     #[error("shutdown timed out; still running: {}", Names(.stuck))]
     ShutdownTimeout {
         /// The actors aborted, by path, in the order they were aborted.
@@ -93,6 +100,18 @@ pub enum Error {
         /// What stopped the group, if it was an error.
         #[source]
         cause: Option<Box<Error>>,
+    },
+    /// The group stopped because of `cause`, and more actors failed during its shutdown: an
+    /// error after their interrupt, a panic, a panicking interrupt (SPEC G11). Nothing is
+    /// only in a log. [`actor`](Error::actor), [`downcast_ref`](Error::downcast_ref),
+    /// [`is_panic`](Error::is_panic) and [`exit_status`](Error::exit_status) look at the
+    /// cause; [`report`](Error::report) shows all.
+    #[error("{}; and during the shutdown: {}", .cause.report(), Reports(.failures))]
+    Shutdown {
+        /// What stopped the group (or, if it stopped cleanly, the first failure).
+        cause: Box<Error>,
+        /// The other failures, in the order they happened.
+        failures: Vec<Error>,
     },
     /// The handle or pool was closed already.
     #[error("already closed")]
@@ -112,9 +131,12 @@ pub enum Error {
     /// A builder was given a setting it cannot work with, such as a zero idle time.
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
-    /// A group was run outside a tokio runtime.
-    #[error("no tokio runtime: groups, pools and handles run inside a tokio runtime")]
+    /// A group was run (or a pool, a handle, signal handlers made) outside a tokio runtime.
+    #[error("no tokio runtime: groups, pools, handles and signal handlers need a tokio runtime")]
     NoRuntime,
+    /// The signal handlers of [`Signals`](crate::Signals) could not be installed.
+    #[error("cannot install the signal handlers: {0}")]
+    SignalHandlers(Arc<std::io::Error>),
 }
 
 impl Error {
@@ -150,6 +172,7 @@ impl Error {
     pub fn actor(&self) -> Option<&ActorName> {
         match self {
             Error::Failed { actor, .. } | Error::Panic { actor, .. } => Some(actor),
+            Error::Shutdown { cause, .. } => cause.actor(),
             _ => None,
         }
     }
@@ -173,6 +196,7 @@ impl Error {
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         match self {
             Error::Failed { source, .. } => source.downcast_ref(),
+            Error::Shutdown { cause, .. } => cause.downcast_ref(),
             _ => None,
         }
     }
@@ -187,6 +211,7 @@ impl Error {
                 | Error::Signal(_)
                 | Error::Forced(_)
                 | Error::ShutdownTimeout { .. }
+                | Error::Shutdown { .. }
                 | Error::Cancelled
         )
     }
@@ -205,7 +230,11 @@ impl Error {
     /// # }
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self, Error::Panic { .. })
+        match self {
+            Error::Panic { .. } => true,
+            Error::Shutdown { cause, .. } => cause.is_panic(),
+            _ => false,
+        }
     }
 
     /// Takes the panic payload back, to resume the unwind with
@@ -224,6 +253,10 @@ impl Error {
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, Error> {
         match &self {
             Error::Panic { payload, .. } => payload.take().ok_or(self),
+            Error::Shutdown { cause, .. } => match &**cause {
+                Error::Panic { payload, .. } => payload.take().ok_or(self),
+                _ => Err(self),
+            },
             _ => Err(self),
         }
     }
@@ -236,6 +269,7 @@ impl Error {
     /// | `Ok(())` | 0 |
     /// | [`Error::Signal`]: a graceful shutdown on a signal | 0 |
     /// | [`Error::Forced`]: a second signal aborted the shutdown | 130 |
+    /// | [`Error::Shutdown`]: as its cause, but 1 where that would be 0 (a failure during a graceful shutdown) | 1 or 130 |
     /// | any other error | 1 |
     ///
     /// ```
@@ -250,31 +284,37 @@ impl Error {
         match result {
             Ok(()) | Err(Error::Signal(_)) => 0,
             Err(Error::Forced(_)) => 130,
+            Err(Error::Shutdown { cause, .. }) => match &**cause {
+                Error::Forced(_) => 130,
+                _ => 1,
+            },
             Err(_) => 1,
         }
     }
 
-    /// Displays the whole chain on one line: this error, then each source, joined by `: `.
+    /// Displays the whole chain on one line: this error, then each source, joined by `: `;
+    /// the cause of a [`ShutdownTimeout`](Error::ShutdownTimeout) follows
+    /// `; the shutdown began with: `.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
     /// use run::{Context, Group};
     /// use std::time::Duration;
     ///
-    /// let mut group = Group::new();
+    /// let mut group = Group::new().shutdown_timeout(Duration::from_secs(1));
     /// group
     ///     .spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("bad config")) })
     ///     .name("loader");
     /// group
     ///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
     ///     .name("stuck");
-    /// group.shutdown_timeout(Duration::from_secs(1));
     /// let err = group.run().await.unwrap_err();
     ///
     /// assert_eq!(err.to_string(), "shutdown timed out; still running: stuck");
     /// assert_eq!(
     ///     err.report().to_string(),
-    ///     "shutdown timed out; still running: stuck: actor `loader` failed: bad config",
+    ///     "shutdown timed out; still running: stuck; \
+    ///      the shutdown began with: actor `loader` failed: bad config",
     /// );
     /// # }
     /// ```
@@ -450,6 +490,13 @@ pub struct Report<'a>(&'a Error);
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)?;
+        if let Error::ShutdownTimeout {
+            cause: Some(cause), ..
+        } = self.0
+        {
+            // The cause is why the shutdown began, not a failure of the stuck actors.
+            return write!(f, "; the shutdown began with: {}", cause.report());
+        }
         let mut source = StdError::source(self.0);
         while let Some(error) = source {
             write!(f, ": {error}")?;
@@ -458,3 +505,69 @@ impl fmt::Display for Report<'_> {
         Ok(())
     }
 }
+
+/// Failures, each as its whole chain, joined by `; `.
+struct Reports<'a>(&'a [Error]);
+
+impl fmt::Display for Reports<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, error) in self.0.iter().enumerate() {
+            if position > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}", error.report())?;
+        }
+        Ok(())
+    }
+}
+
+/// A signal that [`Signals`](crate::Signals) can listen for.
+///
+/// It displays as its usual name, which is how [`Error::Signal`] reports it.
+///
+/// ```
+/// use run::{Error, Signal};
+///
+/// assert_eq!(Signal::Terminate.to_string(), "SIGTERM");
+/// assert_eq!(Error::Signal(Signal::Terminate).to_string(), "received SIGTERM");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Signal {
+    /// SIGINT on Unix, Ctrl-C on Windows.
+    Interrupt,
+    /// SIGTERM on Unix.
+    Terminate,
+    /// SIGHUP on Unix.
+    Hangup,
+    /// SIGQUIT on Unix.
+    Quit,
+    /// SIGUSR1 on Unix.
+    User1,
+    /// SIGUSR2 on Unix.
+    User2,
+    /// Ctrl-Break on Windows.
+    CtrlBreak,
+    /// Ctrl-Close on Windows: the console window is closing.
+    CtrlClose,
+    /// Ctrl-Shutdown on Windows: the system is shutting down.
+    CtrlShutdown,
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Signal::Interrupt if cfg!(windows) => "Ctrl-C",
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
+            Signal::Quit => "SIGQUIT",
+            Signal::User1 => "SIGUSR1",
+            Signal::User2 => "SIGUSR2",
+            Signal::CtrlBreak => "Ctrl-Break",
+            Signal::CtrlClose => "Ctrl-Close",
+            Signal::CtrlShutdown => "Ctrl-Shutdown",
+        })
+    }
+}
+

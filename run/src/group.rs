@@ -1,67 +1,93 @@
-//! The group: oklog/run's semantics on tokio tasks, with stages and shutdown timeouts.
+//! The group: the static face of the core. One [`ActorSpec`] record per actor, filled by
+//! [`Group::spawn`] / [`Group::add`] and [`ActorOptions`] (and by the macros, through the same
+//! calls), turned into the core's members at [`Group::run`].
 //!
-//! Invariants of [`Group::run`]:
-//! - every actor starts as its own tokio task, in add order;
-//! - the group stops at the first exit its [`ExitPolicy`] says stops it, when it is stopped
-//!   from outside (its [`Context`] is interrupted, or the future given to
-//!   [`Group::run_until`] completes), or when every actor whose exit counts has finished; that
-//!   first event is the [`Cause`], set once;
-//! - then every actor is interrupted exactly once, all with that same cause: stage by stage
-//!   in ascending [`stage`](ActorOptions::stage) order, each stage in add order, the next
-//!   stage only once every actor of the stage before has returned or timed out;
-//! - interrupts never wait for an actor: a [`Call`](Interrupt::Call) runs in place (it must
-//!   not block), an [`Interrupt::call_async`] runs as a task of its own, so a slow interrupt
-//!   delays no other;
-//! - an actor still running when its [timeout](ActorOptions::timeout) (counted from its
-//!   interrupt) or the group's [shutdown timeout](Group::shutdown_timeout) (counted from the
-//!   first interrupt) runs out is aborted, and `run` returns [`Error::ShutdownTimeout`] naming
-//!   every such actor; past the group's timeout, stages not reached yet are interrupted and
-//!   aborted at once;
-//! - `run` returns only once every actor's task has ended, with [`Cause::result`]; if that is
-//!   `Ok` but an actor or interrupt panicked meanwhile, with that panic instead;
-//! - a panic in an execute or an interrupt is caught and becomes [`Error::Panic`]; it never
-//!   stops the delivery of the other interrupts;
-//! - a forced shutdown (a second signal, see [`Signals`](crate::Signals)) aborts every actor
-//!   still running at once, without interrupting the stages not reached yet;
-//! - dropping the `run` future calls every interrupt not yet delivered (cause
-//!   [`Cause::Cancelled`]; async interrupts are not started) and aborts every task: no task
-//!   outlives it.
+//! Invariants: the group's behaviour is the core's; see the
+//! [stop engine](crate::core::scope) and its [run loop](crate::core::shutdown). Here: an
+//! option is added to [`ActorSpec`] (or its rarely used [`ActorExtras`], boxed only when
+//! set), nowhere else; every actor starts as its own tokio task, in add order.
 
 use std::{
     borrow::Cow,
     fmt,
-    future::{poll_fn, Future},
-    pin::{pin, Pin},
+    future::Future,
+    pin::Pin,
     sync::Arc,
-    task::Poll,
     time::Duration,
 };
 
-use tokio::{runtime::Handle, task::JoinHandle, time::Instant};
+use tokio::{runtime::Handle, task::JoinHandle};
 
 use crate::{
-    actor,
-    event::Hook,
+    context::Context,
+    core::{
+        cause::Cause,
+        event::{Event, Hook},
+        interrupt::{ExitPolicy, Interrupt},
+        member,
+        scope::{Member, Scope, ScopeConfig, Slot},
+        shutdown::Running,
+    },
+    error::{BoxError, Error},
     name::{type_leaf, Leaf},
-    panic::{self, CatchUnwind},
-    state::{Shared, Slot},
-    BoxError, Cause, Context, Error, Event, ExitPolicy, Interrupt, Runner,
+    panic,
+    runner::Runner,
 };
 
-type Launch = Box<dyn FnOnce(Context, bool) -> JoinHandle<()> + Send + 'static>;
+/// Starts an actor's task, given its context and the interrupt chosen for it, if any;
+/// returns the task and the interrupt it is to get.
+type Launch = Box<dyn FnOnce(Context, Option<Interrupt>) -> (JoinHandle<()>, Interrupt) + Send>;
 type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The stage of actors not given one.
 const DEFAULT_STAGE: u32 = 1;
 
-/// An actor added and not yet run. Kept small, since a group holds one per actor: the
-/// interrupts that call something and the timeouts, which most actors lack, are kept apart.
-struct Actor {
+/// The one record of an actor added and not yet run: the single place an option is added.
+/// Kept small (48 bytes), since a group holds one per actor: what most actors lack is in
+/// [`ActorExtras`], allocated only when set.
+struct ActorSpec {
     launch: Launch,
-    name: Cow<'static, str>,
-    policy: ExitPolicy,
+    /// The name given or derived, when it is static; empty numbers the actor.
+    name: &'static str,
+    extras: Option<Box<ActorExtras>>,
     stage: u32,
-    abortable: bool,
+    policy: ExitPolicy,
+}
+
+/// The options most actors do not set.
+#[derive(Default)]
+struct ActorExtras {
+    /// A name that is not `'static`; wins over [`ActorSpec::name`].
+    name: Option<Cow<'static, str>>,
+    /// Chosen with [`ActorOptions::interrupt`]; else the runner's own.
+    interrupt: Option<Interrupt>,
+    timeout: Option<Duration>,
+}
+
+impl ActorSpec {
+    fn extras(&mut self) -> &mut ActorExtras {
+        self.extras.get_or_insert_with(Box::default)
+    }
+
+    fn set_name(&mut self, name: Cow<'static, str>) {
+        match name {
+            Cow::Borrowed(name) => {
+                self.name = name;
+                if let Some(extras) = &mut self.extras {
+                    extras.name = None;
+                }
+            }
+            owned => self.extras().name = Some(owned),
+        }
+    }
+
+    /// The name the actor runs under, taken out of the record.
+    fn take_leaf(&mut self, index: usize) -> Leaf {
+        match self.extras.as_mut().and_then(|extras| extras.name.take()) {
+            Some(name) => Leaf::new(name, index),
+            None => Leaf::new(Cow::Borrowed(self.name), index),
+        }
+    }
 }
 
 /// A set of actors that start together and stop together.
@@ -101,12 +127,7 @@ pub struct Group {
     name: Option<Cow<'static, str>>,
     parent: Option<Context>,
     stop: Option<StopFuture>,
-    actors: Vec<Actor>,
-    /// The [`Call`](Interrupt::Call) and [`CallAsync`](Interrupt::CallAsync) interrupts, by
-    /// actor index, in index order.
-    calls: Vec<(usize, Interrupt)>,
-    /// The actors' own timeouts, by actor index, in index order.
-    timeouts: Vec<(usize, Duration)>,
+    actors: Vec<ActorSpec>,
     shutdown_timeout: Option<Duration>,
     hook: Option<Hook>,
 }
@@ -159,13 +180,6 @@ impl Group {
     pub fn named(name: impl Into<Cow<'static, str>>) -> Self {
         Self {
             name: Some(name.into()),
-            ..Self::default()
-        }
-    }
-
-    pub(crate) fn child_of(parent: Context) -> Self {
-        Self {
-            parent: Some(parent),
             ..Self::default()
         }
     }
@@ -226,43 +240,44 @@ impl Group {
         let name = runner.name();
         self.push(
             name,
-            Interrupt::Context,
-            Box::new(move |ctx: Context, abortable| {
-                let execute = runner.run(ctx.clone());
-                actor::spawn(execute, ctx, abortable)
+            Box::new(move |ctx: Context, chosen: Option<Interrupt>| {
+                let mut runner = runner;
+                let interrupt = chosen.unwrap_or_else(|| runner.interrupt());
+                let abortable = matches!(interrupt, Interrupt::Abort);
+                let member = ctx.member().clone();
+                (member::spawn(runner.run(ctx), member, abortable), interrupt)
             }),
         )
     }
 
     /// Adds an actor the oklog/run way: `execute` runs until done, `interrupt` is called with
     /// the cause when the group stops and must make `execute` return.
+    ///
+    /// It is [`spawn`](Group::spawn) of a runner that runs `execute` and whose
+    /// [interrupt](Runner::interrupt) is [`Interrupt::call`]`(interrupt)`.
     pub fn add<F, E, I>(&mut self, execute: F, interrupt: I) -> ActorOptions<'_>
     where
         F: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<BoxError> + 'static,
         I: FnOnce(&Cause) + Send + 'static,
     {
-        self.push(
-            Cow::Borrowed(type_leaf::<F>()),
-            Interrupt::call(interrupt),
-            Box::new(move |ctx: Context, abortable| actor::spawn(execute, ctx, abortable)),
-        )
+        self.spawn(OklogActor {
+            execute,
+            interrupt: Some(interrupt),
+        })
     }
 
-    fn push(
-        &mut self,
-        name: Cow<'static, str>,
-        interrupt: Interrupt,
-        launch: Launch,
-    ) -> ActorOptions<'_> {
-        self.actors.push(Actor {
+    fn push(&mut self, name: Cow<'static, str>, launch: Launch) -> ActorOptions<'_> {
+        let mut spec = ActorSpec {
             launch,
-            name,
-            policy: ExitPolicy::default(),
+            name: "",
+            extras: None,
             stage: DEFAULT_STAGE,
-            abortable: false,
-        });
-        ActorOptions { group: self }.interrupt(interrupt)
+            policy: ExitPolicy::default(),
+        };
+        spec.set_name(name);
+        self.actors.push(spec);
+        ActorOptions { group: self }
     }
 
     /// Gives the whole shutdown at most `grace`, counted from the first interrupt: past it,
@@ -274,17 +289,20 @@ impl Group {
     /// use run::{Context, Error, Group};
     /// use std::time::Duration;
     ///
-    /// let mut group = Group::new();
+    /// let mut group = Group::new().shutdown_timeout(Duration::from_secs(5));
     /// group.spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
     ///     .name("stuck");
     /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("done");
-    /// group.shutdown_timeout(Duration::from_secs(5));
     ///
     /// let err = group.run().await.unwrap_err();
     /// assert_eq!(err.to_string(), "shutdown timed out; still running: stuck");
     /// # }
     /// ```
-    pub fn shutdown_timeout(&mut self, grace: Duration) -> &mut Self {
+    ///
+    /// With several stages, each stage may use an even share of the time left; a group
+    /// nested in another also stops before its parent's deadline: see
+    /// [the run loop](crate::core::shutdown).
+    pub fn shutdown_timeout(mut self, grace: Duration) -> Self {
         self.shutdown_timeout = Some(grace);
         self
     }
@@ -301,9 +319,8 @@ impl Group {
     /// let mut db = Group::new(); // no hook of its own: reports to its parent's
     /// db.spawn(|_ctx: Context| async { Err::<(), _>(std::io::Error::other("disk full")) })
     ///     .name("writer");
-    /// let mut app = Group::named("app");
     /// let log = failures.clone();
-    /// app.hook(move |event: &Event<'_>| {
+    /// let mut app = Group::named("app").hook(move |event: &Event<'_>| {
     ///     if let Event::Exited { actor, result: Err(error), .. } = event {
     ///         log.lock().unwrap().push(format!("{actor}: {error}"));
     ///     }
@@ -316,7 +333,7 @@ impl Group {
     /// );
     /// # }
     /// ```
-    pub fn hook(&mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> &mut Self {
+    pub fn hook(mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
         self.hook = Some(Arc::new(hook));
         self
     }
@@ -366,28 +383,21 @@ impl Group {
         let Group {
             parent,
             stop,
-            actors,
-            calls,
-            timeouts,
+            mut actors,
             shutdown_timeout,
             hook,
             ..
         } = self;
-        let hook = hook.or_else(|| {
-            let (parent, _) = parent.as_ref()?.slot()?;
-            parent.hook().cloned()
-        });
 
         let stages = stage_order(&actors);
         let count = actors.len();
-        let mut actors = actors;
         let mut slots = Vec::with_capacity(count);
         for (index, actor) in actors.iter_mut().enumerate() {
             let stage = stages.binary_search(&actor.stage).unwrap_or_default();
-            let leaf = Leaf::new(std::mem::take(&mut actor.name), index);
+            let leaf = actor.take_leaf(index);
             #[cfg(feature = "tracing")]
             let span = {
-                let name = crate::ActorName::new(path.clone(), leaf.clone());
+                let name = crate::name::ActorName::new(path.clone(), leaf.clone());
                 tracing::info_span!("actor", actor = %name)
             };
             #[allow(unused_mut)]
@@ -398,49 +408,28 @@ impl Group {
             }
             slots.push(slot);
         }
-        let calls = calls
-            .into_iter()
-            .map(|(index, interrupt)| (index, Some(interrupt)))
-            .collect();
-        let timeouts = timeouts
-            .into_iter()
-            .map(|(index, timeout)| Timed {
-                index,
-                timeout,
-                deadline: None,
-            })
-            .collect();
-        let shared = Arc::new(Shared::new(
+        let scope = Scope::new(ScopeConfig {
             path,
-            slots.into_boxed_slice(),
-            stages.len(),
             hook,
-        ));
-        let mut running = Running {
-            shared: Arc::clone(&shared),
-            handles: Vec::with_capacity(count),
-            calls,
-            timeouts,
-            interrupt_tasks: Vec::new(),
-            finished: false,
-        };
+            parent: parent.as_ref().map(|ctx| ctx.member().clone()),
+            slots: slots.into_boxed_slice(),
+            stage_count: stages.len(),
+            run_loop: true,
+        });
+        let mut running = Running::new(Arc::clone(&scope), count);
         for (index, actor) in actors.into_iter().enumerate() {
-            let ctx = Context::new(Arc::clone(&shared), index);
-            running.handles.push((actor.launch)(ctx, actor.abortable));
+            let ctx = Context::new(Member {
+                scope: Arc::clone(&scope),
+                index: index as u32,
+            });
+            let (interrupt, timeout) = match actor.extras {
+                Some(extras) => (extras.interrupt, extras.timeout),
+                None => (None, None),
+            };
+            let (handle, interrupt) = (actor.launch)(ctx, interrupt);
+            running.push(handle, interrupt, timeout);
         }
-
-        wait_for_stop(&shared, parent.as_ref(), stop).await;
-        let result = running.shut_down(stages.len(), shutdown_timeout).await;
-        for handle in &mut running.handles {
-            // A task only fails to join when it was aborted or the runtime is shutting down:
-            // both are accounted for already.
-            let _ = handle.await;
-        }
-        for (_, handle) in &mut running.interrupt_tasks {
-            let _ = handle.await;
-        }
-        running.finished = true;
-        result
+        running.run(stop, stages.len(), shutdown_timeout).await
     }
 
     /// [`run`](Group::run), also stopping when `stop` completes, as when the group's
@@ -473,7 +462,7 @@ impl Group {
 
 /// The distinct stages of `actors`, ascending; the common case of a single stage costs no
 /// list of every actor's stage.
-fn stage_order(actors: &[Actor]) -> Vec<u32> {
+fn stage_order(actors: &[ActorSpec]) -> Vec<u32> {
     let first = actors.first().map_or(DEFAULT_STAGE, |actor| actor.stage);
     if actors.iter().all(|actor| actor.stage == first) {
         return vec![first];
@@ -482,40 +471,6 @@ fn stage_order(actors: &[Actor]) -> Vec<u32> {
     stages.sort_unstable();
     stages.dedup();
     stages
-}
-
-/// Waits until the group must stop: on its own, or from outside (then the cause is
-/// `Cancelled`).
-async fn wait_for_stop(shared: &Shared, parent: Option<&Context>, stop: Option<StopFuture>) {
-    let mut parent = pin!(parent.map(Context::interrupted));
-    let mut stop = stop;
-    loop {
-        if shared.stop_requested() {
-            return;
-        }
-        let mut woken = pin!(shared.woken());
-        let outside = poll_fn(|cx| {
-            if woken.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(false);
-            }
-            if let Some(parent) = parent.as_mut().as_pin_mut() {
-                if parent.poll(cx).is_ready() {
-                    return Poll::Ready(true);
-                }
-            }
-            if let Some(stop) = &mut stop {
-                if stop.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(true);
-                }
-            }
-            Poll::Pending
-        })
-        .await;
-        if outside {
-            shared.settle_cause(Cause::Cancelled);
-            return;
-        }
-    }
 }
 
 impl Runner for Group {
@@ -569,25 +524,18 @@ pub struct ActorOptions<'g> {
 }
 
 impl ActorOptions<'_> {
-    fn actor(&mut self) -> &mut Actor {
+    fn actor(&mut self) -> &mut ActorSpec {
         self.group
             .actors
             .last_mut()
             .expect("options exist only for an actor just added")
     }
 
-    fn index(&self) -> usize {
-        self.group.actors.len() - 1
-    }
-
-    /// Sets the entry of this actor in a table kept by actor index, where it can only be last.
-    fn set_last<T>(table: &mut Vec<(usize, T)>, index: usize, value: Option<T>) {
-        if table.last().is_some_and(|(of, _)| *of == index) {
-            table.pop();
-        }
-        if let Some(value) = value {
-            table.push((index, value));
-        }
+    fn spec(&self) -> &ActorSpec {
+        self.group
+            .actors
+            .last()
+            .expect("options exist only for an actor just added")
     }
 
     /// Names the actor (the last segment of its path). An empty name numbers it, as an
@@ -616,7 +564,7 @@ impl ActorOptions<'_> {
     /// # }
     /// ```
     pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.actor().name = name.into();
+        self.actor().set_name(name.into());
         self
     }
 
@@ -656,10 +604,7 @@ impl ActorOptions<'_> {
     /// # }
     /// ```
     pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
-        let index = self.index();
-        self.actor().abortable = matches!(interrupt, Interrupt::Abort);
-        let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
-        Self::set_last(&mut self.group.calls, index, call.then_some(interrupt));
+        self.actor().extras().interrupt = Some(interrupt);
         self
     }
 
@@ -717,292 +662,84 @@ impl ActorOptions<'_> {
     /// assert_eq!(start.elapsed(), Duration::from_secs(2));
     /// # }
     /// ```
-    pub fn timeout(self, grace: Duration) -> Self {
-        let index = self.index();
-        Self::set_last(&mut self.group.timeouts, index, Some(grace));
+    pub fn timeout(mut self, grace: Duration) -> Self {
+        self.actor().extras().timeout = Some(grace);
         self
     }
 }
 
 impl fmt::Debug for ActorOptions<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let index = self.index();
-        let actor = &self.group.actors[index];
-        let interrupt: &dyn fmt::Debug =
-            match self.group.calls.last().filter(|(of, _)| *of == index) {
-                Some((_, call)) => call,
-                None if actor.abortable => &Interrupt::Abort,
-                None => &Interrupt::Context,
-            };
+        let spec = self.spec();
+        let extras = spec.extras.as_deref();
+        let name = extras.and_then(|extras| extras.name.as_deref());
         f.debug_struct("ActorOptions")
-            .field("name", &actor.name)
-            .field("exit", &actor.policy)
-            .field("interrupt", interrupt)
-            .field("stage", &actor.stage)
-            .field(
-                "timeout",
-                &self
-                    .group
-                    .timeouts
-                    .last()
-                    .filter(|(of, _)| *of == index)
-                    .map(|(_, t)| t),
-            )
+            .field("name", &name.unwrap_or(spec.name))
+            .field("exit", &spec.policy)
+            .field("interrupt", &extras.and_then(|extras| extras.interrupt.as_ref()))
+            .field("stage", &spec.stage)
+            .field("timeout", &extras.and_then(|extras| extras.timeout))
             .finish()
     }
 }
 
-/// An actor with a timeout of its own.
-struct Timed {
-    index: usize,
-    timeout: Duration,
-    /// When the timeout runs out, once the actor is interrupted.
-    deadline: Option<Instant>,
+/// The runner of [`Group::add`]: oklog's execute plus interrupt.
+struct OklogActor<F, I> {
+    execute: F,
+    interrupt: Option<I>,
 }
 
-/// A running group's tasks and undelivered interrupts; dropping it before the group has
-/// finished (the `run` future was dropped) interrupts and aborts everything.
-struct Running {
-    shared: Arc<Shared>,
-    handles: Vec<JoinHandle<()>>,
-    /// The interrupts that call something, by actor index, until delivered; the others only
-    /// mark the Context, so the slot's interrupted flag is all they need.
-    calls: Vec<(usize, Option<Interrupt>)>,
-    /// The actors with timeouts of their own, by index.
-    timeouts: Vec<Timed>,
-    /// Async interrupts that were started, with their actor's index.
-    interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
-    finished: bool,
-}
+impl<F, E, I> Runner for OklogActor<F, I>
+where
+    F: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<BoxError> + 'static,
+    I: FnOnce(&Cause) + Send + 'static,
+{
+    type Error = E;
 
-/// Why waiting for a stage ended early.
-enum Interrupted {
-    GroupTimeout,
-    Forced(Error),
-}
-
-impl Running {
-    /// Interrupts stage by stage and waits for each; returns what `run` returns.
-    async fn shut_down(
-        &mut self,
-        stage_count: usize,
-        grace: Option<Duration>,
-    ) -> Result<(), Error> {
-        let shared = Arc::clone(&self.shared);
-        let cause = shared.settle_cause(Cause::Finished);
-        let group_deadline = grace.map(|grace| Instant::now() + grace);
-        let mut order: Vec<usize> = (0..self.handles.len()).collect();
-        if stage_count > 1 {
-            order.sort_by_key(|&index| shared.stage_of(index));
-        }
-        let mut stuck = Vec::new();
-        let mut remaining = &order[..];
-        for stage in 0..stage_count {
-            let end = remaining
-                .iter()
-                .position(|&index| shared.stage_of(index) != stage)
-                .unwrap_or(remaining.len());
-            let (members, rest) = remaining.split_at(end);
-            remaining = rest;
-            for &index in members {
-                self.deliver(index, cause, true);
-            }
-            shared.wake_interrupted();
-            match self.wait_stage(stage, group_deadline, &mut stuck).await {
-                Ok(()) => {}
-                Err(Interrupted::GroupTimeout) => {
-                    // Past the group's timeout nothing more is waited for: the stages not
-                    // reached yet are interrupted and aborted at once.
-                    for &index in remaining {
-                        self.deliver(index, cause, false);
-                    }
-                    shared.wake_interrupted();
-                    for &index in members.iter().chain(remaining) {
-                        self.abort_if_unfinished(index, grace.unwrap_or_default(), &mut stuck);
-                    }
-                    break;
-                }
-                Err(Interrupted::Forced(error)) => {
-                    // Forced means now: stages not reached yet are aborted, not interrupted.
-                    for index in 0..self.handles.len() {
-                        if shared.abandon(index) {
-                            self.abort(index);
-                        }
-                    }
-                    return Err(error);
-                }
-            }
-        }
-        if stuck.is_empty() {
-            return shared.result();
-        }
-        Err(Error::ShutdownTimeout {
-            stuck,
-            cause: shared.result().err().map(Box::new),
-        })
+    fn run(self, _ctx: Context) -> impl Future<Output = Result<(), E>> + Send {
+        self.execute
     }
 
-    /// Delivers actor `index`'s interrupt, unless it was delivered already: calls it and marks
-    /// the actor's Context; the caller wakes the Contexts once it has marked a batch.
-    fn deliver(&mut self, index: usize, cause: &Cause, start_async: bool) {
-        let shared = Arc::clone(&self.shared);
-        if shared.is_interrupted(index) {
-            return;
-        }
-        shared.emit(index, |actor, send| {
-            send(&Event::Interrupted { actor, cause });
-        });
-        if let Ok(at) = self
-            .timeouts
-            .binary_search_by_key(&index, |timed| timed.index)
-        {
-            let timed = &mut self.timeouts[at];
-            timed.deadline = Some(Instant::now() + timed.timeout);
-        }
-        let interrupt = match self.calls.binary_search_by_key(&index, |(of, _)| *of) {
-            Ok(at) => self.calls[at].1.take(),
-            Err(_) => None,
-        };
-        match interrupt {
-            None | Some(Interrupt::Context | Interrupt::Abort) => {}
-            Some(Interrupt::Call(call)) => {
-                if let Err(panicked) = panic::catch(|| call(cause)) {
-                    shared.record_panic(panicked.into_error(shared.name(index)));
-                }
-            }
-            Some(Interrupt::CallAsync(call)) if start_async => {
-                match panic::catch(|| call(cause.clone())) {
-                    Ok(interrupting) => {
-                        shared.part_started(index);
-                        let shared = Arc::clone(&self.shared);
-                        let task = tokio::spawn(async move {
-                            if let Err(panicked) = CatchUnwind::new(interrupting).await {
-                                shared.record_panic(panicked.into_error(shared.name(index)));
-                            }
-                            shared.part_finished(index);
-                        });
-                        self.interrupt_tasks.push((index, task));
-                    }
-                    Err(panicked) => {
-                        shared.record_panic(panicked.into_error(shared.name(index)));
-                    }
-                }
-            }
-            Some(Interrupt::CallAsync(_)) => {}
-        }
-        shared.mark_interrupted(index);
+    fn name(&self) -> Cow<'static, str> {
+        Cow::Borrowed(type_leaf::<F>())
     }
 
-    /// Waits until every actor of `stage` has finished, aborting those whose own timeout runs
-    /// out; stops early when the group's timeout runs out or the shutdown is forced.
-    async fn wait_stage(
-        &mut self,
-        stage: usize,
-        group_deadline: Option<Instant>,
-        stuck: &mut Vec<crate::ActorName>,
-    ) -> Result<(), Interrupted> {
-        let shared = Arc::clone(&self.shared);
-        let timed: Vec<usize> = self
-            .timeouts
-            .iter()
-            .enumerate()
-            .filter(|(_, timed)| timed.deadline.is_some() && shared.stage_of(timed.index) == stage)
-            .map(|(at, _)| at)
-            .collect();
-        let mut force = shared.take_force();
-        loop {
-            if shared.stage_drained(stage) {
-                return Ok(());
-            }
-            if force.is_none() {
-                force = shared.take_force();
-            }
-            let own_deadline = timed
-                .iter()
-                .map(|&at| &self.timeouts[at])
-                .filter(|timed| shared.is_unfinished(timed.index))
-                .filter_map(|timed| timed.deadline)
-                .min();
-            let deadline = match (own_deadline, group_deadline) {
-                (Some(own), Some(group)) => Some(own.min(group)),
-                (own, group) => own.or(group),
-            };
-            let mut woken = pin!(shared.woken());
-            let mut sleep = pin!(deadline.map(tokio::time::sleep_until));
-            let forced = poll_fn(|cx| {
-                if let Some(force) = &mut force {
-                    if let Poll::Ready(error) = force.as_mut().poll(cx) {
-                        return Poll::Ready(Some(error));
-                    }
-                }
-                if woken.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
-                }
-                match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
-                    Some(Poll::Ready(())) => Poll::Ready(None),
-                    _ => Poll::Pending,
-                }
-            })
-            .await;
-            if let Some(error) = forced {
-                return Err(Interrupted::Forced(error));
-            }
-            let now = Instant::now();
-            if group_deadline.is_some_and(|deadline| deadline <= now) {
-                return Err(Interrupted::GroupTimeout);
-            }
-            for &at in &timed {
-                let Timed {
-                    index,
-                    timeout,
-                    deadline,
-                } = self.timeouts[at];
-                if deadline.is_some_and(|deadline| deadline <= now) {
-                    self.abort_if_unfinished(index, timeout, stuck);
-                }
-            }
-        }
-    }
-
-    fn abort_if_unfinished(
-        &mut self,
-        index: usize,
-        after: Duration,
-        stuck: &mut Vec<crate::ActorName>,
-    ) {
-        if !self.shared.abandon(index) {
-            return;
-        }
-        self.abort(index);
-        self.shared
-            .emit(index, |actor, send| send(&Event::TimedOut { actor, after }));
-        stuck.push(self.shared.name(index));
-    }
-
-    fn abort(&mut self, index: usize) {
-        self.handles[index].abort();
-        for (_, task) in self.interrupt_tasks.iter().filter(|(of, _)| *of == index) {
-            task.abort();
-        }
+    fn interrupt(&mut self) -> Interrupt {
+        self.interrupt.take().map_or(Interrupt::Context, Interrupt::call)
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.finished {
-            return;
-        }
-        let shared = Arc::clone(&self.shared);
-        let cause = shared.settle_cause(Cause::Cancelled);
-        for index in 0..self.handles.len() {
-            self.deliver(index, cause, false);
-        }
-        shared.wake_interrupted();
-        for handle in &self.handles {
-            handle.abort();
-        }
-        for (_, task) in &self.interrupt_tasks {
-            task.abort();
+impl Context {
+    /// A new, empty group of children: its actors are named under this actor's path, and it
+    /// is cancelled (returning [`Error::Cancelled`](crate::Error::Cancelled)) when this
+    /// actor is interrupted.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut app = Group::named("app");
+    /// app.spawn(|ctx: Context| async move {
+    ///     let mut children = ctx.group();
+    ///     children
+    ///         .spawn(|child: Context| async move {
+    ///             assert_eq!(child.name(), "app/parent/child");
+    ///             child.interrupted().await;
+    ///             Ok::<_, std::io::Error>(())
+    ///         })
+    ///         .name("child");
+    ///     children.run().await
+    /// })
+    /// .name("parent");
+    /// app.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// app.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn group(&self) -> Group {
+        Group {
+            parent: Some(self.clone()),
+            ..Group::default()
         }
     }
 }

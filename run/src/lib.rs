@@ -74,39 +74,34 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-mod actor;
-mod cause;
+mod actors;
 mod context;
+mod core;
 mod error;
-mod event;
 mod group;
-mod handle;
 mod macros;
 mod name;
 mod panic;
-mod policy;
 mod pool;
 mod runner;
-mod signals;
-mod state;
 mod task_group;
-mod token;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use cause::Cause;
+pub use crate::core::{
+    cause::Cause,
+    event::Event,
+    interrupt::{AsyncCall, BoxFuture, ExitPolicy, Interrupt},
+};
+pub use actors::{handle::RunHandle, signals::Signals, token::Token};
 pub use context::Context;
-pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report};
-pub use event::Event;
+pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report, Signal};
 pub use group::{ActorOptions, Group};
-pub use handle::RunHandle;
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;
-pub use policy::{AsyncCall, BoxFuture, ExitPolicy, Interrupt};
 pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
 pub use runner::{from_fn, Runner};
-pub use signals::{Signal, Signals};
-pub use task_group::{TaskEvent, TaskGroup, TaskGroupBuilder};
-pub use token::Token;
+pub use task_group::{TaskGroup, TaskGroupBuilder};
+

@@ -17,7 +17,10 @@ use std::{
     task::{Context, Poll},
 };
 
-use crate::{error::PanicPayload, ActorName, Error, PanicLocation};
+use crate::{
+    error::{Error, PanicLocation, PanicPayload},
+    name::ActorName,
+};
 
 thread_local! {
     static LAST_LOCATION: RefCell<Option<PanicLocation>> = const { RefCell::new(None) };

@@ -39,9 +39,9 @@ use tokio::{
 };
 
 use crate::{
-    name::Leaf,
+    error::Error,
+    name::{ActorName, Leaf},
     panic::{self, CatchUnwind},
-    ActorName, Error,
 };
 
 /// A type-erased job: the submitted future, wrapped to catch its panic and send its result.

@@ -4,17 +4,16 @@
 //! `<crate path>::__private::...`, and everything here builds on `run`'s public API, so the
 //! generated code behaves exactly as the hand-written equivalent shown in the macros' docs.
 
-use std::{
-    convert::Infallible,
-    future::{poll_fn, Future},
-    pin::pin,
-    process::ExitCode,
-    sync::{Arc, Mutex, PoisonError},
-    task::Poll,
-    time::Duration,
-};
+use std::{convert::Infallible, future::Future, process::ExitCode, time::Duration};
 
-use crate::{from_fn, BoxError, BoxFuture, Cause, Context, Error, Group, Interrupt, Signals};
+use crate::{
+    actors::signals::Signals,
+    context::Context,
+    core::{cause::Cause, interrupt::Interrupt},
+    error::{BoxError, Error},
+    group::Group,
+    runner::from_fn,
+};
 
 /// What an actor's body may return: `()` or `Result<(), E>`.
 #[diagnostic::on_unimplemented(
@@ -79,65 +78,6 @@ impl<F: FnOnce(&Cause) + Send + 'static> IntoInterrupt for F {
 /// argument (the `interrupt = "..."` literal).
 pub fn into_interrupt(interrupt: impl IntoInterrupt) -> Interrupt {
     interrupt.into_interrupt()
-}
-
-/// Runs the body of an `#[actor]` function, interrupted the way `interrupt` says once `ctx`
-/// is interrupted: [`Interrupt::Context`] does nothing more, [`Interrupt::Abort`] drops the
-/// body, [`Interrupt::Call`] calls the closure and goes on running the body,
-/// [`Interrupt::CallAsync`] runs the future beside the body, and the body counts as returned
-/// once both have.
-pub async fn run_actor_fn<F, Fut>(
-    ctx: Context,
-    interrupt: Interrupt,
-    body: F,
-) -> Result<(), BoxError>
-where
-    F: FnOnce(Context) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
-{
-    let watch = ctx.clone();
-    let mut body = pin!(body(ctx));
-    let mut interrupted = pin!(watch.interrupted());
-    // `None` once delivered; `Context` needs no delivery.
-    let mut interrupt = match interrupt {
-        Interrupt::Context => None,
-        other => Some(other),
-    };
-    let mut stopping: Option<BoxFuture> = None;
-    let mut output = None;
-    poll_fn(|cx| {
-        if output.is_none() {
-            if let Poll::Ready(returned) = body.as_mut().poll(cx) {
-                output = Some(returned);
-            }
-        }
-        if output.is_none() && interrupt.is_some() && interrupted.as_mut().poll(cx).is_ready() {
-            let cause = watch.cause().cloned().unwrap_or(Cause::Cancelled);
-            match interrupt.take() {
-                Some(Interrupt::Abort) => output = Some(Ok(())),
-                Some(Interrupt::Call(call)) => {
-                    call(&cause);
-                    // The call may have made the body ready to return.
-                    cx.waker().wake_by_ref();
-                }
-                Some(Interrupt::CallAsync(call)) => stopping = Some(call(cause)),
-                Some(Interrupt::Context) | None => {}
-            }
-        }
-        if let Some(future) = &mut stopping {
-            if future.as_mut().poll(cx).is_ready() {
-                stopping = None;
-            }
-        }
-        match output.take() {
-            Some(output) if stopping.is_none() => Poll::Ready(output),
-            output_not_ready => {
-                output = output_not_ready;
-                Poll::Pending
-            }
-        }
-    })
-    .await
 }
 
 /// The runtime flavor of `#[run::main]`.
@@ -232,24 +172,11 @@ where
             return ExitCode::FAILURE;
         }
     };
-    // The body's error once the group is stopping: the group keeps only the first exit's
-    // result (a signal, say), but a body that then fails did not shut down gracefully.
-    let late_failure: Arc<Mutex<Option<BoxError>>> = Arc::default();
-    let late = Arc::clone(&late_failure);
     let outcome = runtime.block_on(async move {
-        let mut group = Group::new();
-        let main = from_fn(move |ctx: Context| async move {
-            let result = body(ctx.clone()).await.map_err(Into::into);
-            match result {
-                Err(error) if ctx.is_interrupted() => {
-                    if !is_cancelled(&error) {
-                        *late.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
-                    }
-                    Ok(())
-                }
-                result => result,
-            }
-        });
+        let mut group = Group::new().shutdown_timeout(config.shutdown_timeout);
+        // A body that fails during the shutdown is kept on the group's error (G11): the
+        // exit code then says the shutdown was not graceful.
+        let main = from_fn(move |ctx: Context| async move { body(ctx).await.map_err(Into::into) });
         group.spawn(main).name("main").interrupt(if config.context {
             Interrupt::Context
         } else {
@@ -259,77 +186,51 @@ where
             // Installed before the group starts: no window where a signal kills the process.
             group.spawn(Signals::new()?);
         }
-        group.shutdown_timeout(config.shutdown_timeout);
-        Ok::<_, std::io::Error>(group.run().await)
+        Ok::<_, Error>(group.run().await)
     });
     // Bounded: a blocking task that never returns must not keep the process alive.
     runtime.shutdown_timeout(config.shutdown_timeout);
     let result = match outcome {
         Ok(result) => result,
         Err(error) => {
-            eprintln!("Error: cannot install the signal handlers: {error}");
+            eprintln!("Error: {}", error.report());
             return ExitCode::FAILURE;
         }
     };
-    let late_failure = late_failure
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    report(&result, late_failure.as_deref())
+    report(&result)
 }
 
-/// Whether a body's error says only that its group was cancelled: what `Group::run` and a
-/// derived runner return when their `Context` is interrupted, a graceful stop.
-fn is_cancelled(error: &BoxError) -> bool {
-    matches!(error.downcast_ref::<Error>(), Some(Error::Cancelled))
-}
-
-/// Prints what went wrong, if anything, and says which exit code that makes.
-fn report(
-    result: &Result<(), Error>,
-    late_failure: Option<&(dyn std::error::Error + Send + Sync)>,
-) -> ExitCode {
-    let code = exit_code(result, late_failure.is_some());
+/// Prints what went wrong, if anything, and says which exit code that makes: see
+/// [`Error::exit_status`].
+fn report(result: &Result<(), Error>) -> ExitCode {
+    let code = Error::exit_status(result);
     if let Err(error) = result {
         if code != 0 {
             eprintln!("Error: {}", error.report());
         }
     }
-    if let Some(error) = late_failure {
-        eprint!("Error: actor `main` failed during the shutdown: {error}");
-        let mut source = error.source();
-        while let Some(error) = source {
-            eprint!(": {error}");
-            source = error.source();
-        }
-        eprintln!();
-    }
     ExitCode::from(code)
-}
-
-/// [`Error::exit_status`], except that a body failing during a graceful shutdown makes it 1.
-fn exit_code(result: &Result<(), Error>, late_failure: bool) -> u8 {
-    match Error::exit_status(result) {
-        0 if late_failure => 1,
-        code => code,
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use super::*;
-    use crate::Signal;
+    use crate::error::Signal;
 
     #[test]
     fn exit_codes_follow_the_table() {
-        assert_eq!(exit_code(&Ok(()), false), 0);
-        assert_eq!(exit_code(&Err(Error::Signal(Signal::Terminate)), false), 0);
-        assert_eq!(exit_code(&Err(Error::Signal(Signal::Terminate)), true), 1);
-        assert_eq!(
-            exit_code(&Err(Error::Forced(Signal::Interrupt)), false),
-            130
-        );
-        assert_eq!(exit_code(&Err(Error::Cancelled), false), 1);
+        let code = |result: Result<(), Error>| Error::exit_status(&result);
+        assert_eq!(code(Ok(())), 0);
+        assert_eq!(code(Err(Error::Signal(Signal::Terminate))), 0);
+        let late = Error::Shutdown {
+            cause: Box::new(Error::Signal(Signal::Terminate)),
+            failures: vec![Error::Closed],
+        };
+        assert_eq!(code(Err(late)), 1);
+        assert_eq!(code(Err(Error::Forced(Signal::Interrupt))), 130);
+        assert_eq!(code(Err(Error::Cancelled)), 1);
     }
 
     // Inside `run` there is no `::run`: these only compile because `crate = "crate"` is

@@ -2,7 +2,7 @@
 
 use std::{borrow::Cow, future::Future};
 
-use crate::{name::type_leaf, BoxError, Context};
+use crate::{context::Context, core::interrupt::Interrupt, error::BoxError, name::type_leaf};
 
 /// A value that runs until it is done or its [`Context`] is interrupted.
 ///
@@ -110,6 +110,51 @@ pub trait Runner: Send + 'static {
     /// ```
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(type_leaf::<Self>())
+    }
+
+    /// How a group interrupts this runner, besides interrupting its [`Context`]: by default
+    /// nothing more ([`Interrupt::Context`]). A runner that must be stopped another way (a
+    /// server handle to call, a thread to wake) says so here, and every group that runs it
+    /// ([`Group::spawn`](crate::Group::spawn), [`TaskGroup::go`](crate::TaskGroup::go),
+    /// [`RunHandle::spawn`](crate::RunHandle::spawn), a derived struct's field) delivers it
+    /// through the one interrupt path: a panicking interrupt becomes
+    /// [`Error::Panic`](crate::Error::Panic) and stops no other interrupt.
+    ///
+    /// Called once, when the runner is started, before [`run`](Runner::run);
+    /// [`ActorOptions::interrupt`](crate::ActorOptions::interrupt) overrides it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group, Interrupt, Runner};
+    /// use tokio::sync::watch;
+    ///
+    /// struct Server {
+    ///     stop: watch::Sender<bool>,
+    /// }
+    ///
+    /// impl Runner for Server {
+    ///     type Error = std::io::Error;
+    ///
+    ///     async fn run(self, _ctx: Context) -> Result<(), Self::Error> {
+    ///         // Never looks at its Context: it serves until told to stop.
+    ///         self.stop.subscribe().wait_for(|stop| *stop).await.ok();
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn interrupt(&mut self) -> Interrupt {
+    ///         let stop = self.stop.clone();
+    ///         Interrupt::call(move |_cause| drop(stop.send(true)))
+    ///     }
+    /// }
+    ///
+    /// let mut group = Group::new();
+    /// group.spawn(Server { stop: watch::channel(false).0 });
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// group.run().await.unwrap(); // the server was stopped through its interrupt
+    /// # }
+    /// ```
+    fn interrupt(&mut self) -> Interrupt {
+        Interrupt::Context
     }
 }
 

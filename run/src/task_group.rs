@@ -1,20 +1,19 @@
-//! The task group: errgroup's semantics for [`Runner`]s, on tokio tasks or on a [`Pool`].
+//! The task group: errgroup's face on the core, for [`Runner`]s, on tokio tasks or on a
+//! [`Pool`].
 //!
-//! Invariants:
-//! - Every task gets a [`Context`] named `group-path/task-name`; all of them are interrupted
-//!   together, when the group stops. The group stops once: at its first failure (an error or
-//!   a panic), at [`TaskGroup::cancel`], or when its parent context is interrupted. That first
-//!   event is the [`Cause`] every task's [`Context::cause`] reports.
-//! - A task runs only if the group has not stopped when it starts: [`TaskGroup::go`] on a
+//! Its tasks are the dynamic members of one core scope without a run loop: the scope's rules
+//! ([first cause, exactly once, push down, nothing lost](crate::core::scope)) are its rules.
+//! Here, on top:
+//! - a task runs only if the group has not stopped when it starts: [`TaskGroup::go`] on a
 //!   stopped group returns [`Error::Stopped`] and drops the runner unrun, and a task that was
-//!   accepted but starts after the stop is skipped.
-//! - [`TaskGroup::wait`] returns once no task is running (and every task's tokio task has
-//!   ended): the first failure; else [`Error::Cancelled`] if the group was stopped; else
-//!   `Ok(())`. Later failures reach the log hook only.
-//! - A panic is caught and becomes [`Error::Panic`] named after the task; without
-//!   [`capture_panics`](TaskGroupBuilder::capture_panics) it is resumed on the caller of
-//!   [`wait`](TaskGroup::wait) instead of returned.
-//! - Dropping the group stops it and aborts its tasks, on tokio tasks or on the pool: none
+//!   accepted but starts after the stop is skipped;
+//! - every task is a [`Task`](crate::ExitPolicy::Task): `Ok` just finishes it, a failure stops the
+//!   group;
+//! - [`TaskGroup::wait`] returns once no task (nor a task's async interrupt) is running and
+//!   every tokio task has ended;
+//! - without [`capture_panics`](TaskGroupBuilder::capture_panics) a panic is resumed on the
+//!   caller of [`wait`](TaskGroup::wait) instead of returned;
+//! - dropping the group stops it and aborts its tasks, on tokio tasks or on the pool: none
 //!   outlives it. The pool itself lives on.
 
 use std::{
@@ -22,27 +21,27 @@ use std::{
     fmt,
     future::{poll_fn, Future},
     mem,
-    pin::{pin, Pin},
-    sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc, Mutex, MutexGuard, OnceLock, PoisonError,
-    },
+    pin::pin,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     task::Poll,
 };
 
-use tokio::{
-    runtime::Handle,
-    sync::{futures::Notified, Notify},
-    task::JoinSet,
-};
+use tokio::{runtime::Handle, task::JoinSet};
 
 use crate::{
-    name::Leaf,
-    panic::{self, CatchUnwind},
-    ActorName, Cause, Context, Error, Pool, Runner,
+    context::Context,
+    core::{
+        cause::Cause,
+        event::{Event, Hook},
+        interrupt::Interrupt,
+        member::{self, MemberTask},
+        scope::{Member, Scope, ScopeConfig},
+    },
+    error::Error,
+    panic,
+    pool::Pool,
+    runner::Runner,
 };
-
-type LogHook = Arc<dyn Fn(&TaskEvent<'_>) + Send + Sync + 'static>;
 
 /// A group of tasks that fail together: errgroup for [`Runner`]s.
 ///
@@ -55,7 +54,7 @@ type LogHook = Arc<dyn Fn(&TaskEvent<'_>) + Send + Sync + 'static>;
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use run::{Context, TaskGroup};
 ///
-/// let group = TaskGroup::builder().name("fetch").build();
+/// let group = TaskGroup::builder().name("fetch").build().unwrap();
 /// group
 ///     .go_named("slow", |ctx: Context| async move {
 ///         ctx.interrupted().await; // stopped by the failure below
@@ -81,48 +80,17 @@ type LogHook = Arc<dyn Fn(&TaskEvent<'_>) + Send + Sync + 'static>;
 ///
 /// # Guarantees
 ///
-/// - The group stops once: at its first failure, at [`cancel`](TaskGroup::cancel), or when
-///   its parent context ([`TaskGroupBuilder::parent`]) is interrupted. Every task's context
-///   is then interrupted, with that first event as its [`Cause`].
-/// - A stopped group runs no more runners: `go` returns [`Error::Stopped`], and a task
-///   accepted just before the stop that had not started yet is skipped.
-/// - [`wait`](TaskGroup::wait) returns the first failure; else [`Error::Cancelled`] if the
-///   group stopped; else `Ok(())`. Later failures reach the log hook only.
-/// - Dropping the group stops it and aborts its tasks, whether on tokio tasks or on a pool:
-///   none outlives it.
+/// The [module's](self): the group stops once, at its first failure, at
+/// [`cancel`](TaskGroup::cancel), or when its parent context ([`TaskGroupBuilder::parent`])
+/// is interrupted; every task is then interrupted once, with that first event as its
+/// [`Cause`]; [`wait`](TaskGroup::wait) returns that first failure with every later one kept
+/// on it ([`Error::Shutdown`]), else [`Error::Cancelled`] if the group stopped, else `Ok(())`.
 pub struct TaskGroup {
     scope: Arc<Scope>,
     pool: Option<Pool>,
-}
-
-/// What a task group shares with its tasks and their contexts.
-pub(crate) struct Scope {
-    path: Option<Arc<str>>,
-    parent: Option<Context>,
     capture_panics: bool,
-    log: Option<LogHook>,
-    /// The first stop, set once.
-    cause: OnceLock<Cause>,
-    /// The first failure, what `wait` returns.
-    failure: OnceLock<Error>,
-    /// The group was dropped: tasks still on a pool end at once.
-    aborted: AtomicBool,
-    /// Woken (all waiters) when the group stops or is aborted.
-    stop: Notify,
-    /// Woken (all waiters) when the last running task ends.
-    idle: Notify,
-    /// Tasks accepted and not yet ended. Changed only with `state` locked, except the
-    /// decrement when a task ends: that one needs no lock, so that a task's future can be
-    /// dropped anywhere, even inside `spawn` (a runtime shutting down) under the lock.
-    running: AtomicUsize,
-    state: Mutex<State>,
-}
-
-struct State {
-    /// Tasks named so far, to number the unnamed ones.
-    named: usize,
     /// The tokio tasks, when not on a pool.
-    tasks: JoinSet<()>,
+    tasks: Mutex<JoinSet<()>>,
 }
 
 impl TaskGroup {
@@ -147,14 +115,14 @@ impl TaskGroup {
     /// # }
     /// ```
     pub fn new() -> Self {
-        Self::builder().build()
+        Self::builder().make()
     }
 
     /// A builder, to set a name, a parent context, a pool, panic handling and a log hook.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let group = run::TaskGroup::builder().name("fetch").capture_panics(true).build();
+    /// let group = run::TaskGroup::builder().name("fetch").capture_panics(true).build().unwrap();
     /// assert!(!group.is_stopped());
     /// assert_eq!(group.running(), 0);
     /// # }
@@ -171,7 +139,7 @@ impl TaskGroup {
     /// closed, [`Error::NoRuntime`] outside a tokio runtime; the runner is then not run.
     ///
     /// ```
-    /// use run::{Context, TaskEvent, TaskGroup};
+    /// use run::{Context, Event, TaskGroup};
     /// use std::sync::{Arc, Mutex};
     ///
     /// async fn fetch(_ctx: Context) -> Result<(), std::io::Error> {
@@ -183,12 +151,13 @@ impl TaskGroup {
     /// let sink = names.clone();
     /// let group = TaskGroup::builder()
     ///     .name("crawl")
-    ///     .log(move |event: &TaskEvent<'_>| {
-    ///         if let TaskEvent::Started { name } = event {
-    ///             sink.lock().unwrap().push(name.to_string());
+    ///     .hook(move |event: &Event<'_>| {
+    ///         if let Event::Started { actor } = event {
+    ///             sink.lock().unwrap().push(actor.to_string());
     ///         }
     ///     })
-    ///     .build();
+    ///     .build()
+    ///     .unwrap();
     /// group.go(fetch).await.unwrap(); // named after the fn
     /// group.go(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap(); // numbered
     /// group.wait().await.unwrap();
@@ -217,17 +186,14 @@ impl TaskGroup {
             if Handle::try_current().is_err() {
                 return Err(Error::NoRuntime);
             }
-            let mut state = scope.lock();
+            let mut tasks = self.lock_tasks();
             // Forget the tasks that ended, so a long-lived group does not grow.
-            while state.tasks.try_join_next().is_some() {}
-            let task = Task::accept(scope, &mut state, name.into());
-            state.tasks.spawn(task.run(runner));
+            while tasks.try_join_next().is_some() {}
+            let task = Task::accept(scope, name.into());
+            tasks.spawn(task.run(runner));
             return Ok(());
         };
-        let task = {
-            let mut state = scope.lock();
-            Task::accept(scope, &mut state, name.into())
-        };
+        let task = Task::accept(scope, name.into());
         let mut submit = pin!(pool.submit(task.run(runner)));
         let mut stopped = pin!(scope.stopped());
         // If the group stops while we wait for a worker, give up: a job a worker took
@@ -240,6 +206,11 @@ impl TaskGroup {
             stopped.as_mut().poll(cx).map(|()| Err(Error::Stopped))
         })
         .await
+    }
+
+    fn lock_tasks(&self) -> MutexGuard<'_, JoinSet<()>> {
+        // Nothing panics while holding the lock; a poisoned lock would still be consistent.
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Stops the group: interrupts every task's context (cause [`Cause::Cancelled`]) and
@@ -271,7 +242,7 @@ impl TaskGroup {
     /// # }
     /// ```
     pub fn cancel(&self) {
-        self.scope.stop_with(Cause::Cancelled);
+        self.scope.stop(Cause::Cancelled);
     }
 
     /// Whether the group has stopped: a task failed, it was cancelled, or its parent context
@@ -318,11 +289,12 @@ impl TaskGroup {
     /// # }
     /// ```
     pub fn running(&self) -> usize {
-        self.scope.running.load(Ordering::Acquire)
+        self.scope.dynamic_running()
     }
 
-    /// Waits until no task is running, then returns the first failure; else
-    /// [`Error::Cancelled`] if the group was stopped; else `Ok(())`.
+    /// Waits until no task is running, then returns the first failure, with every later one
+    /// kept on it ([`Error::Shutdown`]); else [`Error::Cancelled`] if the group was stopped;
+    /// else `Ok(())`.
     ///
     /// It can be called again (after more [`go`](TaskGroup::go)s, say), and dropping it
     /// early changes nothing. Without [`capture_panics`](TaskGroupBuilder::capture_panics),
@@ -350,19 +322,29 @@ impl TaskGroup {
     pub async fn wait(&self) -> Result<(), Error> {
         let scope = &self.scope;
         let mut tasks = loop {
-            let idle = scope.idle.notified();
-            {
-                let mut state = scope.lock();
-                if scope.running.load(Ordering::Acquire) == 0 {
-                    // Every task in the set has ended its work; joining them makes sure
-                    // their tokio tasks are gone too.
-                    break mem::take(&mut state.tasks);
-                }
+            let idle = scope.idle_notified();
+            if scope.dynamic_running() == 0 {
+                // Every task in the set has ended its work; joining them makes sure their
+                // tokio tasks are gone too.
+                break mem::take(&mut *self.lock_tasks());
             }
             idle.await;
         };
         while tasks.join_next().await.is_some() {}
-        scope.result()
+        for task in scope.take_interrupt_tasks() {
+            let _ = task.await;
+        }
+        let result = scope.result();
+        if !self.capture_panics {
+            if let Err(error) = &result {
+                if error.is_panic() {
+                    if let Ok(payload) = error.clone().try_into_panic() {
+                        std::panic::resume_unwind(payload);
+                    }
+                }
+            }
+        }
+        result
     }
 }
 
@@ -374,12 +356,10 @@ impl Default for TaskGroup {
 
 impl Drop for TaskGroup {
     fn drop(&mut self) {
-        let scope = &self.scope;
-        scope.aborted.store(true, Ordering::Release);
-        scope.stop_with(Cause::Cancelled);
+        self.scope.abort();
         // Tasks on a pool end at their next poll; the tokio tasks are aborted (outside the
         // lock: dropping them may run their destructors).
-        let tasks = mem::take(&mut scope.lock().tasks);
+        let tasks = mem::take(&mut *self.lock_tasks());
         drop(tasks);
     }
 }
@@ -387,7 +367,7 @@ impl Drop for TaskGroup {
 impl fmt::Debug for TaskGroup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup")
-            .field("path", &self.scope.path)
+            .field("path", &self.scope.path())
             .field("running", &self.running())
             .field("stopped", &self.is_stopped())
             .field("pool", &self.pool)
@@ -400,7 +380,7 @@ impl fmt::Debug for TaskGroup {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use std::sync::{Arc, Mutex};
-/// use run::{Context, TaskEvent, TaskGroup};
+/// use run::{Context, Event, TaskGroup};
 ///
 /// let pool = run::Pool::builder().max(2).build().unwrap();
 /// let log = Arc::new(Mutex::new(Vec::new()));
@@ -408,11 +388,14 @@ impl fmt::Debug for TaskGroup {
 /// let group = TaskGroup::builder()
 ///     .name("jobs")
 ///     .pool(&pool)
-///     .log(move |event: &TaskEvent<'_>| sink.lock().unwrap().push(event.to_string()))
-///     .build();
-/// group.go_named("one", |_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap();
-/// group.wait().await.unwrap();
-/// assert_eq!(*log.lock().unwrap(), ["task `jobs/one` started", "task `jobs/one` exited: ok"]);
+///     .hook(move |event: &Event<'_>| sink.lock().unwrap().push(event.to_string()))
+///     .build()?;
+/// group.go_named("one", |_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await?;
+/// group.wait().await?;
+/// let log = log.lock().unwrap();
+/// assert_eq!(log[0], "jobs/one started");
+/// assert!(log[1].starts_with("jobs/one exited after "));
+/// # Ok::<_, run::Error>(())
 /// # }
 /// ```
 #[derive(Default)]
@@ -421,7 +404,7 @@ pub struct TaskGroupBuilder {
     parent: Option<Context>,
     pool: Option<Pool>,
     propagate_panics: bool,
-    log: Option<LogHook>,
+    hook: Option<Hook>,
 }
 
 impl TaskGroupBuilder {
@@ -433,7 +416,7 @@ impl TaskGroupBuilder {
     /// use tokio::sync::oneshot;
     ///
     /// let (send, name) = oneshot::channel();
-    /// let group = TaskGroup::builder().name("fetch").build();
+    /// let group = TaskGroup::builder().name("fetch").build().unwrap();
     /// group
     ///     .go_named("web", |ctx: Context| async move {
     ///         send.send(ctx.name()).unwrap();
@@ -462,7 +445,7 @@ impl TaskGroupBuilder {
     /// let (send, waited) = oneshot::channel();
     /// let mut app = Group::named("app");
     /// app.spawn(move |ctx: Context| async move {
-    ///     let tasks = TaskGroup::builder().parent(&ctx).build();
+    ///     let tasks = TaskGroup::builder().parent(&ctx).build().unwrap();
     ///     tasks
     ///         .go_named("sync", move |task: Context| async move {
     ///             started.send(task.name()).unwrap();
@@ -502,7 +485,7 @@ impl TaskGroupBuilder {
     /// use run::{Context, TaskGroup};
     ///
     /// let pool = run::Pool::builder().max(1).build().unwrap();
-    /// let group = TaskGroup::builder().pool(&pool).build();
+    /// let group = TaskGroup::builder().pool(&pool).build().unwrap();
     /// for _ in 0..3 {
     ///     group.go(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap();
     /// }
@@ -529,7 +512,7 @@ impl TaskGroupBuilder {
     /// captured.go(bug).await.unwrap();
     /// assert!(captured.wait().await.unwrap_err().is_panic());
     ///
-    /// let resumed = TaskGroup::builder().capture_panics(false).build();
+    /// let resumed = TaskGroup::builder().capture_panics(false).build().unwrap();
     /// resumed.go(bug).await.unwrap();
     /// let waiter = tokio::spawn(async move { resumed.wait().await });
     /// assert!(waiter.await.unwrap_err().is_panic()); // the panic went on in `wait`
@@ -540,38 +523,59 @@ impl TaskGroupBuilder {
         self
     }
 
-    /// Calls `hook` when a task starts and when it exits, with its name and result. A panic
-    /// in the hook counts as a panic of the task.
+    /// Calls `hook` with every [`Event`] of the group's tasks: each task's start, its
+    /// interrupt, its exit with its result, the same events and texts as a
+    /// [`Group`](crate::Group)'s. A group made under a parent context without a hook of its
+    /// own reports to its parent's.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use run::{Context, TaskEvent, TaskGroup};
+    /// use run::{Context, Event, TaskGroup};
     /// use std::sync::{Arc, Mutex};
     ///
     /// let failures = Arc::new(Mutex::new(Vec::new()));
     /// let sink = failures.clone();
     /// let group = TaskGroup::builder()
-    ///     .log(move |event: &TaskEvent<'_>| {
-    ///         if let TaskEvent::Exited { result: Err(_), .. } = event {
-    ///             sink.lock().unwrap().push(event.to_string());
+    ///     .hook(move |event: &Event<'_>| {
+    ///         if let Event::Exited { actor, result: Err(error), .. } = event {
+    ///             sink.lock().unwrap().push(format!("{actor}: {}", error.report()));
     ///         }
     ///     })
-    ///     .build();
+    ///     .build()
+    ///     .unwrap();
     /// group
     ///     .go_named("db", |_ctx: Context| async { Err::<(), _>(std::io::Error::other("gone")) })
     ///     .await
     ///     .unwrap();
     /// group.wait().await.unwrap_err();
-    /// assert_eq!(*failures.lock().unwrap(), ["task `db` exited: actor `db` failed: gone"]);
+    /// assert_eq!(*failures.lock().unwrap(), ["db: actor `db` failed: gone"]);
     /// # }
     /// ```
-    pub fn log(mut self, hook: impl Fn(&TaskEvent<'_>) + Send + Sync + 'static) -> Self {
-        self.log = Some(Arc::new(hook));
+    pub fn hook(mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
         self
     }
 
-    /// Builds the group.
-    pub fn build(self) -> TaskGroup {
+    /// Builds the group. Fails with [`Error::Closed`] if its [pool](TaskGroupBuilder::pool)
+    /// is closed already: no task could ever run.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Error, Pool, TaskGroup};
+    ///
+    /// let pool = Pool::builder().max(1).build().unwrap();
+    /// pool.close().await.unwrap();
+    /// assert!(matches!(TaskGroup::builder().pool(&pool).build(), Err(Error::Closed)));
+    /// # }
+    /// ```
+    pub fn build(self) -> Result<TaskGroup, Error> {
+        if self.pool.as_ref().is_some_and(Pool::is_closed) {
+            return Err(Error::Closed);
+        }
+        Ok(self.make())
+    }
+
+    fn make(self) -> TaskGroup {
         let path = match (&self.parent, self.name) {
             (Some(parent), Some(name)) => Some(format!("{}/{name}", parent.name()).into()),
             (Some(parent), None) => Some(parent.name().to_string().into()),
@@ -580,23 +584,17 @@ impl TaskGroupBuilder {
         };
         panic::install_hook();
         TaskGroup {
-            scope: Arc::new(Scope {
+            scope: Scope::new(ScopeConfig {
                 path,
-                parent: self.parent,
-                capture_panics: !self.propagate_panics,
-                log: self.log,
-                cause: OnceLock::new(),
-                failure: OnceLock::new(),
-                aborted: AtomicBool::new(false),
-                stop: Notify::new(),
-                idle: Notify::new(),
-                running: AtomicUsize::new(0),
-                state: Mutex::new(State {
-                    named: 0,
-                    tasks: JoinSet::new(),
-                }),
+                hook: self.hook,
+                parent: self.parent.as_ref().map(|ctx| ctx.member().clone()),
+                slots: Box::new([]),
+                stage_count: 1,
+                run_loop: false,
             }),
             pool: self.pool,
+            capture_panics: !self.propagate_panics,
+            tasks: Mutex::new(JoinSet::new()),
         }
     }
 }
@@ -608,272 +606,55 @@ impl fmt::Debug for TaskGroupBuilder {
             .field("parent", &self.parent)
             .field("pool", &self.pool)
             .field("capture_panics", &!self.propagate_panics)
-            .field("log", &self.log.is_some())
+            .field("hook", &self.hook.is_some())
             .finish()
     }
 }
 
-/// What a [`TaskGroup`]'s log hook is told ([`TaskGroupBuilder::log`]).
-///
-/// Its `Display` is one line: ``task `fetch/web` started``, ``task `fetch/web` exited: ok``,
-/// ``task `fetch/web` exited: actor `fetch/web` failed: timeout``.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use run::{Context, TaskEvent, TaskGroup};
-/// use std::sync::{Arc, Mutex};
-///
-/// let lines = Arc::new(Mutex::new(Vec::new()));
-/// let sink = lines.clone();
-/// let group = TaskGroup::builder()
-///     .name("fetch")
-///     .log(move |event: &TaskEvent<'_>| sink.lock().unwrap().push(event.to_string()))
-///     .build();
-/// group
-///     .go_named("web", |_ctx: Context| async { Err::<(), _>(std::io::Error::other("timeout")) })
-///     .await
-///     .unwrap();
-/// group.wait().await.unwrap_err();
-/// assert_eq!(
-///     *lines.lock().unwrap(),
-///     ["task `fetch/web` started", "task `fetch/web` exited: actor `fetch/web` failed: timeout"],
-/// );
-/// # }
-/// ```
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub enum TaskEvent<'a> {
-    /// A task is about to run.
-    Started {
-        /// The task's path.
-        name: &'a ActorName,
-    },
-    /// A task returned or panicked.
-    Exited {
-        /// The task's path.
-        name: &'a ActorName,
-        /// What it returned; a panic is [`Error::Panic`].
-        result: &'a Result<(), Error>,
-    },
-}
-
-impl TaskEvent<'_> {
-    /// The task's path.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use run::{Context, TaskEvent, TaskGroup};
-    /// use std::sync::{Arc, Mutex};
-    ///
-    /// let names = Arc::new(Mutex::new(Vec::new()));
-    /// let sink = names.clone();
-    /// let group = TaskGroup::builder()
-    ///     .name("fetch")
-    ///     .log(move |event: &TaskEvent<'_>| sink.lock().unwrap().push(event.name().to_string()))
-    ///     .build();
-    /// group.go_named("web", |_ctx: Context| async { Ok::<_, std::io::Error>(()) }).await.unwrap();
-    /// group.wait().await.unwrap();
-    /// assert_eq!(*names.lock().unwrap(), ["fetch/web", "fetch/web"]); // started, exited
-    /// # }
-    /// ```
-    pub fn name(&self) -> &ActorName {
-        match self {
-            TaskEvent::Started { name } | TaskEvent::Exited { name, .. } => name,
-        }
-    }
-}
-
-impl fmt::Display for TaskEvent<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TaskEvent::Started { name } => write!(f, "task `{name}` started"),
-            TaskEvent::Exited {
-                name,
-                result: Ok(()),
-            } => write!(f, "task `{name}` exited: ok"),
-            TaskEvent::Exited {
-                name,
-                result: Err(error),
-            } => write!(f, "task `{name}` exited: {}", error.report()),
-        }
-    }
-}
-
-impl Scope {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Nothing panics while holding the lock; a poisoned lock would still be consistent.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub(crate) fn is_stopped(&self) -> bool {
-        self.cause.get().is_some() || self.parent.as_ref().is_some_and(Context::is_interrupted)
-    }
-
-    /// Completes once the group stops.
-    pub(crate) fn stopped(&self) -> Stopped<'_> {
-        Stopped {
-            scope: self,
-            // Created before any check: a `notify_waiters` after it still wakes it.
-            stop: self.stop.notified(),
-            // Boxed: a parent may be a task of another group, whose `stopped` this is; the
-            // box breaks the cycle in the future's type.
-            parent: self
-                .parent
-                .as_ref()
-                .map(|parent| Box::pin(parent.interrupted()) as Pin<Box<_>>),
-        }
-    }
-
-    pub(crate) fn cause(&self) -> Option<&Cause> {
-        if let Some(cause) = self.cause.get() {
-            return Some(cause);
-        }
-        if self.parent.as_ref().is_some_and(Context::is_interrupted) {
-            return Some(self.cause.get_or_init(|| Cause::Cancelled));
-        }
-        None
-    }
-
-    fn stop_with(&self, cause: Cause) {
-        let _ = self.cause.set(cause);
-        // Also when the cause was set already: the group may be being dropped (`aborted`).
-        self.stop.notify_waiters();
-    }
-
-    async fn aborted(&self) {
-        loop {
-            let stop = self.stop.notified();
-            if self.aborted.load(Ordering::Acquire) {
-                return;
-            }
-            stop.await;
-        }
-    }
-
-    fn log(&self, event: TaskEvent<'_>) -> Result<(), Error> {
-        match &self.log {
-            Some(hook) => panic::catch(|| hook(&event))
-                .map_err(|panicked| panicked.into_error(event.name().clone())),
-            None => Ok(()),
-        }
-    }
-
-    /// Records a task's end: logs it, and a failure stops the group.
-    fn exited(&self, name: &ActorName, result: Result<(), Error>) {
-        let logged = self.log(TaskEvent::Exited {
-            name,
-            result: &result,
-        });
-        let result = result.and(logged);
-        if let Err(error) = result {
-            let _ = self.failure.set(error.clone());
-            self.stop_with(Cause::Exit {
-                actor: name.clone(),
-                result: Err(error),
-            });
-        }
-    }
-
-    fn result(&self) -> Result<(), Error> {
-        if let Some(failure) = self.failure.get() {
-            if !self.capture_panics {
-                if let Ok(payload) = failure.clone().try_into_panic() {
-                    std::panic::resume_unwind(payload);
-                }
-            }
-            return Err(failure.clone());
-        }
-        if self.is_stopped() {
-            Err(Error::Cancelled)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of [`Scope::stopped`]: a named type, so that whether it is `Send` does
-    /// not depend on [`Context::interrupted`], which awaits it.
-    pub(crate) struct Stopped<'a> {
-        scope: &'a Scope,
-        #[pin]
-        stop: Notified<'a>,
-        parent: Option<Pin<Box<dyn Future<Output = ()> + Send + 'a>>>,
-    }
-}
-
-impl Future for Stopped<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
-        let mut this = self.project();
-        loop {
-            if this.scope.cause.get().is_some() {
-                return Poll::Ready(());
-            }
-            if this.stop.as_mut().poll(cx).is_pending() {
-                break;
-            }
-            // Woken: re-arm before checking again, so no wake-up is lost.
-            this.stop.set(this.scope.stop.notified());
-        }
-        match this.parent {
-            Some(parent) => parent.as_mut().poll(cx),
-            None => Poll::Pending,
-        }
-    }
-}
-
-/// A task accepted by its group: counts as running until dropped, whether it ran or not.
+/// A task accepted by its group: a dynamic member of the group's scope, counted as running
+/// until dropped, whether it ran or not.
 struct Task {
     scope: Arc<Scope>,
-    name: ActorName,
+    index: u32,
 }
 
 impl Task {
-    fn accept(scope: &Arc<Scope>, state: &mut State, name: Cow<'static, str>) -> Self {
-        let leaf = Leaf::new(name, state.named);
-        state.named += 1;
-        scope.running.fetch_add(1, Ordering::AcqRel);
+    fn accept(scope: &Arc<Scope>, name: Cow<'static, str>) -> Self {
         Self {
             scope: Arc::clone(scope),
-            name: ActorName::new(scope.path.clone(), leaf),
+            index: scope.add_dynamic(name),
         }
     }
 
-    async fn run<R: Runner>(self, runner: R) {
+    async fn run<R: Runner>(self, mut runner: R) {
         let scope = &*self.scope;
         if scope.is_stopped() {
             return;
         }
-        let name = &self.name;
-        if let Err(panicked) = scope.log(TaskEvent::Started { name }) {
-            scope.exited(name, Err(panicked));
-            return;
+        let member = Member {
+            scope: Arc::clone(&self.scope),
+            index: self.index,
+        };
+        let interrupt = runner.interrupt();
+        let abortable = matches!(interrupt, Interrupt::Abort);
+        if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
+            scope.set_dynamic_interrupt(self.index, interrupt);
         }
-        let ctx = Context::task(Arc::clone(&self.scope), name.clone());
-        let mut execute = pin!(CatchUnwind::new(async move { runner.run(ctx).await }));
+        let execute = runner.run(Context::new(member.clone()));
+        let interrupted = abortable.then(|| member::interrupted(member.clone()));
+        let mut task = pin!(MemberTask::new(execute, interrupted, member));
         let mut aborted = pin!(scope.aborted());
-        let outcome = poll_fn(|cx| match execute.as_mut().poll(cx) {
-            Poll::Ready(outcome) => Poll::Ready(Some(outcome)),
-            Poll::Pending => aborted.as_mut().poll(cx).map(|()| None),
+        // The group was dropped: nobody is left to tell.
+        poll_fn(|cx| match task.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(()),
+            Poll::Pending => aborted.as_mut().poll(cx),
         })
         .await;
-        let result = match outcome {
-            // The group was dropped: nobody is left to tell.
-            None => return,
-            Some(Ok(Ok(()))) => Ok(()),
-            Some(Ok(Err(error))) => Err(Error::from_actor(|| name.clone(), error.into())),
-            Some(Err(panicked)) => Err(panicked.into_error(name.clone())),
-        };
-        scope.exited(name, result);
     }
 }
 
 impl Drop for Task {
     fn drop(&mut self) {
-        if self.scope.running.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.scope.idle.notify_waiters();
-        }
+        self.scope.remove_dynamic(self.index);
     }
 }

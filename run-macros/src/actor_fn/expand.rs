@@ -9,13 +9,16 @@
 //!     fn run(self, ctx: Context) -> impl Future<..> + Send {
 //!         async fn ticker(period: Duration, ctx: Context) -> io::Result<()> { body }
 //!         let Self(arg0, ..) = self;
-//!         run_actor_fn(ctx, Interrupt::Context, move |ctx| async move {
-//!             into_result(ticker(arg0, ctx).await)
-//!         })
+//!         async move { into_result(ticker(arg0, ctx).await) }
 //!     }
 //!     fn name(&self) -> Cow<'static, str> { Cow::Borrowed("ticker") }
+//!     // With `interrupt = "stop"`: `into_interrupt(stop(&self.0))`.
+//!     fn interrupt(&mut self) -> Interrupt { Interrupt::Context }
 //! }
 //! ```
+//!
+//! The interrupt is the runner's own (`Runner::interrupt`), so every group delivers it
+//! through the runtime's one interrupt path: the macro adds none of its own.
 //!
 //! The user's function is kept unchanged as an inner item: `?`, `return` and the output type
 //! mean what they say, and errors in the body point at the body.
@@ -113,13 +116,15 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
         ReturnType::Type(_, ty) => ty.span(),
     };
     let output = spans::respan(quote!(__output), output_span);
+    let stored_fields = (0..stored.len()).map(syn::Index::from);
     let interrupt = match &actor.interrupt {
         Interrupt::Context => quote!(#krate::Interrupt::Context),
         Interrupt::Abort => quote!(#krate::Interrupt::Abort),
         Interrupt::Call { lit, path } => {
             // Spanned on the literal: a missing function or a wrong signature is reported
             // there.
-            let call = quote!(#krate::__private::into_interrupt(#path(#(&#stored_idents),*)));
+            let call =
+                quote!(#krate::__private::into_interrupt(#path(#(&self.#stored_fields),*)));
             spans::respan(call, lit.span())
         }
     };
@@ -160,15 +165,18 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
                 #[allow(clippy::unused_async)]
                 #inner
                 let Self(#(#stored_idents,)* _) = self;
-                let __interrupt = #interrupt;
-                #krate::__private::run_actor_fn(__ctx, __interrupt, move |__ctx: #krate::Context| async move {
+                async move {
                     let __output = #ident #turbofish (#(#call_args),*).await;
                     #krate::__private::into_result(#output)
-                })
+                }
             }
 
             fn name(&self) -> ::std::borrow::Cow<'static, str> {
                 ::std::borrow::Cow::Borrowed(#name)
+            }
+
+            fn interrupt(&mut self) -> #krate::Interrupt {
+                #interrupt
             }
         }
     }

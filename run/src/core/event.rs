@@ -8,7 +8,8 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use crate::{ActorName, Cause, Error};
+use super::cause::Cause;
+use crate::{error::Error, name::ActorName};
 
 /// One thing that happened to an actor; given to the hook set with
 /// [`Group::hook`](crate::Group::hook).
@@ -134,29 +135,34 @@ pub(crate) fn emit(hook: Option<&Hook>, event: &Event<'_>) {
     trace(event);
 }
 
+/// The target of every `tracing` event of `run`, whatever module emits it: what a filter
+/// names (`RUST_LOG=run::event=debug`).
+#[cfg(feature = "tracing")]
+const TARGET: &str = "run::event";
+
 #[cfg(feature = "tracing")]
 fn trace(event: &Event<'_>) {
     match event {
-        Event::Started { .. } => tracing::debug!("started"),
+        Event::Started { .. } => tracing::debug!(target: TARGET, "started"),
         Event::Interrupted { cause, .. } => match cause.actor() {
-            Some(by) => tracing::debug!(by = %by, "interrupted"),
-            None => tracing::debug!(cause = ?cause, "interrupted"),
+            Some(by) => tracing::debug!(target: TARGET, by = %by, "interrupted"),
+            None => tracing::debug!(target: TARGET, cause = ?cause, "interrupted"),
         },
         Event::Exited {
             result: Ok(()),
             elapsed,
             ..
-        } => tracing::info!(?elapsed, "exited"),
+        } => tracing::info!(target: TARGET, ?elapsed, "exited"),
         Event::Exited {
             result: Err(error),
             elapsed,
             ..
-        } if error.is_panic() => tracing::error!(?elapsed, error = %error.report(), "panicked"),
+        } if error.is_panic() => tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "panicked"),
         Event::Exited {
             result: Err(error),
             elapsed,
             ..
-        } => tracing::error!(?elapsed, error = %error.report(), "failed"),
-        Event::TimedOut { after, .. } => tracing::warn!(?after, "shutdown timed out: aborted"),
+        } => tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "failed"),
+        Event::TimedOut { after, .. } => tracing::warn!(target: TARGET, ?after, "shutdown timed out: aborted"),
     }
 }

@@ -1,8 +1,24 @@
-//! How an actor's exit affects its group, and how the actor is interrupted.
+//! How a member's exit affects its scope, how it is interrupted, and the one path every
+//! interrupt is delivered through.
+//!
+//! Invariants: [`deliver`] is the only place an interrupt runs. A [`Interrupt::Call`] runs in
+//! place, its panic caught and recorded as [`Error::Panic`] with the member's path; an
+//! [`Interrupt::CallAsync`] runs as a task of its own (never inside the member's poll), its
+//! panic caught the same way; neither ever stops the delivery of the other interrupts.
 
-use std::{fmt, future::Future, pin::Pin};
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
-use crate::{Cause, Error};
+use tokio::task::JoinHandle;
+
+use super::{
+    cause::Cause,
+    event::Event,
+    scope::Scope,
+};
+use crate::{
+    error::Error,
+    panic::{self, CatchUnwind},
+};
 
 /// What an actor's exit does to its group.
 ///
@@ -72,7 +88,8 @@ impl ExitPolicy {
 #[non_exhaustive]
 pub enum Interrupt {
     /// Only mark the Context interrupted: the actor is expected to watch it. The default for
-    /// [`Group::spawn`](crate::Group::spawn).
+    /// [`Group::spawn`](crate::Group::spawn) of a runner that
+    /// says nothing else ([`Runner::interrupt`](crate::Runner::interrupt)).
     #[default]
     Context,
     /// Also drop the actor's future; the actor then counts as having returned `Ok(())`.
@@ -187,5 +204,48 @@ impl fmt::Debug for Interrupt {
             Interrupt::Call(_) => f.write_str("Call(..)"),
             Interrupt::CallAsync(_) => f.write_str("CallAsync(..)"),
         }
+    }
+}
+
+/// Delivers member `index`'s interrupt with `cause`: emits `Interrupted`, calls the interrupt
+/// (starting an async one as a task only if `start_async`), and returns that task, if any.
+/// The caller marks the member interrupted and wakes the batch.
+pub(crate) fn deliver(
+    scope: &Arc<Scope>,
+    index: usize,
+    interrupt: Option<Interrupt>,
+    cause: &Cause,
+    start_async: bool,
+) -> Option<JoinHandle<()>> {
+    scope.emit(index, |actor, send| {
+        send(&Event::Interrupted { actor, cause });
+    });
+    match interrupt {
+        None | Some(Interrupt::Context | Interrupt::Abort) => None,
+        Some(Interrupt::Call(call)) => {
+            if let Err(panicked) = panic::catch(|| call(cause)) {
+                scope.record_failure(panicked.into_error(scope.name(index)));
+            }
+            None
+        }
+        Some(Interrupt::CallAsync(call)) if start_async => {
+            match panic::catch(|| call(cause.clone())) {
+                Ok(interrupting) => {
+                    scope.part_started(index);
+                    let scope = Arc::clone(scope);
+                    Some(tokio::spawn(async move {
+                        if let Err(panicked) = CatchUnwind::new(interrupting).await {
+                            scope.record_failure(panicked.into_error(scope.name(index)));
+                        }
+                        scope.part_finished(index);
+                    }))
+                }
+                Err(panicked) => {
+                    scope.record_failure(panicked.into_error(scope.name(index)));
+                    None
+                }
+            }
+        }
+        Some(Interrupt::CallAsync(_)) => None,
     }
 }

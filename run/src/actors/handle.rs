@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::{sync::Mutex, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Context, Error, Group, Runner};
+use crate::{context::Context, error::Error, group::Group, runner::Runner};
 
 /// A [`Runner`] running in the background; see [`RunHandle::spawn`].
 ///
@@ -59,12 +59,13 @@ impl RunHandle {
     ///     handle.wait().await.unwrap();
     /// });
     /// ```
-    pub fn spawn<R: Runner>(runner: R) -> Result<Self, Error> {
+    pub fn spawn<R: Runner>(mut runner: R) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::NoRuntime);
         }
         let stop = CancellationToken::new();
         let name = runner.name();
+        let interrupt = runner.interrupt();
         let own_result = Arc::new(OnceLock::new());
         let mut group = Group::new();
         let captured = Arc::clone(&own_result);
@@ -76,7 +77,8 @@ impl RunHandle {
                     captured.set(result.map_err(|error| Error::from_actor(|| name, error.into())));
                 Ok::<_, Error>(())
             })
-            .name(name);
+            .name(name)
+            .interrupt(interrupt);
         let stopped = stop.clone().cancelled_owned();
         let task = tokio::spawn(async move {
             let group_result = group.run_until(stopped).await;

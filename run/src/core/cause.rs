@@ -1,6 +1,6 @@
 //! Why a group stops.
 
-use crate::{ActorName, Error};
+use crate::{error::Error, name::ActorName};
 
 /// Why a group is stopping: what every interrupt is given, and what
 /// [`Context::cause`](crate::Context::cause) tells once the actor is interrupted.
@@ -41,8 +41,12 @@ pub enum Cause {
         /// What it returned.
         result: Result<(), Error>,
     },
-    /// The group's own [`Context`](crate::Context) was interrupted (it runs inside another
-    /// group, or as a child of an actor), or its `run()` future was dropped.
+    /// The group was stopped from outside: the one cause for every such stop, whichever
+    /// way it came: the member it runs under was interrupted (a nested group, a child of an
+    /// actor), a [`Token`](crate::Token) was cancelled, the future given to
+    /// [`Group::run_until`](crate::Group::run_until) completed,
+    /// [`TaskGroup::cancel`](crate::TaskGroup::cancel) was called, or the `run()` future was
+    /// dropped. Its result is [`Error::Cancelled`].
     Cancelled,
     /// Every actor whose exit counts has finished without stopping the group: a group of
     /// [`Task`](crate::ExitPolicy::Task) actors that all succeeded.

@@ -1,11 +1,12 @@
-//! The task that runs one actor of a group.
+//! The future that runs one member of a scope, whatever the face: a group's actor or a task
+//! group's task.
 //!
-//! It is a named future rather than an `async fn` so that the actor's own future is stored
+//! It is a named future rather than an `async fn` so that the member's own future is stored
 //! once: an `async fn` keeps its argument and the future it awaits apart, which doubled the
-//! size of every task. Invariants: the actor's [`Context`] learns the result exactly once,
-//! when the execute returns, panics, or (for [`Interrupt::Abort`](crate::Interrupt::Abort))
-//! is dropped on interrupt; `Started` is emitted on the first poll and `Exited` right before
-//! the result is reported.
+//! size of every task. Invariants: the scope learns the member's result exactly once, when
+//! the execute returns, panics (caught, as [`Error::Panic`]), or (for
+//! [`Interrupt::Abort`](super::interrupt::Interrupt::Abort)) is dropped on interrupt;
+//! `Started` is emitted on the first poll and `Exited` right before the result is reported.
 
 use std::{
     future::{Future, Pending},
@@ -15,20 +16,24 @@ use std::{
 
 use tokio::{task::JoinHandle, time::Instant};
 
+use super::{
+    event::Event,
+    scope::Member,
+};
 use crate::{
+    error::{BoxError, Error},
     panic::{CatchUnwind, Panicked},
-    BoxError, Context, Error, Event,
 };
 
 pin_project_lite::pin_project! {
-    struct ActorTask<F, I> {
+    pub(crate) struct MemberTask<F, I> {
         #[pin]
         execute: CatchUnwind<F>,
         // Completes when an abortable actor is interrupted; `None` for the others.
         #[pin]
         interrupted: Option<I>,
         // Taken when the result is reported.
-        ctx: Option<Context>,
+        member: Option<Member>,
         start: Start,
     }
 }
@@ -41,52 +46,58 @@ enum Start {
     At(Instant),
 }
 
-/// Spawns the task of the actor whose context is `ctx`; `abortable` actors are dropped on
-/// interrupt.
-pub(crate) fn spawn<F, E>(execute: F, ctx: Context, abortable: bool) -> JoinHandle<()>
+/// Spawns the task of `member`; `abortable` members are dropped on interrupt.
+pub(crate) fn spawn<F, E>(execute: F, member: Member, abortable: bool) -> JoinHandle<()>
 where
     F: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError> + 'static,
 {
     if abortable {
-        let interrupted = ctx.clone().into_interrupted();
-        spawn_task(ActorTask::new(execute, Some(interrupted), ctx))
+        spawn_task(MemberTask::new(execute, Some(interrupted(member.clone())), member))
     } else {
-        spawn_task(ActorTask::new(execute, None::<Pending<()>>, ctx))
+        spawn_task(MemberTask::new(execute, None::<Pending<()>>, member))
     }
 }
 
-fn spawn_task<F, I>(task: ActorTask<F, I>) -> JoinHandle<()>
+/// Completes once `member` is interrupted.
+pub(crate) async fn interrupted(member: Member) {
+    loop {
+        let notified = member.scope.interrupts_notified();
+        if member.is_interrupted() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+fn spawn_task<F, I>(task: MemberTask<F, I>) -> JoinHandle<()>
 where
-    ActorTask<F, I>: Future<Output = ()> + Send + 'static,
+    MemberTask<F, I>: Future<Output = ()> + Send + 'static,
 {
     #[cfg(feature = "tracing")]
     {
         let span = task
-            .ctx
+            .member
             .as_ref()
-            .and_then(Context::slot)
-            .map_or_else(tracing::Span::none, |(shared, index)| {
-                shared.span(index).clone()
-            });
+            .map_or_else(tracing::Span::none, |member| member.scope.span(member.index()));
         tokio::spawn(tracing::Instrument::instrument(task, span))
     }
     #[cfg(not(feature = "tracing"))]
     tokio::spawn(task)
 }
 
-impl<F, I> ActorTask<F, I> {
-    fn new(execute: F, interrupted: Option<I>, ctx: Context) -> Self {
+impl<F, I> MemberTask<F, I> {
+    pub(crate) fn new(execute: F, interrupted: Option<I>, member: Member) -> Self {
         Self {
             execute: CatchUnwind::new(execute),
             interrupted,
-            ctx: Some(ctx),
+            member: Some(member),
             start: Start::NotYet,
         }
     }
 }
 
-impl<F, E, I> Future for ActorTask<F, I>
+impl<F, E, I> Future for MemberTask<F, I>
 where
     F: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
@@ -98,9 +109,11 @@ where
         let this = self.project();
         if let Start::NotYet = this.start {
             *this.start = Start::Unobserved;
-            if let Some((shared, index)) = this.ctx.as_ref().and_then(Context::slot) {
-                if shared.observed() {
-                    shared.emit(index, |actor, send| send(&Event::Started { actor }));
+            if let Some(member) = this.member.as_ref() {
+                if member.scope.observed() {
+                    member
+                        .scope
+                        .emit(member.index(), |actor, send| send(&Event::Started { actor }));
                     *this.start = Start::At(Instant::now());
                 }
             }
@@ -115,12 +128,12 @@ where
                 None => return Poll::Pending,
             },
         };
-        if let Some(ctx) = this.ctx.take() {
+        if let Some(member) = this.member.take() {
             let started = match *this.start {
                 Start::At(started) => Some(started),
                 Start::NotYet | Start::Unobserved => None,
             };
-            report(outcome, ctx, started);
+            report(outcome, member, started);
         }
         Poll::Ready(())
     }
@@ -128,17 +141,18 @@ where
 
 fn report<E: Into<BoxError>>(
     outcome: Result<Result<(), E>, Panicked>,
-    ctx: Context,
+    member: Member,
     started: Option<Instant>,
 ) {
     let result = match outcome {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(Error::from_actor(|| ctx.name(), error.into())),
-        Err(panicked) => Err(panicked.into_error(ctx.name())),
+        Ok(Err(error)) => Err(Error::from_actor(|| member.name(), error.into())),
+        Err(panicked) => Err(panicked.into_error(member.name())),
     };
-    if let (Some(started), Some((shared, index))) = (started, ctx.slot()) {
+    let (scope, index) = (&member.scope, member.index());
+    if let Some(started) = started {
         let elapsed = started.elapsed();
-        shared.emit(index, |actor, send| {
+        scope.emit(index, |actor, send| {
             send(&Event::Exited {
                 actor,
                 result: &result,
@@ -146,5 +160,5 @@ fn report<E: Into<BoxError>>(
             });
         });
     }
-    ctx.exited(result);
+    scope.exited(index, result);
 }

@@ -9,10 +9,11 @@ use std::{
 
 use tokio_util::sync::CancellationToken;
 
-use crate::{Context, Error, Runner};
+use crate::{context::Context, core::cause::Cause, error::Error, runner::Runner};
 
-/// An actor that exits with [`Error::Cancelled`] when its `CancellationToken` is cancelled,
-/// which stops its group; interrupted first, it returns `Ok(())`.
+/// An actor that stops its group from outside when its `CancellationToken` is cancelled: the
+/// cause is [`Cause::Cancelled`], the one cause of every stop from outside, and the group
+/// returns [`Error::Cancelled`]. Interrupted first, it returns `Ok(())`.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -64,13 +65,17 @@ impl Runner for Token {
     async fn run(self, ctx: Context) -> Result<(), Error> {
         let mut cancelled = pin!(self.0.cancelled());
         let mut interrupted = pin!(ctx.interrupted());
-        poll_fn(|cx| {
+        let cancelled = poll_fn(|cx| {
             if cancelled.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Err(Error::Cancelled));
+                return Poll::Ready(true);
             }
-            interrupted.as_mut().poll(cx).map(Ok)
+            interrupted.as_mut().poll(cx).map(|()| false)
         })
-        .await
+        .await;
+        if cancelled {
+            ctx.member().scope.stop(Cause::Cancelled);
+        }
+        Ok(())
     }
 
     /// `token`.

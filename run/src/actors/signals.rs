@@ -16,57 +16,11 @@ use std::{
     task::{Context as TaskContext, Poll},
 };
 
-use crate::{Context, Error, Runner};
-
-/// A signal that [`Signals`] can listen for.
-///
-/// It displays as its usual name, which is how [`Error::Signal`] reports it.
-///
-/// ```
-/// use run::{Error, Signal};
-///
-/// assert_eq!(Signal::Terminate.to_string(), "SIGTERM");
-/// assert_eq!(Error::Signal(Signal::Terminate).to_string(), "received SIGTERM");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Signal {
-    /// SIGINT on Unix, Ctrl-C on Windows.
-    Interrupt,
-    /// SIGTERM on Unix.
-    Terminate,
-    /// SIGHUP on Unix.
-    Hangup,
-    /// SIGQUIT on Unix.
-    Quit,
-    /// SIGUSR1 on Unix.
-    User1,
-    /// SIGUSR2 on Unix.
-    User2,
-    /// Ctrl-Break on Windows.
-    CtrlBreak,
-    /// Ctrl-Close on Windows: the console window is closing.
-    CtrlClose,
-    /// Ctrl-Shutdown on Windows: the system is shutting down.
-    CtrlShutdown,
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Signal::Interrupt if cfg!(windows) => "Ctrl-C",
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-            Signal::Hangup => "SIGHUP",
-            Signal::Quit => "SIGQUIT",
-            Signal::User1 => "SIGUSR1",
-            Signal::User2 => "SIGUSR2",
-            Signal::CtrlBreak => "Ctrl-Break",
-            Signal::CtrlClose => "Ctrl-Close",
-            Signal::CtrlShutdown => "Ctrl-Shutdown",
-        })
-    }
-}
+use crate::{
+    context::Context,
+    error::{Error, Signal},
+    runner::Runner,
+};
 
 /// An actor that exits with [`Error::Signal`] on the first of its signals.
 ///
@@ -102,12 +56,13 @@ impl Signals {
     /// Listens for SIGINT and SIGTERM (Unix), or Ctrl-C, Ctrl-Close and Ctrl-Shutdown
     /// (Windows); the handlers are installed now.
     ///
-    /// Fails outside a tokio runtime with IO enabled, or if the OS refuses a handler.
+    /// Fails with [`Error::NoRuntime`] outside a tokio runtime, and with
+    /// [`Error::SignalHandlers`] on a runtime without IO or if the OS refuses a handler.
     ///
     /// ```
-    /// use run::{Signal, Signals};
+    /// use run::{Error, Signal, Signals};
     ///
-    /// assert!(Signals::new().is_err()); // no runtime here
+    /// assert!(matches!(Signals::new(), Err(Error::NoRuntime))); // no runtime here
     ///
     /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     /// let _inside = runtime.enter();
@@ -115,7 +70,7 @@ impl Signals {
     /// # #[cfg(unix)]
     /// assert_eq!(signals.signals().collect::<Vec<_>>(), [Signal::Interrupt, Signal::Terminate]);
     /// ```
-    pub fn new() -> io::Result<Self> {
+    pub fn new() -> Result<Self, Error> {
         if cfg!(windows) {
             Self::of([Signal::Interrupt, Signal::CtrlClose, Signal::CtrlShutdown])
         } else {
@@ -124,7 +79,7 @@ impl Signals {
     }
 
     /// Listens for these signals; the handlers are installed now. A signal the platform does
-    /// not have is an [`io::ErrorKind::Unsupported`] error.
+    /// not have is an [`Error::SignalHandlers`] of kind [`io::ErrorKind::Unsupported`].
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -136,12 +91,14 @@ impl Signals {
     /// # }
     /// # }
     /// ```
-    pub fn of(signals: impl IntoIterator<Item = Signal>) -> io::Result<Self> {
+    pub fn of(signals: impl IntoIterator<Item = Signal>) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(io::Error::other(
-                "no tokio runtime: signal handlers are installed inside a tokio runtime",
-            ));
+            return Err(Error::NoRuntime);
         }
+        Self::listen(signals).map_err(|error| Error::SignalHandlers(error.into()))
+    }
+
+    fn listen(signals: impl IntoIterator<Item = Signal>) -> io::Result<Self> {
         let mut listeners = Vec::new();
         for signal in signals {
             if listeners.iter().any(|(known, _)| *known == signal) {
@@ -224,11 +181,11 @@ impl Runner for Signals {
         let Some(signal) = received else {
             return Ok(());
         };
-        // Only a group watches for the second signal while it stops; a task group has no
-        // shutdown to force.
-        if let (true, Some((group, _))) = (self.force_on_second, ctx.slot()) {
+        if self.force_on_second {
             let mut listeners = self.listeners;
-            group.set_force(Box::pin(async move {
+            // A scope without a run loop (a task group) has no shutdown to force: it never
+            // takes the force.
+            ctx.member().scope.set_force(Box::pin(async move {
                 Error::Forced(poll_fn(|cx| poll_any(&mut listeners, cx)).await)
             }));
         }

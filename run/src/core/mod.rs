@@ -1,0 +1,20 @@
+//! The lifecycle core: the one stop engine every kind of group runs on. It knows nothing of
+//! builders or faces; the faces ([`Group`](crate::Group), [`TaskGroup`](crate::TaskGroup),
+//! the ready-made actors) build on it.
+//!
+//! - [`scope`]: one running scope, its members, first cause, parent link, deadlines, the
+//!   record of failures; the stop engine's invariants are stated there.
+//! - [`member`]: the future that runs one member: poll, panic capture, exit report.
+//! - [`interrupt`]: exit policies, interrupt kinds, and the one path that delivers them.
+//! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
+//! - [`cause`], [`event`]: why a scope stops, what it tells observers.
+//!
+//! Below the core, used by it: [`error`](crate::error), [`name`](crate::name),
+//! [`panic`](crate::panic).
+
+pub(crate) mod cause;
+pub(crate) mod event;
+pub(crate) mod interrupt;
+pub(crate) mod member;
+pub(crate) mod scope;
+pub(crate) mod shutdown;

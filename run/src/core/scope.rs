@@ -1,0 +1,787 @@
+//! One running scope: the state a running group shares with its members, whichever face
+//! ([`Group`](crate::Group), [`TaskGroup`](crate::TaskGroup)) started it.
+//!
+//! # Invariants (the stop engine's; the rest of the crate links here)
+//!
+//! - **First cause.** The [`Cause`] is set once: by the first exit whose [`ExitPolicy`] stops
+//!   the scope, by a stop from outside ([`Cause::Cancelled`]: a parent member interrupted, a
+//!   token, `run_until`, [`TaskGroup::cancel`](crate::TaskGroup::cancel)), or by the scope
+//!   itself once every counted member has finished ([`Cause::Finished`]).
+//! - **Exactly once.** Each member is marked interrupted once; a member's interrupt is
+//!   delivered once, through [`interrupt::deliver`](super::interrupt::deliver). A scope with a
+//!   run loop (a `Group`) delivers in stage order ([`super::shutdown`]); a scope without one
+//!   (a `TaskGroup`) interrupts every member at the stop itself.
+//! - **Push down.** A scope made under a member of another scope (a nested group, a child task
+//!   group) is stopped from outside when that member is interrupted; it registers with its
+//!   parent, so its members' futures wait only on their own scope, and a finished future is
+//!   registered nowhere.
+//! - **Deadlines flow down.** A scope's shutdown deadline is the earliest of its own and its
+//!   parent member's, less a margin ([`Scope::inherited_deadline`]), so a nested scope times
+//!   out its own stuck members first and names them.
+//! - **Nothing lost (G11).** Every failure that does not become the cause (an error after the
+//!   stop began, any panic, an interrupt's panic, a nested scope's stuck members and
+//!   failures) is recorded and ends up on the result ([`Scope::result`]).
+//! - **Members.** Fixed members are the slots given at creation (a `Group`'s actors, known at
+//!   `run()`); dynamic members come and go (a `TaskGroup`'s tasks) and are numbered after
+//!   the fixed ones. A fixed slot costs no allocation of its own.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
+        Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak,
+    },
+    time::Duration,
+};
+
+use tokio::{sync::Notify, time::Instant};
+
+use super::{
+    cause::Cause,
+    event::{self, Event, Hook},
+    interrupt::{self, ExitPolicy, Interrupt},
+};
+use crate::{
+    error::Error,
+    name::{ActorName, Leaf},
+};
+
+/// What a forced shutdown was forced by: a second signal, in practice.
+pub(crate) type Force = Pin<Box<dyn Future<Output = Error> + Send + 'static>>;
+
+/// How much of a parent's remaining shutdown time a nested scope leaves it, at most: enough
+/// to report the nested scope's stuck members before the parent's own deadline.
+const NESTED_MARGIN: Duration = Duration::from_millis(50);
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; a poisoned one would still be consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One member of one scope: what a [`Context`](crate::Context) and a member's task point at.
+#[derive(Clone)]
+pub(crate) struct Member {
+    pub(crate) scope: Arc<Scope>,
+    /// A group of 2^32 members would need a terabyte of tasks first.
+    pub(crate) index: u32,
+}
+
+impl Member {
+    pub(crate) fn index(&self) -> usize {
+        self.index as usize
+    }
+
+    pub(crate) fn name(&self) -> ActorName {
+        self.scope.name(self.index())
+    }
+
+    pub(crate) fn is_interrupted(&self) -> bool {
+        self.scope.is_interrupted(self.index())
+    }
+}
+
+/// A fixed member's hot state.
+pub(crate) struct Slot {
+    leaf: Leaf,
+    policy: ExitPolicy,
+    /// Position of the member's stage in the scope's stage order.
+    stage: u32,
+    interrupted: AtomicBool,
+    /// Parts still running: the execute, plus an async interrupt once started.
+    unfinished: AtomicU8,
+    #[cfg(feature = "tracing")]
+    pub(crate) span: tracing::Span,
+}
+
+impl Slot {
+    pub(crate) fn new(leaf: Leaf, policy: ExitPolicy, stage: usize) -> Self {
+        Self {
+            leaf,
+            policy,
+            // At most one stage per actor, and actors are counted in `u32`.
+            stage: stage as u32,
+            interrupted: AtomicBool::new(false),
+            unfinished: AtomicU8::new(1),
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+        }
+    }
+}
+
+/// The dynamic members: a task group's tasks.
+#[derive(Default)]
+struct Dynamic {
+    /// Names by dynamic index; `None` for a free entry.
+    names: Vec<Option<ActorName>>,
+    free: Vec<u32>,
+    /// Members named so far, to number the unnamed ones.
+    numbered: usize,
+    /// Interrupts that call something, by member index, until delivered.
+    interrupts: Vec<(u32, Interrupt)>,
+    /// Async interrupts started, aborted if the scope is aborted.
+    interrupt_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Failures kept for the result (G11).
+#[derive(Default, Clone)]
+struct Record {
+    failures: Vec<Error>,
+    stuck: Vec<ActorName>,
+}
+
+/// How a scope is configured when it is made.
+pub(crate) struct ScopeConfig {
+    pub(crate) path: Option<Arc<str>>,
+    pub(crate) hook: Option<Hook>,
+    pub(crate) parent: Option<Member>,
+    pub(crate) slots: Box<[Slot]>,
+    pub(crate) stage_count: usize,
+    /// Whether a run loop delivers the interrupts (a `Group`), or the stop itself does.
+    pub(crate) run_loop: bool,
+}
+
+/// The one stop engine; see the [module invariants](self).
+pub(crate) struct Scope {
+    /// This scope, for the async interrupts it starts itself.
+    me: Weak<Scope>,
+    path: Option<Arc<str>>,
+    hook: Option<Hook>,
+    parent: Option<Member>,
+    slots: Box<[Slot]>,
+    run_loop: bool,
+    /// Set once; see the invariants.
+    cause: OnceLock<Cause>,
+    record: Mutex<Record>,
+    /// Fixed members whose exit the scope waits for: all but sidecars, or all if only
+    /// sidecars.
+    active: AtomicUsize,
+    sidecars_count: bool,
+    /// Unfinished fixed members per stage.
+    stages: Box<[AtomicUsize]>,
+    /// Wakes the run loop: the cause was set, `active` or a stage count reached zero.
+    wake: Notify,
+    /// Wakes the members waiting for their interrupt, after a batch of them was marked: one
+    /// `notify_waiters` per batch costs less than one per member.
+    interrupts: Notify,
+    /// Every member is interrupted (a broadcast stop).
+    all_interrupted: AtomicBool,
+    /// When the run loop saw the stop.
+    stop_started: OnceLock<Instant>,
+    /// The scope's shutdown deadline, once its shutdown has started with one.
+    deadline: OnceLock<Instant>,
+    /// The share of the shutdown time of the stage being stopped: `(stage, until)`.
+    stage_share: Mutex<Option<(usize, Instant)>>,
+    /// Deadlines of single fixed members (their own timeouts), once interrupted.
+    member_deadlines: Mutex<Vec<(u32, Instant)>>,
+    /// Set by a signal actor that has seen its first signal: the run loop watches it, and a
+    /// second signal forces the end.
+    force: Mutex<Option<Force>>,
+    /// Scopes made under one of this scope's members, by member.
+    children: Mutex<Vec<(u32, Weak<Scope>)>>,
+    has_children: AtomicBool,
+    dynamic: Mutex<Dynamic>,
+    /// Dynamic members (and their async interrupts) not yet ended.
+    dynamic_running: AtomicUsize,
+    /// Woken (all waiters) when `dynamic_running` reaches zero.
+    idle: Notify,
+    /// The face that owns the scope was dropped: dynamic members end at once.
+    aborted: AtomicBool,
+}
+
+impl Scope {
+    pub(crate) fn new(config: ScopeConfig) -> Arc<Self> {
+        let ScopeConfig {
+            path,
+            hook,
+            parent,
+            slots,
+            stage_count,
+            run_loop,
+        } = config;
+        let counted = slots
+            .iter()
+            .filter(|slot| slot.policy != ExitPolicy::Sidecar)
+            .count();
+        let sidecars_count = counted == 0;
+        let mut stages: Box<[AtomicUsize]> = (0..stage_count.max(1))
+            .map(|_| AtomicUsize::new(0))
+            .collect();
+        for slot in &*slots {
+            *stages[slot.stage as usize].get_mut() += 1;
+        }
+        // A nested scope without a hook of its own reports to its parent's.
+        let hook = hook.or_else(|| parent.as_ref()?.scope.hook.clone());
+        let scope = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
+            active: AtomicUsize::new(if sidecars_count { slots.len() } else { counted }),
+            sidecars_count,
+            path,
+            hook,
+            parent,
+            slots,
+            run_loop,
+            cause: OnceLock::new(),
+            record: Mutex::default(),
+            stages,
+            wake: Notify::new(),
+            interrupts: Notify::new(),
+            all_interrupted: AtomicBool::new(false),
+            stop_started: OnceLock::new(),
+            deadline: OnceLock::new(),
+            stage_share: Mutex::new(None),
+            member_deadlines: Mutex::default(),
+            force: Mutex::new(None),
+            children: Mutex::default(),
+            has_children: AtomicBool::new(false),
+            dynamic: Mutex::default(),
+            dynamic_running: AtomicUsize::new(0),
+            idle: Notify::new(),
+            aborted: AtomicBool::new(false),
+        });
+        if let Some(parent) = &scope.parent {
+            parent.scope.adopt(parent.index, &scope);
+        }
+        scope
+    }
+
+    /// Registers `child`, made under member `index`; stops it at once if that member is
+    /// interrupted already. The check after the push sees a mark made before the parent
+    /// scanned its children, so no child is missed.
+    fn adopt(&self, index: u32, child: &Arc<Scope>) {
+        {
+            let mut children = lock(&self.children);
+            children.retain(|(_, child)| child.strong_count() > 0);
+            children.push((index, Arc::downgrade(child)));
+            self.has_children.store(true, Ordering::Release);
+        }
+        if self.is_interrupted(index as usize) {
+            child.stop(Cause::Cancelled);
+        }
+    }
+
+    /// Stops the children of the members interrupted so far.
+    fn stop_children(&self) {
+        if !self.has_children.load(Ordering::Acquire) {
+            return;
+        }
+        let stopping: Vec<Arc<Scope>> = {
+            let mut children = lock(&self.children);
+            let mut stopping = Vec::new();
+            children.retain(|(index, child)| {
+                if !self.is_interrupted(*index as usize) {
+                    return child.strong_count() > 0;
+                }
+                stopping.extend(child.upgrade());
+                false
+            });
+            stopping
+        };
+        for child in stopping {
+            child.stop(Cause::Cancelled);
+        }
+    }
+
+    pub(crate) fn path(&self) -> Option<&Arc<str>> {
+        self.path.as_ref()
+    }
+
+    pub(crate) fn name(&self, index: usize) -> ActorName {
+        match self.slots.get(index) {
+            Some(slot) => ActorName::new(self.path.clone(), slot.leaf.clone()),
+            None => lock(&self.dynamic)
+                .names
+                .get(index - self.slots.len())
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| ActorName::new(self.path.clone(), Leaf::Index(index))),
+        }
+    }
+
+    pub(crate) fn stage_of(&self, index: usize) -> usize {
+        self.slots[index].stage as usize
+    }
+
+    /// Whether events are observed at all: if not, their data need not be gathered.
+    pub(crate) fn observed(&self) -> bool {
+        cfg!(feature = "tracing") || self.hook.is_some()
+    }
+
+    /// Emits an event about member `index`, inside its span: `report` is given the member's
+    /// name and what to send the event to, and is not called when nobody observes.
+    pub(crate) fn emit(&self, index: usize, report: impl FnOnce(&ActorName, &dyn Fn(&Event<'_>))) {
+        if !self.observed() {
+            return;
+        }
+        #[cfg(feature = "tracing")]
+        let _span = self.slots.get(index).map(|slot| slot.span.enter());
+        report(&self.name(index), &|event| {
+            event::emit(self.hook.as_ref(), event)
+        });
+    }
+
+    #[cfg(feature = "tracing")]
+    pub(crate) fn span(&self, index: usize) -> tracing::Span {
+        self.slots
+            .get(index)
+            .map_or_else(tracing::Span::none, |slot| slot.span.clone())
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Exits and failures.
+
+    /// Records the result of member `index`'s execute; called once per run of a member.
+    pub(crate) fn exited(&self, index: usize, result: Result<(), Error>) {
+        let policy = self
+            .slots
+            .get(index)
+            .map_or(ExitPolicy::Task, |slot| slot.policy);
+        let mut wake = false;
+        // Once the cause is set, no exit can become it: skip building one (it clones the name).
+        let leftover = if self.cause.get().is_none() && policy.stops_group(&result) {
+            match self.cause.set(Cause::Exit {
+                actor: self.name(index),
+                result,
+            }) {
+                Ok(()) => {
+                    wake = true;
+                    None
+                }
+                Err(Cause::Exit { result, .. }) => Some(result),
+                Err(_) => None,
+            }
+        } else {
+            Some(result)
+        };
+        if let Some(Err(error)) = leftover {
+            // A sidecar's error before the stop is only reported (to the hook); anything
+            // else that failed is kept.
+            if error.is_panic() || self.cause.get().is_some() {
+                self.record_failure(error);
+            }
+        }
+        if let Some(slot) = self.slots.get(index) {
+            if (slot.policy != ExitPolicy::Sidecar || self.sidecars_count)
+                && self.active.fetch_sub(1, Ordering::AcqRel) == 1
+            {
+                wake = true;
+            }
+            if wake {
+                self.wake.notify_one();
+            }
+            self.part_finished(index);
+        } else if wake {
+            self.interrupt_all();
+        }
+    }
+
+    /// Keeps a failure that did not become the cause (G11). A nested scope's report is
+    /// merged: its stuck members and its failures are this scope's too, and its own cause,
+    /// when that was only the stop from outside, is no failure.
+    pub(crate) fn record_failure(&self, error: Error) {
+        let mut record = lock(&self.record);
+        merge(&mut record, error);
+    }
+
+    /// Names a member aborted at its timeout.
+    pub(crate) fn record_stuck(&self, name: ActorName) {
+        lock(&self.record).stuck.push(name);
+    }
+
+    /// What the scope returns once every member has returned: the cause's result, with
+    /// every other failure kept on it; see [`Error::Shutdown`] and
+    /// [`Error::ShutdownTimeout`].
+    pub(crate) fn result(&self) -> Result<(), Error> {
+        let primary = self.cause.get().map_or(Ok(()), Cause::result);
+        let Record { failures, stuck } = lock(&self.record).clone();
+        let mut failures = failures.into_iter();
+        let cause = match primary {
+            Err(error) => Some(error),
+            Ok(()) => failures.next(),
+        };
+        let failures: Vec<Error> = failures.collect();
+        let cause = match cause {
+            Some(cause) if failures.is_empty() => Some(cause),
+            Some(cause) => Some(Error::Shutdown {
+                cause: Box::new(cause),
+                failures,
+            }),
+            None => None,
+        };
+        if stuck.is_empty() {
+            return cause.map_or(Ok(()), Err);
+        }
+        Err(Error::ShutdownTimeout {
+            stuck,
+            cause: cause.map(Box::new),
+        })
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Stopping.
+
+    /// Stops the scope with `cause`, unless it has a cause already; a scope without a run
+    /// loop interrupts every member now.
+    pub(crate) fn stop(&self, cause: Cause) {
+        let _ = self.cause.set(cause);
+        if self.run_loop {
+            self.wake.notify_one();
+        } else {
+            self.interrupt_all();
+        }
+    }
+
+    /// Marks every member interrupted at once and delivers the dynamic members' interrupts
+    /// (a scope without a run loop).
+    pub(crate) fn interrupt_all(&self) {
+        if self.all_interrupted.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let cause = self.cause.get().cloned().unwrap_or(Cause::Cancelled);
+        let (live, mut calls) = {
+            let mut dynamic = lock(&self.dynamic);
+            let live: Vec<usize> = (dynamic.names.iter().enumerate())
+                .filter(|(_, name)| name.is_some())
+                .map(|(at, _)| self.slots.len() + at)
+                .collect();
+            (live, std::mem::take(&mut dynamic.interrupts))
+        };
+        let Some(me) = self.me.upgrade() else { return };
+        for index in live {
+            let call = calls
+                .iter()
+                .position(|(of, _)| *of as usize == index)
+                .map(|at| calls.swap_remove(at).1);
+            self.deliver_dynamic(&me, index, call, &cause);
+        }
+        self.wake_interrupted();
+    }
+
+    fn deliver_dynamic(&self, me: &Arc<Scope>, index: usize, call: Option<Interrupt>, cause: &Cause) {
+        if let Some(task) = interrupt::deliver(me, index, call, cause, !self.is_aborted()) {
+            lock(&self.dynamic).interrupt_tasks.push(task);
+        }
+    }
+
+    /// Sets how dynamic member `index` is interrupted, besides its context; delivered at once
+    /// if the scope has stopped already.
+    pub(crate) fn set_dynamic_interrupt(&self, index: u32, interrupt: Interrupt) {
+        {
+            let mut dynamic = lock(&self.dynamic);
+            if !self.all_interrupted.load(Ordering::Acquire) {
+                dynamic.interrupts.push((index, interrupt));
+                return;
+            }
+        }
+        if let (Some(me), Some(cause)) = (self.me.upgrade(), self.cause.get()) {
+            self.deliver_dynamic(&me, index as usize, Some(interrupt), cause);
+        }
+    }
+
+    /// Whether the run loop should stop: a cause was set, or every counted member finished.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.cause.get().is_some() || self.active.load(Ordering::Acquire) == 0
+    }
+
+    /// Completes after a change that may satisfy what the run loop waits for. `notify_one`
+    /// leaves a permit when nobody waits, so no wake-up between a check and this wait is
+    /// lost.
+    pub(crate) fn woken(&self) -> tokio::sync::futures::Notified<'_> {
+        self.wake.notified()
+    }
+
+    /// The cause, set to `otherwise` if nothing set it first.
+    pub(crate) fn settle_cause(&self, otherwise: Cause) -> &Cause {
+        self.cause.get_or_init(|| otherwise)
+    }
+
+    pub(crate) fn cause(&self) -> Option<&Cause> {
+        self.cause.get()
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.cause.get().is_some()
+    }
+
+    /// Marks fixed member `index` interrupted; it learns so at the next
+    /// [`wake_interrupted`](Scope::wake_interrupted).
+    pub(crate) fn mark_interrupted(&self, index: usize) {
+        self.slots[index].interrupted.store(true, Ordering::Release);
+    }
+
+    /// Wakes the members marked since the last call, and stops their children.
+    pub(crate) fn wake_interrupted(&self) {
+        self.interrupts.notify_waiters();
+        self.stop_children();
+    }
+
+    /// A wake-up for the next batch of interrupts. One created before a `notify_waiters`
+    /// completes even if first polled after it, so creating it before checking a flag loses
+    /// nothing.
+    pub(crate) fn interrupts_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.interrupts.notified()
+    }
+
+    pub(crate) fn is_interrupted(&self, index: usize) -> bool {
+        self.slots
+            .get(index)
+            .is_some_and(|slot| slot.interrupted.load(Ordering::Acquire))
+            || self.all_interrupted.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_force(&self, force: Force) {
+        *lock(&self.force) = Some(force);
+        self.wake.notify_one();
+    }
+
+    pub(crate) fn take_force(&self) -> Option<Force> {
+        lock(&self.force).take()
+    }
+
+    /// Notes that the run loop has seen the stop.
+    pub(crate) fn mark_stop_started(&self) {
+        let _ = self.stop_started.set(Instant::now());
+    }
+
+    /// How long since the run loop saw the stop.
+    pub(crate) fn since_stop(&self) -> Duration {
+        self.stop_started
+            .get()
+            .map_or(Duration::ZERO, |start| start.elapsed())
+    }
+
+    /// Sets the scope's own shutdown deadline (once: the first shutdown decides).
+    pub(crate) fn set_deadline(&self, deadline: Instant) {
+        let _ = self.deadline.set(deadline);
+    }
+
+    /// The deadline the scope's shutdown must meet: its own, or the one it inherits, the
+    /// earlier.
+    pub(crate) fn effective_deadline(&self) -> Option<Instant> {
+        let own = self.deadline.get().copied();
+        match (own, self.inherited_deadline()) {
+            (Some(own), Some(inherited)) => Some(own.min(inherited)),
+            (own, inherited) => own.or(inherited),
+        }
+    }
+
+    /// Notes the share of the shutdown time of `stage`, the stage being stopped.
+    pub(crate) fn set_stage_share(&self, stage: usize, until: Instant) {
+        *lock(&self.stage_share) = Some((stage, until));
+    }
+
+    pub(crate) fn set_member_deadline(&self, index: usize, deadline: Instant) {
+        lock(&self.member_deadlines).push((index as u32, deadline));
+    }
+
+    /// The latest time member `index` may still run: the scope's deadline or its own.
+    fn deadline_of(&self, index: u32) -> Option<Instant> {
+        let own = lock(&self.member_deadlines)
+            .iter()
+            .filter(|(of, _)| *of == index)
+            .map(|(_, at)| *at)
+            .min();
+        let share = match *lock(&self.stage_share) {
+            Some((stage, until)) if self.slots.get(index as usize).is_some_and(|slot| slot.stage as usize == stage) => Some(until),
+            _ => None,
+        };
+        let own = match (own, share) {
+            (Some(own), Some(share)) => Some(own.min(share)),
+            (own, share) => own.or(share),
+        };
+        match (own, self.effective_deadline()) {
+            (Some(own), Some(scope)) => Some(own.min(scope)),
+            (own, scope) => own.or(scope),
+        }
+    }
+
+    /// The deadline this scope must have stopped by because of the scopes above it: its
+    /// parent member's, less a margin (at most [`NESTED_MARGIN`], at most a quarter of the
+    /// parent's shutdown time) so that its own stuck members are named before the parent's
+    /// timeout.
+    pub(crate) fn inherited_deadline(&self) -> Option<Instant> {
+        let parent = self.parent.as_ref()?;
+        let deadline = parent.scope.deadline_of(parent.index)?;
+        let budget = match parent.scope.stop_started.get() {
+            Some(start) => deadline.saturating_duration_since(*start),
+            None => Duration::ZERO,
+        };
+        Some(deadline - NESTED_MARGIN.min(budget / 4))
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Fixed members' progress (the run loop's view).
+
+    /// An async interrupt of member `index` starts: the member is unfinished until it ends.
+    pub(crate) fn part_started(&self, index: usize) {
+        match self.slots.get(index) {
+            Some(slot) => {
+                if slot.unfinished.fetch_add(1, Ordering::AcqRel) == 0 {
+                    self.stages[slot.stage as usize].fetch_add(1, Ordering::AcqRel);
+                }
+            }
+            None => {
+                self.dynamic_running.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    /// A part of member `index` ended; the last one to end counts the member finished.
+    pub(crate) fn part_finished(&self, index: usize) {
+        match self.slots.get(index) {
+            Some(slot) => {
+                let before = slot
+                    .unfinished
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+                if before == Ok(1) {
+                    self.stage_done_one(slot.stage as usize);
+                }
+            }
+            None => self.dynamic_ended(),
+        }
+    }
+
+    /// Counts fixed member `index` finished because it is being aborted; false if it had.
+    pub(crate) fn abandon(&self, index: usize) -> bool {
+        let slot = &self.slots[index];
+        if slot.unfinished.swap(0, Ordering::AcqRel) == 0 {
+            return false;
+        }
+        self.stage_done_one(slot.stage as usize);
+        true
+    }
+
+    fn stage_done_one(&self, stage: usize) {
+        if self.stages[stage].fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.wake.notify_one();
+        }
+    }
+
+    pub(crate) fn is_unfinished(&self, index: usize) -> bool {
+        self.slots[index].unfinished.load(Ordering::Acquire) > 0
+    }
+
+    pub(crate) fn stage_drained(&self, stage: usize) -> bool {
+        self.stages[stage].load(Ordering::Acquire) == 0
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Dynamic members.
+
+    /// Adds a dynamic member named `name` (numbered when empty); it counts as running until
+    /// [`remove_dynamic`](Scope::remove_dynamic).
+    pub(crate) fn add_dynamic(&self, name: std::borrow::Cow<'static, str>) -> u32 {
+        let mut dynamic = lock(&self.dynamic);
+        let leaf = Leaf::new(name, dynamic.numbered);
+        dynamic.numbered += 1;
+        let name = ActorName::new(self.path.clone(), leaf);
+        let at = match dynamic.free.pop() {
+            Some(at) => {
+                dynamic.names[at as usize] = Some(name);
+                at
+            }
+            None => {
+                dynamic.names.push(Some(name));
+                (dynamic.names.len() - 1) as u32
+            }
+        };
+        self.dynamic_running.fetch_add(1, Ordering::AcqRel);
+        self.slots.len() as u32 + at
+    }
+
+    /// Removes a dynamic member: it no longer runs. The lock it takes is never held while
+    /// calling out, so a member's future can be dropped anywhere.
+    pub(crate) fn remove_dynamic(&self, index: u32) {
+        let interrupt = {
+            let mut dynamic = lock(&self.dynamic);
+            let at = index - self.slots.len() as u32;
+            dynamic.names[at as usize] = None;
+            dynamic.free.push(at);
+            let call = dynamic.interrupts.iter().position(|(of, _)| *of == index);
+            call.map(|at| dynamic.interrupts.swap_remove(at))
+        };
+        // Dropped outside the lock: its destructor may do anything.
+        drop(interrupt);
+        self.dynamic_ended();
+    }
+
+    fn dynamic_ended(&self) {
+        if self.dynamic_running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    pub(crate) fn dynamic_running(&self) -> usize {
+        self.dynamic_running.load(Ordering::Acquire)
+    }
+
+    /// A wake-up for when no dynamic member runs; create it before checking the count.
+    pub(crate) fn idle_notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.idle.notified()
+    }
+
+    /// The owning face was dropped: stops the scope and ends the dynamic members at once.
+    pub(crate) fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
+        self.stop(Cause::Cancelled);
+        // Also when the scope had stopped already: members wait for `aborted`.
+        self.interrupts.notify_waiters();
+        let tasks = std::mem::take(&mut lock(&self.dynamic).interrupt_tasks);
+        for task in tasks {
+            task.abort();
+        }
+    }
+
+    /// Completes once the scope is aborted.
+    pub(crate) async fn aborted(&self) {
+        loop {
+            let notified = self.interrupts.notified();
+            if self.is_aborted() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Completes once the scope has stopped and its members are interrupted.
+    pub(crate) async fn stopped(&self) {
+        loop {
+            let notified = self.interrupts.notified();
+            if self.is_stopped() && self.all_interrupted.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Takes the async interrupt tasks of dynamic members started so far, to join them.
+    pub(crate) fn take_interrupt_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        std::mem::take(&mut lock(&self.dynamic).interrupt_tasks)
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+}
+
+/// Merges `error` into `record`; see [`Scope::record_failure`].
+fn merge(record: &mut Record, error: Error) {
+    match error {
+        Error::ShutdownTimeout { stuck, cause } => {
+            record.stuck.extend(stuck);
+            if let Some(cause) = cause {
+                merge(record, *cause);
+            }
+        }
+        Error::Shutdown { cause, failures } => {
+            merge(record, *cause);
+            for failure in failures {
+                merge(record, failure);
+            }
+        }
+        // A nested scope stopped from outside, or a signal seen while stopping anyway: no
+        // failure of its own.
+        Error::Cancelled | Error::Signal(_) => {}
+        error => record.failures.push(error),
+    }
+}

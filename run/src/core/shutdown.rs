@@ -1,0 +1,335 @@
+//! The run loop of a scope whose members are known when it starts (a `Group`): wait for the
+//! stop, interrupt stage by stage, time out the stuck, report.
+//!
+//! Invariants (on top of the [scope's](super::scope)):
+//! - stages are interrupted in ascending order, each in member order, the next only once
+//!   every member of the one before has returned or been aborted;
+//! - with a shutdown deadline (the scope's own timeout, or the one it
+//!   [inherits](super::scope::Scope::inherited_deadline)), each stage may use an even share of
+//!   the time left (the time left divided by the stages left): past its share, its stuck
+//!   members are aborted, named and reported as `TimedOut`, and the next stage starts, so that
+//!   a later stage still gets its share; a member's own timeout runs from its interrupt;
+//! - a forced shutdown (a second signal) aborts every member still running at once, without
+//!   interrupting the stages not reached yet;
+//! - dropping a [`Running`] before it finished (the `run` future was dropped) delivers every
+//!   interrupt not yet delivered (cause [`Cause::Cancelled`]; async interrupts are not
+//!   started) and aborts every task: no task outlives it.
+
+use std::{
+    future::{poll_fn, Future},
+    pin::pin,
+    sync::Arc,
+    task::Poll,
+    time::Duration,
+};
+
+use tokio::{task::JoinHandle, time::Instant};
+
+use super::{
+    cause::Cause,
+    event::Event,
+    interrupt::{self, Interrupt},
+    scope::Scope,
+};
+use crate::error::Error;
+
+/// A member with a timeout of its own.
+pub(crate) struct Timed {
+    pub(crate) index: usize,
+    pub(crate) timeout: Duration,
+    /// When the timeout runs out, once the member is interrupted.
+    pub(crate) deadline: Option<Instant>,
+}
+
+/// A running scope's tasks and undelivered interrupts; see the [module invariants](self).
+pub(crate) struct Running {
+    scope: Arc<Scope>,
+    handles: Vec<JoinHandle<()>>,
+    /// The interrupts that call something, by member index, until delivered; the others only
+    /// mark the member, so its slot's flag is all they need.
+    calls: Vec<(usize, Option<Interrupt>)>,
+    /// The members with timeouts of their own, by index.
+    timeouts: Vec<Timed>,
+    /// Async interrupts that were started, with their member's index.
+    interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
+    finished: bool,
+}
+
+/// Why waiting for a stage ended early.
+enum Interrupted {
+    /// The stage's share of the shutdown time ran out.
+    OutOfTime,
+    Forced(Error),
+}
+
+impl Running {
+    pub(crate) fn new(scope: Arc<Scope>, count: usize) -> Self {
+        Self {
+            scope,
+            handles: Vec::with_capacity(count),
+            calls: Vec::new(),
+            timeouts: Vec::new(),
+            interrupt_tasks: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// Adds the task of the next member, with its interrupt if it calls something, and its
+    /// own timeout.
+    pub(crate) fn push(
+        &mut self,
+        handle: JoinHandle<()>,
+        interrupt: Interrupt,
+        timeout: Option<Duration>,
+    ) {
+        let index = self.handles.len();
+        self.handles.push(handle);
+        if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
+            self.calls.push((index, Some(interrupt)));
+        }
+        if let Some(timeout) = timeout {
+            self.timeouts.push(Timed {
+                index,
+                timeout,
+                deadline: None,
+            });
+        }
+    }
+
+    /// Runs the scope to its end: waits for the stop (or for `stop`, from outside), shuts
+    /// down, joins every task, and returns the scope's result.
+    pub(crate) async fn run(
+        mut self,
+        stop: Option<impl Future<Output = ()>>,
+        stage_count: usize,
+        grace: Option<Duration>,
+    ) -> Result<(), Error> {
+        wait_for_stop(&self.scope, stop).await;
+        let result = self.shut_down(stage_count, grace).await;
+        for handle in &mut self.handles {
+            // A task only fails to join when it was aborted or the runtime is shutting down:
+            // both are accounted for already.
+            let _ = handle.await;
+        }
+        for (_, handle) in &mut self.interrupt_tasks {
+            let _ = handle.await;
+        }
+        self.finished = true;
+        result
+    }
+
+    /// Interrupts stage by stage and waits for each; returns what `run` returns.
+    async fn shut_down(
+        &mut self,
+        stage_count: usize,
+        grace: Option<Duration>,
+    ) -> Result<(), Error> {
+        let scope = Arc::clone(&self.scope);
+        let cause = scope.settle_cause(Cause::Finished);
+        if let Some(grace) = grace {
+            scope.set_deadline(Instant::now() + grace);
+        }
+        let mut order: Vec<usize> = (0..self.handles.len()).collect();
+        if stage_count > 1 {
+            order.sort_by_key(|&index| scope.stage_of(index));
+        }
+        let mut remaining = &order[..];
+        for stage in 0..stage_count {
+            let end = remaining
+                .iter()
+                .position(|&index| scope.stage_of(index) != stage)
+                .unwrap_or(remaining.len());
+            let (members, rest) = remaining.split_at(end);
+            remaining = rest;
+            for &index in members {
+                self.deliver(index, cause, true);
+            }
+            scope.wake_interrupted();
+            match self.wait_stage(stage, stage_count - stage).await {
+                Ok(()) => {}
+                Err(Interrupted::OutOfTime) => {
+                    let after = scope.since_stop();
+                    for &index in members {
+                        self.abort_if_unfinished(index, after);
+                    }
+                }
+                Err(Interrupted::Forced(error)) => {
+                    // Forced means now: stages not reached yet are aborted, not interrupted.
+                    for index in 0..self.handles.len() {
+                        if scope.abandon(index) {
+                            self.abort(index);
+                        }
+                    }
+                    return Err(error);
+                }
+            }
+        }
+        scope.result()
+    }
+
+    /// Delivers member `index`'s interrupt, unless it was delivered already, and marks it;
+    /// the caller wakes the batch.
+    fn deliver(&mut self, index: usize, cause: &Cause, start_async: bool) {
+        if self.scope.is_interrupted(index) {
+            return;
+        }
+        if let Ok(at) = self
+            .timeouts
+            .binary_search_by_key(&index, |timed| timed.index)
+        {
+            let timed = &mut self.timeouts[at];
+            let deadline = Instant::now() + timed.timeout;
+            timed.deadline = Some(deadline);
+            self.scope.set_member_deadline(index, deadline);
+        }
+        let call = match self.calls.binary_search_by_key(&index, |(of, _)| *of) {
+            Ok(at) => self.calls[at].1.take(),
+            Err(_) => None,
+        };
+        let task = interrupt::deliver(&self.scope, index, call, cause, start_async);
+        if let Some(task) = task {
+            self.interrupt_tasks.push((index, task));
+        }
+        self.scope.mark_interrupted(index);
+    }
+
+    /// Waits until every member of `stage` has finished, aborting those whose own timeout
+    /// runs out; stops early when the stage's share of the shutdown time runs out or the
+    /// shutdown is forced. `stages_left` counts this stage.
+    async fn wait_stage(&mut self, stage: usize, stages_left: usize) -> Result<(), Interrupted> {
+        let scope = Arc::clone(&self.scope);
+        let timed: Vec<usize> = self
+            .timeouts
+            .iter()
+            .enumerate()
+            .filter(|(_, timed)| timed.deadline.is_some() && scope.stage_of(timed.index) == stage)
+            .map(|(at, _)| at)
+            .collect();
+        let stage_start = Instant::now();
+        let mut force = scope.take_force();
+        loop {
+            if scope.stage_drained(stage) {
+                return Ok(());
+            }
+            if force.is_none() {
+                force = scope.take_force();
+            }
+            // Read again each time: a parent's deadline may appear while this scope stops.
+            let share = scope.effective_deadline().map(|deadline| {
+                let left = deadline.saturating_duration_since(stage_start);
+                stage_start + left / stages_left as u32
+            });
+            if let Some(share) = share {
+                scope.set_stage_share(stage, share);
+            }
+            let own_deadline = timed
+                .iter()
+                .map(|&at| &self.timeouts[at])
+                .filter(|timed| scope.is_unfinished(timed.index))
+                .filter_map(|timed| timed.deadline)
+                .min();
+            let deadline = match (own_deadline, share) {
+                (Some(own), Some(share)) => Some(own.min(share)),
+                (own, share) => own.or(share),
+            };
+            let mut woken = pin!(scope.woken());
+            let mut sleep = pin!(deadline.map(tokio::time::sleep_until));
+            let forced = poll_fn(|cx| {
+                if let Some(force) = &mut force {
+                    if let Poll::Ready(error) = force.as_mut().poll(cx) {
+                        return Poll::Ready(Some(error));
+                    }
+                }
+                if woken.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                match sleep.as_mut().as_pin_mut().map(|sleep| sleep.poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(None),
+                    _ => Poll::Pending,
+                }
+            })
+            .await;
+            if let Some(error) = forced {
+                return Err(Interrupted::Forced(error));
+            }
+            let now = Instant::now();
+            if share.is_some_and(|share| share <= now) {
+                return Err(Interrupted::OutOfTime);
+            }
+            for &at in &timed {
+                let Timed {
+                    index,
+                    timeout,
+                    deadline,
+                } = self.timeouts[at];
+                if deadline.is_some_and(|deadline| deadline <= now) {
+                    self.abort_if_unfinished(index, timeout);
+                }
+            }
+        }
+    }
+
+    fn abort_if_unfinished(&mut self, index: usize, after: Duration) {
+        if !self.scope.abandon(index) {
+            return;
+        }
+        self.abort(index);
+        self.scope
+            .emit(index, |actor, send| send(&Event::TimedOut { actor, after }));
+        self.scope.record_stuck(self.scope.name(index));
+    }
+
+    fn abort(&mut self, index: usize) {
+        self.handles[index].abort();
+        for (_, task) in self.interrupt_tasks.iter().filter(|(of, _)| *of == index) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let scope = Arc::clone(&self.scope);
+        let cause = scope.settle_cause(Cause::Cancelled);
+        for index in 0..self.handles.len() {
+            self.deliver(index, cause, false);
+        }
+        scope.wake_interrupted();
+        for handle in &self.handles {
+            handle.abort();
+        }
+        for (_, task) in &self.interrupt_tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Waits until the scope must stop: on its own, pushed from above, or when `stop` completes
+/// (then the cause is [`Cause::Cancelled`]).
+async fn wait_for_stop(scope: &Scope, stop: Option<impl Future<Output = ()>>) {
+    let mut stop = pin!(stop);
+    loop {
+        if scope.stop_requested() {
+            break;
+        }
+        let mut woken = pin!(scope.woken());
+        let outside = poll_fn(|cx| {
+            if woken.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            match stop.as_mut().as_pin_mut().map(|stop| stop.poll(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(true),
+                _ => Poll::Pending,
+            }
+        })
+        .await;
+        if outside {
+            scope.settle_cause(Cause::Cancelled);
+            break;
+        }
+    }
+    scope.mark_stop_started();
+}
