@@ -28,7 +28,9 @@ async fn the_first_replies_win_and_the_timeout_cuts_the_rest() {
                 Event::Exited { .. } => "exited",
                 _ => "other",
             };
-            sink.lock().unwrap().push(format!("{} {kind}", event.actor()));
+            sink.lock()
+                .unwrap()
+                .push(format!("{} {kind}", event.actor()));
         }
     })
     .await
@@ -54,7 +56,7 @@ async fn the_first_replies_win_and_the_timeout_cuts_the_rest() {
             (Kind::Video, None),
         ]
     );
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     for search in ["web", "image", "video"] {
         for kind in ["started", "exited"] {
             let line = format!("google/{search} {kind}");

@@ -570,4 +570,3 @@ impl fmt::Display for Signal {
         })
     }
 }
-

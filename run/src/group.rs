@@ -7,14 +7,7 @@
 //! option is added to [`ActorSpec`] (or its rarely used [`ActorExtras`], boxed only when
 //! set), nowhere else; every actor starts as its own tokio task, in add order.
 
-use std::{
-    borrow::Cow,
-    fmt,
-    future::Future,
-    pin::Pin,
-    sync::Arc,
-    time::Duration,
-};
+use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use tokio::{runtime::Handle, task::JoinHandle};
 
@@ -676,7 +669,10 @@ impl fmt::Debug for ActorOptions<'_> {
         f.debug_struct("ActorOptions")
             .field("name", &name.unwrap_or(spec.name))
             .field("exit", &spec.policy)
-            .field("interrupt", &extras.and_then(|extras| extras.interrupt.as_ref()))
+            .field(
+                "interrupt",
+                &extras.and_then(|extras| extras.interrupt.as_ref()),
+            )
             .field("stage", &spec.stage)
             .field("timeout", &extras.and_then(|extras| extras.timeout))
             .finish()
@@ -706,7 +702,9 @@ where
     }
 
     fn interrupt(&mut self) -> Interrupt {
-        self.interrupt.take().map_or(Interrupt::Context, Interrupt::call)
+        self.interrupt
+            .take()
+            .map_or(Interrupt::Context, Interrupt::call)
     }
 }
 

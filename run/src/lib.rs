@@ -104,4 +104,3 @@ pub use name::ActorName;
 pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
 pub use runner::{from_fn, Runner};
 pub use task_group::{TaskGroup, TaskGroupBuilder};
-

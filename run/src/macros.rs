@@ -39,9 +39,9 @@
 /// | the body returned `()` or `Ok(())` | 0 | |
 /// | SIGINT or SIGTERM, then every actor returned in time (the body may return [`Error::Cancelled`](crate::Error::Cancelled), what a group or derived runner stopped by the shutdown returns) | 0 | |
 /// | the body returned an error | 1 | ``Error: actor `main` failed: `` and the error's chain |
-/// | the body returned an error after the signal | 1 | ``Error: actor `main` failed during the shutdown: `` and the chain |
+/// | the body (or any actor) failed or panicked after the signal | 1 | ``Error: received SIGTERM; and during the shutdown: actor `main` failed: `` and the chain |
 /// | the body panicked | 1 | the panic message, then ``Error: actor `main` panicked at ...`` |
-/// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: ...` |
+/// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: main/http; the shutdown began with: received SIGTERM`: the stuck actors by full path, however deep (a nested group stops its own stuck actors just before the deadline and names them) |
 /// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: ...` |
 /// | the runtime or the signal handlers could not be set up | 1 | what failed |
 ///
@@ -66,10 +66,9 @@
 ///         .build()
 ///         .expect("tokio runtime");
 ///     let result = runtime.block_on(async {
-///         let mut group = Group::new();
+///         let mut group = Group::new().shutdown_timeout(Duration::from_secs(30));
 ///         group.spawn(body).name("main");
 ///         group.spawn(Signals::new().expect("signal handlers"));
-///         group.shutdown_timeout(Duration::from_secs(30));
 ///         group.run().await
 ///     });
 ///     let code = Error::exit_status(&result);
@@ -135,8 +134,10 @@ pub use run_macros::main;
 /// when the runner starts, with a reference to each argument (the `Context` aside), and
 /// returns the interrupt: a [`run::Interrupt`](crate::Interrupt) or a closure
 /// `FnOnce(&run::Cause) + Send + 'static`, called once the actor is interrupted; the body then
-/// goes on until it returns. The compiler checks that call: a misspelled name or a wrong
-/// signature is an error on the string.
+/// goes on until it returns. It is the runner's own [`Runner::interrupt`](crate::Runner::interrupt),
+/// so the group delivers it like any other: a panicking interrupt becomes
+/// [`Error::Panic`](crate::Error::Panic) and stops no other. The compiler checks that call: a
+/// misspelled name or a wrong signature is an error on the string.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -194,6 +195,8 @@ pub use run_macros::main;
 ///     fn name(&self) -> Cow<'static, str> {
 ///         Cow::Borrowed("ticker")
 ///     }
+///
+///     // With `interrupt = "stop"`: `fn interrupt(&mut self) -> Interrupt { stop(&self.0) }`.
 /// }
 /// ```
 #[doc(inline)]

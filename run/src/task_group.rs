@@ -378,7 +378,7 @@ impl fmt::Debug for TaskGroup {
 /// Configures a [`TaskGroup`]; see [`TaskGroup::builder`].
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), run::Error> {
 /// use std::sync::{Arc, Mutex};
 /// use run::{Context, Event, TaskGroup};
 ///
@@ -395,7 +395,7 @@ impl fmt::Debug for TaskGroup {
 /// let log = log.lock().unwrap();
 /// assert_eq!(log[0], "jobs/one started");
 /// assert!(log[1].starts_with("jobs/one exited after "));
-/// # Ok::<_, run::Error>(())
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Default)]

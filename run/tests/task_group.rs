@@ -394,7 +394,11 @@ async fn a_parent_context_stops_the_group_and_names_its_tasks() {
     let mut app = Group::named("app");
     let (started, child_started) = oneshot::channel();
     app.spawn(move |ctx: Context| async move {
-        let tasks = TaskGroup::builder().parent(&ctx).name("fanout").build().unwrap();
+        let tasks = TaskGroup::builder()
+            .parent(&ctx)
+            .name("fanout")
+            .build()
+            .unwrap();
         tasks
             .go_named("child", move |child: Context| async move {
                 started.send(child.name().to_string()).unwrap();

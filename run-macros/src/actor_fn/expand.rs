@@ -123,8 +123,7 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
         Interrupt::Call { lit, path } => {
             // Spanned on the literal: a missing function or a wrong signature is reported
             // there.
-            let call =
-                quote!(#krate::__private::into_interrupt(#path(#(&self.#stored_fields),*)));
+            let call = quote!(#krate::__private::into_interrupt(#path(#(&self.#stored_fields),*)));
             spans::respan(call, lit.span())
         }
     };

@@ -12,7 +12,8 @@ use super::cause::Cause;
 use crate::{error::Error, name::ActorName};
 
 /// One thing that happened to an actor; given to the hook set with
-/// [`Group::hook`](crate::Group::hook).
+/// [`Group::hook`](crate::Group::hook) or [`TaskGroupBuilder::hook`](crate::TaskGroupBuilder::hook):
+/// one type, one text, whichever group the actor runs in.
 ///
 /// For each actor, `Started` comes first and `Exited` (or `TimedOut`) last, each once;
 /// `Interrupted` comes once, before `Exited`, or after it when the actor had returned before
@@ -26,9 +27,9 @@ use crate::{error::Error, name::ActorName};
 /// use std::sync::{Arc, Mutex};
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));
-/// let mut group = Group::new();
 /// let log = seen.clone();
-/// group.hook(move |event: &Event<'_>| log.lock().unwrap().push(event.to_string()));
+/// let mut group =
+///     Group::new().hook(move |event: &Event<'_>| log.lock().unwrap().push(event.to_string()));
 /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("job");
 /// group.run().await.unwrap();
 ///
@@ -81,9 +82,9 @@ impl Event<'_> {
     /// use std::sync::{Arc, Mutex};
     ///
     /// let seen = Arc::new(Mutex::new(Vec::new()));
-    /// let mut group = Group::named("app");
     /// let log = seen.clone();
-    /// group.hook(move |event: &Event<'_>| log.lock().unwrap().push(event.actor().to_string()));
+    /// let mut group = Group::named("app")
+    ///     .hook(move |event: &Event<'_>| log.lock().unwrap().push(event.actor().to_string()));
     /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("job");
     /// group.run().await.unwrap();
     /// // Started, exited, interrupted: all about `app/job`.
@@ -157,12 +158,16 @@ fn trace(event: &Event<'_>) {
             result: Err(error),
             elapsed,
             ..
-        } if error.is_panic() => tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "panicked"),
+        } if error.is_panic() => {
+            tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "panicked")
+        }
         Event::Exited {
             result: Err(error),
             elapsed,
             ..
         } => tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "failed"),
-        Event::TimedOut { after, .. } => tracing::warn!(target: TARGET, ?after, "shutdown timed out: aborted"),
+        Event::TimedOut { after, .. } => {
+            tracing::warn!(target: TARGET, ?after, "shutdown timed out: aborted")
+        }
     }
 }

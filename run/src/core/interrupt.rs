@@ -10,11 +10,7 @@ use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use tokio::task::JoinHandle;
 
-use super::{
-    cause::Cause,
-    event::Event,
-    scope::Scope,
-};
+use super::{cause::Cause, event::Event, scope::Scope};
 use crate::{
     error::Error,
     panic::{self, CatchUnwind},

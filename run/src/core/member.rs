@@ -16,10 +16,7 @@ use std::{
 
 use tokio::{task::JoinHandle, time::Instant};
 
-use super::{
-    event::Event,
-    scope::Member,
-};
+use super::{event::Event, scope::Member};
 use crate::{
     error::{BoxError, Error},
     panic::{CatchUnwind, Panicked},
@@ -53,7 +50,11 @@ where
     E: Into<BoxError> + 'static,
 {
     if abortable {
-        spawn_task(MemberTask::new(execute, Some(interrupted(member.clone())), member))
+        spawn_task(MemberTask::new(
+            execute,
+            Some(interrupted(member.clone())),
+            member,
+        ))
     } else {
         spawn_task(MemberTask::new(execute, None::<Pending<()>>, member))
     }
@@ -79,7 +80,9 @@ where
         let span = task
             .member
             .as_ref()
-            .map_or_else(tracing::Span::none, |member| member.scope.span(member.index()));
+            .map_or_else(tracing::Span::none, |member| {
+                member.scope.span(member.index())
+            });
         tokio::spawn(tracing::Instrument::instrument(task, span))
     }
     #[cfg(not(feature = "tracing"))]
@@ -111,9 +114,9 @@ where
             *this.start = Start::Unobserved;
             if let Some(member) = this.member.as_ref() {
                 if member.scope.observed() {
-                    member
-                        .scope
-                        .emit(member.index(), |actor, send| send(&Event::Started { actor }));
+                    member.scope.emit(member.index(), |actor, send| {
+                        send(&Event::Started { actor })
+                    });
                     *this.start = Start::At(Instant::now());
                 }
             }

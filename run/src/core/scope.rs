@@ -457,7 +457,13 @@ impl Scope {
         self.wake_interrupted();
     }
 
-    fn deliver_dynamic(&self, me: &Arc<Scope>, index: usize, call: Option<Interrupt>, cause: &Cause) {
+    fn deliver_dynamic(
+        &self,
+        me: &Arc<Scope>,
+        index: usize,
+        call: Option<Interrupt>,
+        cause: &Cause,
+    ) {
         if let Some(task) = interrupt::deliver(me, index, call, cause, !self.is_aborted()) {
             lock(&self.dynamic).interrupt_tasks.push(task);
         }
@@ -582,7 +588,14 @@ impl Scope {
             .map(|(_, at)| *at)
             .min();
         let share = match *lock(&self.stage_share) {
-            Some((stage, until)) if self.slots.get(index as usize).is_some_and(|slot| slot.stage as usize == stage) => Some(until),
+            Some((stage, until))
+                if self
+                    .slots
+                    .get(index as usize)
+                    .is_some_and(|slot| slot.stage as usize == stage) =>
+            {
+                Some(until)
+            }
             _ => None,
         };
         let own = match (own, share) {
@@ -630,9 +643,9 @@ impl Scope {
     pub(crate) fn part_finished(&self, index: usize) {
         match self.slots.get(index) {
             Some(slot) => {
-                let before = slot
-                    .unfinished
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+                let before =
+                    slot.unfinished
+                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
                 if before == Ok(1) {
                     self.stage_done_one(slot.stage as usize);
                 }
