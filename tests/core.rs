@@ -1,0 +1,334 @@
+//! The one lifecycle core: each test here pins a behaviour that the two engines of 0.1 got
+//! wrong (one stop engine, one interrupt path, one cause from outside, nothing lost, stuck
+//! actors named at any depth).
+
+mod common;
+
+use std::{
+    future::{pending, Future},
+    io,
+    pin::pin,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    task::{Context as TaskCx, Wake, Waker},
+    time::Duration,
+};
+
+use common::{no_leak, Log};
+use run::{actor, Cause, Context, Error, Event, Group, Runner, TaskGroup, Token};
+use tokio::{sync::oneshot, time::Instant};
+use tokio_util::sync::CancellationToken;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+// ---------------------------------------------------------------------------------------
+// One interrupt path: `#[actor(interrupt = ...)]` is delivered like any other interrupt.
+
+#[actor(interrupt = "explode")]
+async fn fragile(stop: Arc<tokio::sync::Notify>) -> Result<(), io::Error> {
+    stop.notified().await;
+    Ok(())
+}
+
+fn explode(_stop: &Arc<tokio::sync::Notify>) -> impl FnOnce(&Cause) + Send + 'static {
+    |_cause| panic!("interrupt broke")
+}
+
+#[tokio::test]
+async fn a_panicking_actor_fn_interrupt_is_captured_and_stops_no_other_interrupt() {
+    no_leak(async {
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let (told, was_told) = oneshot::channel();
+        let mut group = Group::named("app");
+        group.spawn(fragile(Arc::clone(&stop)));
+        group
+            .spawn(move |ctx: Context| async move {
+                ctx.interrupted().await;
+                told.send(()).unwrap();
+                Ok::<_, io::Error>(())
+            })
+            .name("after");
+        group
+            .spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) })
+            .name("first");
+        let running = tokio::spawn(group.run());
+        // The other actor was still interrupted, after the panicking interrupt.
+        was_told.await.unwrap();
+        // The fragile actor never got its stop: it is released by hand.
+        stop.notify_one();
+        let err = running.await.unwrap().unwrap_err();
+        // The first exit was `Ok`: the interrupt's panic is what the group returns.
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(err.actor().unwrap(), "app/fragile");
+        assert!(err.to_string().ends_with(": interrupt broke"), "{err}");
+    })
+    .await;
+}
+
+#[actor(interrupt = "slow_stop")]
+async fn served(ids: Arc<Mutex<Vec<(&'static str, Option<tokio::task::Id>)>>>, ctx: Context) {
+    ids.lock().unwrap().push(("actor", tokio::task::try_id()));
+    ctx.interrupted().await;
+}
+
+fn slow_stop(ids: &Arc<Mutex<Vec<(&'static str, Option<tokio::task::Id>)>>>) -> run::Interrupt {
+    let ids = Arc::clone(ids);
+    run::Interrupt::call_async(move |_cause| async move {
+        ids.lock()
+            .unwrap()
+            .push(("interrupt", tokio::task::try_id()));
+    })
+}
+
+#[tokio::test]
+async fn an_async_actor_fn_interrupt_runs_as_a_task_of_its_own() {
+    let ids = Arc::default();
+    let mut group = Group::new();
+    group.spawn(served(Arc::clone(&ids)));
+    group.spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) });
+    group.run().await.unwrap();
+    let ids = ids.lock().unwrap().clone();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_eq!(ids[0].0, "actor");
+    assert_eq!(ids[1].0, "interrupt");
+    assert!(ids[0].1.is_some() && ids[1].1.is_some());
+    assert_ne!(
+        ids[0].1, ids[1].1,
+        "the interrupt ran inside the actor's task"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// One cause for a stop from outside.
+
+/// A group whose one actor reports the cause it sees once interrupted.
+fn reporting_group() -> (Group, oneshot::Receiver<Cause>) {
+    let (send, seen) = oneshot::channel();
+    let mut group = Group::new();
+    group.spawn(move |ctx: Context| async move {
+        ctx.interrupted().await;
+        send.send(ctx.cause().unwrap().clone()).unwrap();
+        Ok::<_, io::Error>(())
+    });
+    (group, seen)
+}
+
+#[tokio::test]
+async fn a_token_run_until_and_a_parent_give_the_same_cause() {
+    let token = CancellationToken::new();
+    let (mut group, by_token) = reporting_group();
+    group.spawn(Token::new(token.clone()));
+    let running = tokio::spawn(group.run());
+    token.cancel();
+    assert!(matches!(running.await.unwrap(), Err(Error::Cancelled)));
+    assert!(matches!(by_token.await.unwrap(), Cause::Cancelled));
+
+    let (group, by_future) = reporting_group();
+    assert!(matches!(
+        group.run_until(async {}).await,
+        Err(Error::Cancelled)
+    ));
+    assert!(matches!(by_future.await.unwrap(), Cause::Cancelled));
+
+    let (inner, by_parent) = reporting_group();
+    let mut outer = Group::new();
+    outer.spawn(inner);
+    outer.spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) });
+    outer.run().await.unwrap();
+    assert!(matches!(by_parent.await.unwrap(), Cause::Cancelled));
+}
+
+// ---------------------------------------------------------------------------------------
+// Push down: a child's finished future is registered nowhere.
+
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_finished_child_future_is_not_woken_when_the_parent_stops() {
+    let (ready, is_ready) = oneshot::channel::<()>();
+    let (report, reported) = oneshot::channel();
+    let mut app = Group::new();
+    app.spawn(move |ctx: Context| async move {
+        let tasks = TaskGroup::builder().parent(&ctx).build()?;
+        let (task_ctx, got) = oneshot::channel();
+        tasks
+            .go(move |task: Context| async move {
+                task_ctx.send(task).ok();
+                Ok::<_, io::Error>(())
+            })
+            .await?;
+        let task = got.await.unwrap();
+        tasks.wait().await?;
+        let counter = Arc::new(CountingWaker::default());
+        let waker = Waker::from(Arc::clone(&counter));
+        let mut interrupted = pin!(task.interrupted());
+        let mut poll = || {
+            let mut cx = TaskCx::from_waker(&waker);
+            interrupted.as_mut().poll(&mut cx).is_ready()
+        };
+        assert!(!poll());
+        tasks.cancel();
+        assert_eq!(
+            counter.0.load(Ordering::SeqCst),
+            1,
+            "woken by its own group"
+        );
+        assert!(poll());
+        // Now the parent stops; the finished future is kept, as a select loop would.
+        ready.send(()).unwrap();
+        ctx.interrupted().await;
+        tokio::task::yield_now().await;
+        report.send(counter.0.load(Ordering::SeqCst)).unwrap();
+        Ok::<_, Error>(())
+    });
+    app.spawn(|_ctx: Context| async move {
+        let _ = is_ready.await;
+        Ok::<_, io::Error>(())
+    });
+    app.run().await.unwrap();
+    assert_eq!(reported.await.unwrap(), 1, "woken again by the parent");
+}
+
+// ---------------------------------------------------------------------------------------
+// Nothing lost: every failure during the shutdown is on the result (G11).
+
+#[tokio::test]
+async fn a_panic_after_a_stop_from_outside_is_on_the_result() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .spawn(|ctx: Context| async move {
+                ctx.interrupted().await;
+                panic!("lost in shutdown");
+                #[allow(unreachable_code)]
+                Ok::<_, io::Error>(())
+            })
+            .name("flusher");
+        group
+            .spawn(|ctx: Context| async move {
+                ctx.interrupted().await;
+                Err::<(), _>(io::Error::other("disk full"))
+            })
+            .name("writer");
+        let err = group.run_until(async {}).await.unwrap_err();
+        let Error::Shutdown { cause, failures } = &err else {
+            panic!("expected the shutdown's failures, got {err:?}");
+        };
+        assert!(matches!(**cause, Error::Cancelled));
+        assert_eq!(failures.len(), 2, "{failures:?}");
+        assert!(failures[0].is_panic() && failures[0].actor().unwrap() == "app/flusher");
+        assert_eq!(
+            failures[1].report().to_string(),
+            "actor `app/writer` failed: disk full"
+        );
+        let report = err.report().to_string();
+        assert!(
+            report.starts_with("cancelled from outside the group; and during the shutdown: "),
+            "{report}"
+        );
+        assert!(report.contains("actor `app/flusher` panicked"), "{report}");
+        assert!(
+            report.ends_with("; actor `app/writer` failed: disk full"),
+            "{report}"
+        );
+        assert_eq!(Error::exit_status(&Err(err)), 1);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Deadlines flow down: the leaves are named, each with its `TimedOut`, and a later stage
+// still gets its share.
+
+#[derive(Runner)]
+#[runner(name = "app")]
+struct App {
+    #[actor]
+    http: Stuck,
+    #[actor(stage = 2)]
+    flusher: Flusher,
+}
+
+/// Never returns: an HTTP server stuck on an open connection.
+struct Stuck;
+
+impl Runner for Stuck {
+    type Error = io::Error;
+
+    async fn run(self, _ctx: Context) -> Result<(), io::Error> {
+        pending().await
+    }
+
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        "http".into()
+    }
+}
+
+/// Flushes once interrupted; logs when.
+struct Flusher(Log, Instant);
+
+impl Runner for Flusher {
+    type Error = io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), io::Error> {
+        ctx.interrupted().await;
+        self.0.push(format!("flushed at {:?}", self.1.elapsed()));
+        Ok(())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nested_group_names_its_stuck_leaves_before_the_parent_deadline() {
+    no_leak(async {
+        let log = Log::default();
+        let events = log.clone();
+        let start = Instant::now();
+        let mut root = Group::new()
+            .shutdown_timeout(10 * SECOND)
+            .hook(move |event: &Event<'_>| {
+                if let Event::TimedOut { actor, .. } = event {
+                    events.push(format!("{actor} timed out at {:?}", start.elapsed()));
+                }
+            });
+        let app = App {
+            http: Stuck,
+            flusher: Flusher(log.clone(), start),
+        };
+        root.spawn(move |ctx: Context| async move { app.run(ctx).await })
+            .name("main");
+        root.spawn(|_ctx: Context| async { Err::<(), _>(io::Error::other("SIGTERM")) })
+            .name("signals");
+        let err = root.run().await.unwrap_err();
+        // Two stages share the nested group's time (the root's, less a margin): stage 1 is
+        // cut at half of it, and the flusher flushes then instead of being aborted at the end.
+        let half = (10 * SECOND - Duration::from_millis(50)) / 2;
+        assert_eq!(start.elapsed(), half);
+        let Error::ShutdownTimeout { stuck, cause } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert_eq!(*stuck, ["main/http"]);
+        assert_eq!(cause.as_ref().unwrap().actor().unwrap(), "signals");
+        assert_eq!(
+            err.report().to_string(),
+            "shutdown timed out; still running: main/http; \
+             the shutdown began with: actor `signals` failed: SIGTERM"
+        );
+        assert_eq!(
+            log.take(),
+            [
+                format!("main/http timed out at {half:?}"),
+                format!("flushed at {half:?}"),
+            ]
+        );
+    })
+    .await;
+}
