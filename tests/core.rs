@@ -67,13 +67,16 @@ async fn a_panicking_actor_fn_interrupt_is_captured_and_stops_no_other_interrupt
     .await;
 }
 
+/// Which task each part ran on.
+type TaskIds = Arc<Mutex<Vec<(&'static str, Option<tokio::task::Id>)>>>;
+
 #[actor(interrupt = "slow_stop")]
-async fn served(ids: Arc<Mutex<Vec<(&'static str, Option<tokio::task::Id>)>>>, ctx: Context) {
+async fn served(ids: TaskIds, ctx: Context) {
     ids.lock().unwrap().push(("actor", tokio::task::try_id()));
     ctx.interrupted().await;
 }
 
-fn slow_stop(ids: &Arc<Mutex<Vec<(&'static str, Option<tokio::task::Id>)>>>) -> run::Interrupt {
+fn slow_stop(ids: &TaskIds) -> run::Interrupt {
     let ids = Arc::clone(ids);
     run::Interrupt::call_async(move |_cause| async move {
         ids.lock()
@@ -84,7 +87,7 @@ fn slow_stop(ids: &Arc<Mutex<Vec<(&'static str, Option<tokio::task::Id>)>>>) -> 
 
 #[tokio::test]
 async fn an_async_actor_fn_interrupt_runs_as_a_task_of_its_own() {
-    let ids = Arc::default();
+    let ids = TaskIds::default();
     let mut group = Group::new();
     group.spawn(served(Arc::clone(&ids)));
     group.spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) });
