@@ -292,9 +292,11 @@ impl Group {
     /// # }
     /// ```
     ///
-    /// With several stages, each stage may use an even share of the time left; a group
-    /// nested in another also stops before its parent's deadline: see
-    /// [the run loop](crate::core::shutdown).
+    /// With several [stages](ActorOptions::stage), each stage may use an even share of the
+    /// time left (the time left divided by the stages left): past it, its stuck actors are
+    /// aborted and named, and the next stage starts. A group nested in another also stops
+    /// its own stuck actors just before its parent's deadline (50 ms before it, or a quarter
+    /// of the parent's shutdown time if that is less), so the error names the leaves.
     pub fn shutdown_timeout(mut self, grace: Duration) -> Self {
         self.shutdown_timeout = Some(grace);
         self

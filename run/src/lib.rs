@@ -26,37 +26,46 @@
 //! # }
 //! ```
 //!
+//! # Modules
+//!
+//! Top to bottom; arrows point down only, with no module cycles:
+//!
+//! - Faces: `group` ([`Group`], [`ActorOptions`]: the static builder, one record per actor;
+//!   [`Context::group`]), `task_group` ([`TaskGroup`]: errgroup's face, dynamic members),
+//!   `actors` ([`Signals`], [`Token`], [`RunHandle`]).
+//! - `runner` ([`Runner`], with [`Runner::interrupt`]) and `context` ([`Context`]: what an
+//!   actor sees).
+//! - `core`, the one stop engine under every kind of group: `core::scope` (members, the first
+//!   cause, the push-down parent link, deadlines, the failures kept), `core::member` (runs one
+//!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],
+//!   [`Interrupt`] and the one delivery path), `core::shutdown` (a group's staged run loop),
+//!   `core::cause` ([`Cause`]), `core::event` ([`Event`]).
+//! - Leaves: `error` ([`Error`], [`Signal`]), `name` ([`ActorName`]), `panic`; `pool`
+//!   ([`Pool`]) is independent of the core.
+//!
 //! # Invariants
 //!
-//! - Every actor runs as its own tokio task, started in add order.
-//! - The group stops at the first exit its [`ExitPolicy`] says stops it, when it is stopped
-//!   from outside (its [`Context`] is interrupted as it runs nested, the future given to
-//!   [`Group::run_until`] completes, a [`Token`] is cancelled), or when every actor whose exit
-//!   counts has finished. That first event is the [`Cause`]; it is set once.
-//! - Every actor is then interrupted exactly once, all with that same cause: stage by stage in
-//!   ascending [`stage`](ActorOptions::stage) order (one stage by default), each stage in add
-//!   order, the next stage only once every actor of the one before has returned or timed out.
-//! - Interrupts never wait for an actor: an [`Interrupt::Call`] runs in place and must not
-//!   block; an [`Interrupt::call_async`] runs as a task of its own, so a slow one delays no
-//!   other.
-//! - An actor still running when its own [timeout](ActorOptions::timeout) (from its
-//!   interrupt) or the group's [shutdown timeout](Group::shutdown_timeout) (from the first
-//!   interrupt) runs out is aborted, and `run` returns [`Error::ShutdownTimeout`] naming every
-//!   such actor, with the original cause as its source.
-//! - `run` returns only once every actor's task has ended. It returns [`Cause::result`]: the
-//!   first exit's result ([`Error::Cancelled`] if cancelled, `Ok(())` if all finished); if
-//!   that is `Ok` but an actor or an interrupt panicked meanwhile, that panic instead.
-//! - A panic in an execute or an interrupt is caught and becomes [`Error::Panic`] with the
-//!   actor's name, message and location; the default panic hook still prints it the moment
-//!   it happens. It stops the group like an error and never stops the other interrupts.
-//! - A second signal during a shutdown started by [`Signals`] aborts every actor still
-//!   running at once: `run` returns [`Error::Forced`].
-//! - Dropping the `run` future calls the interrupts not yet delivered (cause
-//!   [`Cause::Cancelled`]; async ones are not started) and aborts every task: no task
-//!   outlives it.
-//! - A [`Group`] is a [`Runner`]: groups nest, and names form paths (`app/http/accept`).
-//! - Every start, interrupt, exit and timeout reaches the group's [hook](Group::hook) (and
-//!   `tracing`, with feature `tracing`) as an [`Event`], the moment it happens.
+//! Each invariant is stated once, in the module that keeps it: the stop engine's (first
+//! cause, exactly once, push down, deadlines flow down, nothing lost) in `core/scope.rs`, the
+//! staged shutdown's in `core/shutdown.rs`, interrupt delivery's in `core/interrupt.rs`, the
+//! events' in `core/event.rs`. What they add up to:
+//!
+//! - **oklog semantics.** Every actor runs as its own tokio task. The first exit its
+//!   [`ExitPolicy`] says stops the group, or a stop from outside ([`Cause::Cancelled`]), is the
+//!   [`Cause`], set once; [`Group::run`] returns its result once every actor has returned.
+//! - **Exactly-once interrupts.** Every actor is interrupted exactly once, all with that cause,
+//!   stage by stage ([`ActorOptions::stage`]); a panicking interrupt becomes [`Error::Panic`]
+//!   and stops no other.
+//! - **No task outlives `run`.** `run` returns only once every actor's task has ended; dropping
+//!   its future delivers the interrupts not yet delivered and aborts every task.
+//! - **Nothing lost (G11).** Every failure during the shutdown (an error after the interrupt, a
+//!   panic, a panicking interrupt, a nested group's failures) is kept on the returned error,
+//!   [`Error::Shutdown`]; [`Error::report`] lists them all.
+//! - **Stuck actors named at any depth.** Past the group's
+//!   [shutdown timeout](Group::shutdown_timeout) (each stage an even share of the time left)
+//!   or an actor's own [timeout](ActorOptions::timeout), stuck actors are aborted and named by
+//!   full path in [`Error::ShutdownTimeout`]; a nested group times out just before its parent
+//!   and names its own leaves (`main/http`, not `main`).
 //!
 //! # Cost
 //!

@@ -80,7 +80,7 @@ use crate::{
 ///
 /// # Guarantees
 ///
-/// The [module's](self): the group stops once, at its first failure, at
+/// The group stops once, at its first failure, at
 /// [`cancel`](TaskGroup::cancel), or when its parent context ([`TaskGroupBuilder::parent`])
 /// is interrupted; every task is then interrupted once, with that first event as its
 /// [`Cause`]; [`wait`](TaskGroup::wait) returns that first failure with every later one kept
