@@ -143,7 +143,9 @@ pub trait Runner: Send + 'static {
     ///
     ///     fn interrupt(&mut self) -> Interrupt {
     ///         let stop = self.stop.clone();
-    ///         Interrupt::call(move |_cause| drop(stop.send(true)))
+    ///         Interrupt::call(move |_cause| {
+    ///             stop.send_replace(true);
+    ///         })
     ///     }
     /// }
     ///

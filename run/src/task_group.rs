@@ -628,18 +628,16 @@ impl Task {
 
     async fn run<R: Runner>(self, mut runner: R) {
         let scope = &*self.scope;
-        if scope.is_stopped() {
+        let interrupt = runner.interrupt();
+        let abortable = matches!(interrupt, Interrupt::Abort);
+        let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
+        if !scope.start_dynamic(self.index, call.then_some(interrupt)) {
             return;
         }
         let member = Member {
             scope: Arc::clone(&self.scope),
             index: self.index,
         };
-        let interrupt = runner.interrupt();
-        let abortable = matches!(interrupt, Interrupt::Abort);
-        if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
-            scope.set_dynamic_interrupt(self.index, interrupt);
-        }
         let execute = runner.run(Context::new(member.clone()));
         let interrupted = abortable.then(|| member::interrupted(member.clone()));
         let mut task = pin!(MemberTask::new(execute, interrupted, member));

@@ -540,3 +540,57 @@ async fn unnamed_tasks_are_numbered_and_runner_types_named() {
         .unwrap();
     group.wait().await.unwrap();
 }
+
+/// Serves until told to stop through its own interrupt; never looks at its context.
+struct Deaf {
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl run::Runner for Deaf {
+    type Error = Failure;
+
+    async fn run(self, _ctx: Context) -> Outcome {
+        let mut stopped = self.stop.subscribe();
+        let _ = stopped.wait_for(|stop| *stop).await;
+        Ok(())
+    }
+
+    fn interrupt(&mut self) -> run::Interrupt {
+        let stop = self.stop.clone();
+        run::Interrupt::call(move |_cause| {
+            stop.send_replace(true);
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_task_is_interrupted_through_its_runners_own_interrupt() {
+    let pool = Pool::builder().max(2).build().unwrap();
+    for on_pool in [false, true] {
+        let builder = TaskGroup::builder();
+        let group = if on_pool {
+            builder.pool(&pool)
+        } else {
+            builder
+        }
+        .build()
+        .unwrap();
+        group
+            .go(Deaf {
+                stop: tokio::sync::watch::channel(false).0,
+            })
+            .await
+            .unwrap();
+        let (started, start) = oneshot::channel::<()>();
+        group
+            .go(|_ctx: Context| async move {
+                let _ = started.send(());
+                Outcome::Ok(())
+            })
+            .await
+            .unwrap();
+        start.await.unwrap();
+        group.cancel();
+        assert!(matches!(group.wait().await, Err(Error::Cancelled)));
+    }
+}

@@ -1,9 +1,6 @@
 //! Handles: one runner in the background, the seed's `Closer` / `WaitCloser`.
 //!
-//! Invariants: the runner's result goes to exactly one caller, the first `close` or `wait` to
-//! see it end; every other call, concurrent or later, waits for the end too and returns
-//! [`Error::Closed`]. Dropping the handle interrupts the runner; its task then ends as soon as
-//! the runner returns.
+//! Invariants: stated once, on [`RunHandle`].
 
 use std::sync::{Arc, OnceLock};
 

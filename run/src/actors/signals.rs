@@ -1,11 +1,9 @@
 //! The signal actor: a graceful shutdown on SIGINT / SIGTERM (Ctrl-C, Ctrl-Close, Shutdown on
 //! Windows), and a forced one on the second signal.
 //!
-//! Invariants: handlers are installed when the [`Signals`] value is made, before the group
-//! runs, so a signal that arrives between the two is kept, not fatal. The first signal makes
-//! the actor exit with [`Error::Signal`]; from then on its group watches for a second one
-//! while it shuts down, and on it aborts every actor still running and returns
-//! [`Error::Forced`]. Interrupted without a signal, the actor returns `Ok(())`.
+//! Invariants: stated once, on [`Signals`]. The second signal reaches the run loop through
+//! the core's force slot ([`Scope::set_force`](crate::core::scope::Scope::set_force)), the
+//! same for every group.
 
 use std::{
     borrow::Cow,

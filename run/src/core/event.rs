@@ -1,10 +1,7 @@
-//! What a group tells its observers: the hook and, with feature `tracing`, `tracing` events.
+//! What a scope tells its observers: the hook and, with feature `tracing`, `tracing` events.
 //!
-//! Invariants: for each actor, `Started` comes first and `Exited` (or `TimedOut`) last, each
-//! once; `Interrupted` comes once, between them or after `Exited` when the actor had already
-//! returned. Events are emitted the moment they happen, from the task where they happen: a
-//! panic is reported (as `Exited` with [`Error::Panic`]) before the group even starts to stop.
-//! A nested group that has no hook of its own reports to its parent's.
+//! Invariants: the order and timing of events are stated once, on [`Event`], the public item
+//! users read.
 
 use std::{fmt, sync::Arc, time::Duration};
 

@@ -114,6 +114,8 @@ impl Slot {
 struct Dynamic {
     /// Names by dynamic index; `None` for a free entry.
     names: Vec<Option<ActorName>>,
+    /// Whether each member has started (it gets events and interrupts only then).
+    started: Vec<bool>,
     free: Vec<u32>,
     /// Members named so far, to number the unnamed ones.
     numbered: usize,
@@ -440,8 +442,8 @@ impl Scope {
         let cause = self.cause.get().cloned().unwrap_or(Cause::Cancelled);
         let (live, mut calls) = {
             let mut dynamic = lock(&self.dynamic);
-            let live: Vec<usize> = (dynamic.names.iter().enumerate())
-                .filter(|(_, name)| name.is_some())
+            let live: Vec<usize> = (dynamic.started.iter().enumerate())
+                .filter(|(_, started)| **started)
                 .map(|(at, _)| self.slots.len() + at)
                 .collect();
             (live, std::mem::take(&mut dynamic.interrupts))
@@ -466,21 +468,6 @@ impl Scope {
     ) {
         if let Some(task) = interrupt::deliver(me, index, call, cause, !self.is_aborted()) {
             lock(&self.dynamic).interrupt_tasks.push(task);
-        }
-    }
-
-    /// Sets how dynamic member `index` is interrupted, besides its context; delivered at once
-    /// if the scope has stopped already.
-    pub(crate) fn set_dynamic_interrupt(&self, index: u32, interrupt: Interrupt) {
-        {
-            let mut dynamic = lock(&self.dynamic);
-            if !self.all_interrupted.load(Ordering::Acquire) {
-                dynamic.interrupts.push((index, interrupt));
-                return;
-            }
-        }
-        if let (Some(me), Some(cause)) = (self.me.upgrade(), self.cause.get()) {
-            self.deliver_dynamic(&me, index as usize, Some(interrupt), cause);
         }
     }
 
@@ -695,6 +682,7 @@ impl Scope {
             }
             None => {
                 dynamic.names.push(Some(name));
+                dynamic.started.push(false);
                 (dynamic.names.len() - 1) as u32
             }
         };
@@ -709,6 +697,7 @@ impl Scope {
             let mut dynamic = lock(&self.dynamic);
             let at = index - self.slots.len() as u32;
             dynamic.names[at as usize] = None;
+            dynamic.started[at as usize] = false;
             dynamic.free.push(at);
             let call = dynamic.interrupts.iter().position(|(of, _)| *of == index);
             call.map(|at| dynamic.interrupts.swap_remove(at))
@@ -716,6 +705,23 @@ impl Scope {
         // Dropped outside the lock: its destructor may do anything.
         drop(interrupt);
         self.dynamic_ended();
+    }
+
+    /// Starts dynamic member `index`, to be interrupted with `interrupt` (if it calls
+    /// something) besides its context, unless the scope has stopped: then it never runs. A
+    /// member started here is interrupted by the stop exactly once (the flag and the lists
+    /// are read under one lock); one refused never is: no event for an actor that never
+    /// started.
+    pub(crate) fn start_dynamic(&self, index: u32, interrupt: Option<Interrupt>) -> bool {
+        let mut dynamic = lock(&self.dynamic);
+        if self.is_stopped() || self.all_interrupted.load(Ordering::Acquire) {
+            return false;
+        }
+        dynamic.started[(index - self.slots.len() as u32) as usize] = true;
+        if let Some(interrupt) = interrupt {
+            dynamic.interrupts.push((index, interrupt));
+        }
+        true
     }
 
     fn dynamic_ended(&self) {
