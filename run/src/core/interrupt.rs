@@ -1,20 +1,10 @@
-//! How a member's exit affects its scope, how it is interrupted, and the one path every
-//! interrupt is delivered through.
-//!
-//! Invariants: [`deliver`] is the only place an interrupt runs. A [`Interrupt::Call`] runs in
-//! place, its panic caught and recorded as [`Error::Panic`] with the member's path; an
-//! [`Interrupt::CallAsync`] runs as a task of its own (never inside the member's poll), its
-//! panic caught the same way; neither ever stops the delivery of the other interrupts.
+//! How a member's exit affects its scope, and how it is interrupted: the vocabulary. The one
+//! path that delivers an interrupt is [`Scope::deliver`](super::scope::Scope::deliver).
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{fmt, future::Future, pin::Pin};
 
-use tokio::task::JoinHandle;
-
-use super::{cause::Cause, event::Event, scope::Scope};
-use crate::{
-    error::Error,
-    panic::{self, CatchUnwind},
-};
+use super::cause::Cause;
+use crate::error::Error;
 
 /// What an actor's exit does to its group.
 ///
@@ -200,48 +190,5 @@ impl fmt::Debug for Interrupt {
             Interrupt::Call(_) => f.write_str("Call(..)"),
             Interrupt::CallAsync(_) => f.write_str("CallAsync(..)"),
         }
-    }
-}
-
-/// Delivers member `index`'s interrupt with `cause`: emits `Interrupted`, calls the interrupt
-/// (starting an async one as a task only if `start_async`), and returns that task, if any.
-/// The caller marks the member interrupted and wakes the batch.
-pub(crate) fn deliver(
-    scope: &Arc<Scope>,
-    index: usize,
-    interrupt: Option<Interrupt>,
-    cause: &Cause,
-    start_async: bool,
-) -> Option<JoinHandle<()>> {
-    scope.emit(index, |actor, send| {
-        send(&Event::Interrupted { actor, cause });
-    });
-    match interrupt {
-        None | Some(Interrupt::Context | Interrupt::Abort) => None,
-        Some(Interrupt::Call(call)) => {
-            if let Err(panicked) = panic::catch(|| call(cause)) {
-                scope.record_failure(panicked.into_error(scope.name(index)));
-            }
-            None
-        }
-        Some(Interrupt::CallAsync(call)) if start_async => {
-            match panic::catch(|| call(cause.clone())) {
-                Ok(interrupting) => {
-                    scope.part_started(index);
-                    let scope = Arc::clone(scope);
-                    Some(tokio::spawn(async move {
-                        if let Err(panicked) = CatchUnwind::new(interrupting).await {
-                            scope.record_failure(panicked.into_error(scope.name(index)));
-                        }
-                        scope.part_finished(index);
-                    }))
-                }
-                Err(panicked) => {
-                    scope.record_failure(panicked.into_error(scope.name(index)));
-                    None
-                }
-            }
-        }
-        Some(Interrupt::CallAsync(_)) => None,
     }
 }

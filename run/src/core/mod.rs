@@ -3,9 +3,11 @@
 //! the ready-made actors) build on it.
 //!
 //! - [`scope`]: one running scope, its members, first cause, parent link, deadlines, the
-//!   record of failures; the stop engine's invariants are stated there.
+//!   record of failures, the one interrupt delivery path; the stop engine's invariants are
+//!   stated there.
 //! - [`member`]: the future that runs one member: poll, panic capture, exit report.
-//! - [`interrupt`]: exit policies, interrupt kinds, and the one path that delivers them.
+//! - [`interrupt`]: exit policies and interrupt kinds (the vocabulary; delivery is the
+//!   scope's).
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
 //!

@@ -8,7 +8,7 @@
 //!   token, `run_until`, [`TaskGroup::cancel`](crate::TaskGroup::cancel)), or by the scope
 //!   itself once every counted member has finished ([`Cause::Finished`]).
 //! - **Exactly once.** Each member is marked interrupted once; a member's interrupt is
-//!   delivered once, through [`interrupt::deliver`](super::interrupt::deliver). A scope with a
+//!   delivered once, through [`Scope::deliver`]. A scope with a
 //!   run loop (a `Group`) delivers in stage order ([`super::shutdown`]); a scope without one
 //!   (a `TaskGroup`) interrupts every member at the stop itself.
 //! - **Push down.** A scope made under a member of another scope (a nested group, a child task
@@ -35,16 +35,17 @@ use std::{
     time::Duration,
 };
 
-use tokio::{sync::Notify, time::Instant};
+use tokio::{sync::Notify, task::JoinHandle, time::Instant};
 
 use super::{
     cause::Cause,
     event::{self, Event, Hook},
-    interrupt::{self, ExitPolicy, Interrupt},
+    interrupt::{ExitPolicy, Interrupt},
 };
 use crate::{
     error::Error,
     name::{ActorName, Leaf},
+    panic::{self, CatchUnwind},
 };
 
 /// What a forced shutdown was forced by: a second signal, in practice.
@@ -122,7 +123,7 @@ struct Dynamic {
     /// Interrupts that call something, by member index, until delivered.
     interrupts: Vec<(u32, Interrupt)>,
     /// Async interrupts started, aborted if the scope is aborted.
-    interrupt_tasks: Vec<tokio::task::JoinHandle<()>>,
+    interrupt_tasks: Vec<JoinHandle<()>>,
 }
 
 /// Failures kept for the result (G11).
@@ -459,6 +460,54 @@ impl Scope {
         self.wake_interrupted();
     }
 
+    /// Delivers member `index`'s interrupt with `cause`: emits `Interrupted`, calls the
+    /// interrupt (starting an async one as a task only if `start_async`), and returns that
+    /// task, if any. The caller marks the member interrupted and wakes the batch.
+    ///
+    /// The one place an interrupt runs, whoever stops the scope. A [`Interrupt::Call`] runs in
+    /// place, its panic caught and recorded as [`Error::Panic`] with the member's path; an
+    /// [`Interrupt::CallAsync`] runs as a task of its own (never inside the member's poll),
+    /// its panic caught the same way; neither ever stops the delivery of the other interrupts.
+    pub(crate) fn deliver(
+        self: &Arc<Self>,
+        index: usize,
+        interrupt: Option<Interrupt>,
+        cause: &Cause,
+        start_async: bool,
+    ) -> Option<JoinHandle<()>> {
+        self.emit(index, |actor, send| {
+            send(&Event::Interrupted { actor, cause });
+        });
+        match interrupt {
+            None | Some(Interrupt::Context | Interrupt::Abort) => None,
+            Some(Interrupt::Call(call)) => {
+                if let Err(panicked) = panic::catch(|| call(cause)) {
+                    self.record_failure(panicked.into_error(self.name(index)));
+                }
+                None
+            }
+            Some(Interrupt::CallAsync(call)) if start_async => {
+                match panic::catch(|| call(cause.clone())) {
+                    Ok(interrupting) => {
+                        self.part_started(index);
+                        let scope = Arc::clone(self);
+                        Some(tokio::spawn(async move {
+                            if let Err(panicked) = CatchUnwind::new(interrupting).await {
+                                scope.record_failure(panicked.into_error(scope.name(index)));
+                            }
+                            scope.part_finished(index);
+                        }))
+                    }
+                    Err(panicked) => {
+                        self.record_failure(panicked.into_error(self.name(index)));
+                        None
+                    }
+                }
+            }
+            Some(Interrupt::CallAsync(_)) => None,
+        }
+    }
+
     fn deliver_dynamic(
         &self,
         me: &Arc<Scope>,
@@ -466,7 +515,7 @@ impl Scope {
         call: Option<Interrupt>,
         cause: &Cause,
     ) {
-        if let Some(task) = interrupt::deliver(me, index, call, cause, !self.is_aborted()) {
+        if let Some(task) = me.deliver(index, call, cause, !self.is_aborted()) {
             lock(&self.dynamic).interrupt_tasks.push(task);
         }
     }
@@ -774,7 +823,7 @@ impl Scope {
     }
 
     /// Takes the async interrupt tasks of dynamic members started so far, to join them.
-    pub(crate) fn take_interrupt_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
+    pub(crate) fn take_interrupt_tasks(&self) -> Vec<JoinHandle<()>> {
         std::mem::take(&mut lock(&self.dynamic).interrupt_tasks)
     }
 

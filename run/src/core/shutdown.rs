@@ -25,12 +25,7 @@ use std::{
 
 use tokio::{task::JoinHandle, time::Instant};
 
-use super::{
-    cause::Cause,
-    event::Event,
-    interrupt::{self, Interrupt},
-    scope::Scope,
-};
+use super::{cause::Cause, event::Event, interrupt::Interrupt, scope::Scope};
 use crate::error::Error;
 
 /// A member with a timeout of its own.
@@ -186,7 +181,7 @@ impl Running {
             Ok(at) => self.calls[at].1.take(),
             Err(_) => None,
         };
-        let task = interrupt::deliver(&self.scope, index, call, cause, start_async);
+        let task = self.scope.deliver(index, call, cause, start_async);
         if let Some(task) = task {
             self.interrupt_tasks.push((index, task));
         }
