@@ -1,5 +1,6 @@
 //! A small HTTP service: an HTTP server, a background worker and a periodic reporter, in one
-//! `#[derive(Runner)]` struct under `#[run::main]`. Each actor logs its start and stop.
+//! `#[derive(Runner)]` struct under `#[run::main]`. Each actor logs its start and stop; the
+//! actors run concurrently, so their start lines come in any order.
 //!
 //! `cargo run --example service`, then `curl http://127.0.0.1:3000/` (each request queues a
 //! job for the worker) and Ctrl-C or `kill <pid>`: the server stops accepting and finishes
@@ -25,7 +26,10 @@ use tokio::{
     sync::{mpsc, Notify},
 };
 
-/// The service: its actors start in this order and are interrupted by stage, in this order.
+/// The service: its actors are spawned in declaration order and then run concurrently, so
+/// their `start` lines print in any order (starting one only once another is ready, by
+/// dependency, is not built yet). They are interrupted by stage: `http` and `worker` first,
+/// `reporter` once both have stopped.
 #[derive(Runner)]
 struct Service {
     /// Serves until interrupted, then finishes the requests in flight.

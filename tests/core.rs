@@ -335,3 +335,47 @@ async fn a_nested_group_names_its_stuck_leaves_before_the_parent_deadline() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// What a user meets first.
+
+#[tokio::test]
+async fn actors_that_cannot_fail_return_unit() {
+    no_leak(async {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let mut group = Group::new();
+        group.spawn(|ctx: Context| async move {
+            ctx.interrupted().await;
+        });
+        group.add(
+            async move {
+                let _ = stopped.await;
+            },
+            move |_cause| {
+                let _ = stop.send(());
+            },
+        );
+        group.spawn(|_ctx: Context| async {});
+        group.run().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_stop_requested_deep_inside_stops_the_whole_app_cleanly() {
+    no_leak(async {
+        let (send, seen) = oneshot::channel();
+        let mut admin = Group::named("admin");
+        admin.spawn(|ctx: Context| async move { ctx.request_stop() });
+        let mut app = Group::named("app");
+        app.spawn(admin);
+        app.spawn(move |ctx: Context| async move {
+            ctx.interrupted().await;
+            send.send(ctx.cause().cloned()).unwrap();
+        })
+        .name("server");
+        assert!(app.run().await.is_ok(), "a requested stop is clean");
+        assert!(matches!(seen.await.unwrap(), Some(Cause::StopRequested)));
+    })
+    .await;
+}

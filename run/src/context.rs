@@ -143,6 +143,33 @@ impl Context {
         self.interrupted().await;
     }
 
+    /// [`interrupted`](Context::interrupted) as a `'static` future that owns a clone of the
+    /// context: for APIs that want one, in one line, such as axum's
+    /// `axum::serve(listener, app).with_graceful_shutdown(ctx.interrupted_owned())`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// // Stands for axum's `with_graceful_shutdown`: it wants a `'static` future.
+    /// fn serve_until(shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+    ///     tokio::spawn(shutdown);
+    /// }
+    ///
+    /// let mut group = Group::new();
+    /// group.spawn(|ctx: Context| async move {
+    ///     serve_until(ctx.interrupted_owned());
+    ///     ctx.interrupted().await;
+    ///     Ok::<_, std::io::Error>(())
+    /// });
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn interrupted_owned(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.clone().into_interrupted()
+    }
+
     /// Why the actor was interrupted; `None` until it is.
     ///
     /// ```

@@ -21,10 +21,10 @@ use crate::{
         scope::{Member, Scope, ScopeConfig, Slot},
         shutdown::Running,
     },
-    error::{BoxError, Error},
+    error::Error,
     name::{type_leaf, Leaf},
     panic,
-    runner::Runner,
+    runner::{ActorOutput, IntoResult, Runner},
 };
 
 /// Starts an actor's task, given its context and the interrupt chosen for it, if any;
@@ -248,10 +248,10 @@ impl Group {
     ///
     /// It is [`spawn`](Group::spawn) of a runner that runs `execute` and whose
     /// [interrupt](Runner::interrupt) is [`Interrupt::call`]`(interrupt)`.
-    pub fn add<F, E, I>(&mut self, execute: F, interrupt: I) -> ActorOptions<'_>
+    pub fn add<F, I>(&mut self, execute: F, interrupt: I) -> ActorOptions<'_>
     where
-        F: Future<Output = Result<(), E>> + Send + 'static,
-        E: Into<BoxError> + 'static,
+        F: Future + Send + 'static,
+        F::Output: ActorOutput,
         I: FnOnce(&Cause) + Send + 'static,
     {
         self.spawn(OklogActor {
@@ -687,16 +687,18 @@ struct OklogActor<F, I> {
     interrupt: Option<I>,
 }
 
-impl<F, E, I> Runner for OklogActor<F, I>
+impl<F, I> Runner for OklogActor<F, I>
 where
-    F: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<BoxError> + 'static,
+    F: Future + Send + 'static,
+    F::Output: ActorOutput,
     I: FnOnce(&Cause) + Send + 'static,
 {
-    type Error = E;
+    type Error = <F::Output as ActorOutput>::Error;
 
-    fn run(self, _ctx: Context) -> impl Future<Output = Result<(), E>> + Send {
-        self.execute
+    fn run(self, _ctx: Context) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        IntoResult {
+            inner: self.execute,
+        }
     }
 
     fn name(&self) -> Cow<'static, str> {

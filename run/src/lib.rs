@@ -1,9 +1,11 @@
-//! `run` manages the lifecycle of the long-running parts of a tokio program: it starts them
-//! together, stops them all cleanly when one ends, and reports exactly what happened.
+//! `run` manages the lifecycle of the long-running parts of a tokio program (servers, workers,
+//! signal handlers): it starts them together, stops them all cleanly when one ends, and
+//! reports exactly what happened. It is [oklog/run](https://github.com/oklog/run)'s actor
+//! group, rebuilt for tokio.
 //!
-//! A [`Group`] holds *actors*: an execute future (or a [`Runner`], given a [`Context`]) plus
-//! an [`Interrupt`]. [`Group::run`] starts them all as tokio tasks and returns once all have
-//! returned, with the first one's result.
+//! A [`Group`] holds *actors*: an execute future (or a [`Runner`](trait@Runner), given a
+//! [`Context`]) plus an [`Interrupt`]. [`Group::run`] starts them all as tokio tasks and
+//! returns once all have returned, with the first one's result.
 //!
 //! ```
 //! use run::{Context, Group};
@@ -26,20 +28,51 @@
 //! # }
 //! ```
 //!
+//! # What's inside
+//!
+//! - [`#[run::main]`](macro@main): runs `async fn main` as the root actor of a group, beside a
+//!   [`Signals`] actor, and turns the outcome into the process exit code.
+//! - [`#[actor]`](macro@actor): turns an `async fn` into the constructor of a runner; the
+//!   group supplies its [`Context`].
+//! - [`derive(Runner)`](macro@Runner): a struct whose `#[actor]` fields run as the actors of
+//!   one group, with per-field stage, timeout and interrupt.
+//! - [`Runner`](trait@Runner): what runs as an actor: a closure or `async fn` taking a
+//!   [`Context`], your own type, or a whole [`Group`] (that is how groups nest).
+//! - [`Group`]: the static builder: named actors, [`ExitPolicy`], [`Interrupt`], stages and
+//!   timeouts per actor ([`ActorOptions`]), a shutdown timeout that names the stuck actors.
+//! - [`TaskGroup`]: errgroup's face: tasks added while it runs, stopped at the first failure,
+//!   on tokio tasks or on a [`Pool`].
+//! - [`Pool`]: a bounded pool of workers for jobs, with backpressure and idle workers aging
+//!   out.
+//! - Ready-made actors: [`Signals`] (SIGINT / SIGTERM; a second signal forces the exit) and
+//!   [`Token`] (cancelling its `CancellationToken` stops the group from outside).
+//! - [`RunHandle`]: one runner in the background, with [`close`](RunHandle::close) and
+//!   [`wait`](RunHandle::wait).
+//! - [`Event`] hooks ([`Group::hook`], [`TaskGroupBuilder::hook`]): start, interrupt, exit and
+//!   timeout of every actor, nested groups included.
+//! - [`Error`]: what a run returns; [`Error::report`] lists every failure, and
+//!   [`Error::exit_status`] gives the process exit code.
+//!
+//! # Features
+//!
+//! No feature is on by default.
+//!
+//! - `tracing`: one `tracing` span per actor of a [`Group`] (named `actor`, with the actor's
+//!   full path), and a `tracing` event for every [`Event`], with target `run::event`
+//!   (`RUST_LOG=run::event=debug`).
+//!
 //! # Modules
 //!
 //! Top to bottom; arrows point down only, with no module cycles:
 //!
-//! - Faces: `group` ([`Group`], [`ActorOptions`]: the static builder, one record per actor;
-//!   [`Context::group`]), `task_group` ([`TaskGroup`]: errgroup's face, dynamic members),
-//!   `actors` ([`Signals`], [`Token`], [`RunHandle`]).
-//! - `runner` ([`Runner`], with [`Runner::interrupt`]) and `context` ([`Context`]: what an
-//!   actor sees).
+//! - Faces: `group` ([`Group`], [`ActorOptions`]; [`Context::group`]), `task_group`
+//!   ([`TaskGroup`]), `actors` ([`Signals`], [`Token`], [`RunHandle`]).
+//! - `runner` ([`Runner`](trait@Runner)) and `context` ([`Context`]: what an actor sees).
 //! - `core`, the one stop engine under every kind of group: `core::scope` (members, the first
 //!   cause, the push-down parent link, deadlines, the failures kept), `core::member` (runs one
 //!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],
-//!   [`Interrupt`] and the one delivery path), `core::shutdown` (a group's staged run loop),
-//!   `core::cause` ([`Cause`]), `core::event` ([`Event`]).
+//!   [`Interrupt`]), `core::shutdown` (a group's staged run loop), `core::cause` ([`Cause`]),
+//!   `core::event` ([`Event`]).
 //! - Leaves: `error` ([`Error`], [`Signal`]), `name` ([`ActorName`]), `panic`; `pool`
 //!   ([`Pool`]) is independent of the core.
 //!
@@ -93,6 +126,7 @@ mod name;
 mod panic;
 mod pool;
 mod runner;
+mod stop;
 mod task_group;
 
 #[doc(hidden)]
@@ -111,5 +145,9 @@ pub use group::{ActorOptions, Group};
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;
 pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
-pub use runner::{from_fn, Runner};
+pub use runner::{from_fn, ActorOutput, Runner};
+pub use stop::StopHandle;
 pub use task_group::{TaskGroup, TaskGroupBuilder};
+/// The token a [`Token`] actor watches, re-exported so that no direct `tokio-util`
+/// dependency is needed.
+pub use tokio_util::sync::CancellationToken;

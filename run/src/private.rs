@@ -4,7 +4,7 @@
 //! `<crate path>::__private::...`, and everything here builds on `run`'s public API, so the
 //! generated code behaves exactly as the hand-written equivalent shown in the macros' docs.
 
-use std::{convert::Infallible, future::Future, process::ExitCode, time::Duration};
+use std::{future::Future, process::ExitCode, time::Duration};
 
 use crate::{
     actors::signals::Signals,
@@ -12,42 +12,12 @@ use crate::{
     core::{cause::Cause, interrupt::Interrupt},
     error::{BoxError, Error},
     group::Group,
-    runner::from_fn,
+    runner::{from_fn, ActorOutput},
 };
-
-/// What an actor's body may return: `()` or `Result<(), E>`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be the output of an actor body",
-    label = "expected `()` or `Result<(), E>`",
-    note = "the error type `E` must convert into `run::BoxError`, as any `std::error::Error + Send + Sync + 'static` does"
-)]
-pub trait Output {
-    /// The error a failed body returns.
-    type Error: Into<BoxError> + 'static;
-
-    /// The output as a result.
-    fn into_result(self) -> Result<(), Self::Error>;
-}
-
-impl Output for () {
-    type Error = Infallible;
-
-    fn into_result(self) -> Result<(), Infallible> {
-        Ok(())
-    }
-}
-
-impl<E: Into<BoxError> + 'static> Output for Result<(), E> {
-    type Error = E;
-
-    fn into_result(self) -> Result<(), E> {
-        self
-    }
-}
 
 /// `output.into_result()` with the error boxed, as a function so that a wrong output type is
 /// reported once, on the argument (spanned at the function's return type).
-pub fn into_result<O: Output>(output: O) -> Result<(), BoxError> {
+pub fn into_result<O: ActorOutput>(output: O) -> Result<(), BoxError> {
     output.into_result().map_err(Into::into)
 }
 

@@ -1,6 +1,12 @@
 //! The `Runner` trait: a value that runs until done or interrupted.
 
-use std::{borrow::Cow, future::Future};
+use std::{
+    borrow::Cow,
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    task::{Context as TaskCx, Poll},
+};
 
 use crate::{context::Context, core::interrupt::Interrupt, error::BoxError, name::type_leaf};
 
@@ -160,21 +166,86 @@ pub trait Runner: Send + 'static {
     }
 }
 
-impl<F, Fut, E> Runner for F
+impl<F, Fut> Runner for F
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<BoxError> + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: ActorOutput,
 {
-    type Error = E;
+    type Error = <Fut::Output as ActorOutput>::Error;
 
-    fn run(self, ctx: Context) -> impl Future<Output = Result<(), E>> + Send {
-        self(ctx)
+    fn run(self, ctx: Context) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        IntoResult { inner: self(ctx) }
     }
 
     /// A fn item's name (`worker`); empty for a closure, numbered by the group.
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed(type_leaf::<F>())
+    }
+}
+
+/// What an actor's body may return: `()` for an actor that cannot fail, or
+/// `Result<(), E>` with any error that converts into [`BoxError`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, Group};
+///
+/// let mut group = Group::new();
+/// group.spawn(|ctx: Context| async move {
+///     ctx.interrupted().await; // cannot fail: no `Ok::<_, E>(())` needed
+/// });
+/// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+/// group.run().await.unwrap();
+/// # }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the output of an actor",
+    label = "expected `()` or `Result<(), E>`",
+    note = "the error type `E` must convert into `run::BoxError`, as any `std::error::Error + Send + Sync + 'static` does"
+)]
+pub trait ActorOutput {
+    /// The error a failed actor returns; [`Infallible`] for `()`.
+    type Error: Into<BoxError> + 'static;
+
+    /// The output as a result.
+    fn into_result(self) -> Result<(), Self::Error>;
+}
+
+impl ActorOutput for () {
+    type Error = Infallible;
+
+    fn into_result(self) -> Result<(), Infallible> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError> + 'static> ActorOutput for Result<(), E> {
+    type Error = E;
+
+    fn into_result(self) -> Result<(), E> {
+        self
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A body's future with its output as a result: a named type, so that it adds nothing to
+    /// the actor's size.
+    pub(crate) struct IntoResult<F> {
+        #[pin]
+        pub(crate) inner: F,
+    }
+}
+
+impl<F> Future for IntoResult<F>
+where
+    F: Future,
+    F::Output: ActorOutput,
+{
+    type Output = Result<(), <F::Output as ActorOutput>::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx).map(ActorOutput::into_result)
     }
 }
 
@@ -192,17 +263,16 @@ where
 /// group.spawn(worker); // named `worker`
 /// group.spawn(run::from_fn(|ctx| async move {
 ///     assert_eq!(ctx.name(), "actor-1"); // a closure has no name: numbered
-///     Ok::<_, std::io::Error>(())
 /// }));
 /// group.run().await.unwrap();
 /// assert_eq!(run::Runner::name(&worker), "worker");
 /// # }
 /// ```
-pub fn from_fn<F, Fut, E>(f: F) -> F
+pub fn from_fn<F, Fut>(f: F) -> F
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<BoxError> + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: ActorOutput,
 {
     f
 }

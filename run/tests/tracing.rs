@@ -60,7 +60,8 @@ async fn each_actor_has_a_span_named_after_it_with_its_events_inside() {
     let lines: Vec<&str> = output.lines().collect();
     let has = |needle: &str| lines.iter().any(|line| line.contains(needle));
     assert!(
-        has("DEBUG actor{actor=app/server}: run::event: started"),
+        // Every event names its actor as a field too: usable without the span.
+        has("DEBUG actor{actor=app/server}: run::event: started actor=app/server"),
         "{output}"
     );
     assert!(
@@ -73,7 +74,9 @@ async fn each_actor_has_a_span_named_after_it_with_its_events_inside() {
         "{output}"
     );
     assert!(
-        has("DEBUG actor{actor=app/server}: run::event: interrupted by=app/writer"),
+        has(
+            "DEBUG actor{actor=app/server}: run::event: interrupted actor=app/server by=app/writer"
+        ),
         "{output}"
     );
 }

@@ -51,6 +51,11 @@ pub enum Cause {
     /// Every actor whose exit counts has finished without stopping the group: a group of
     /// [`Task`](crate::ExitPolicy::Task) actors that all succeeded.
     Finished,
+    /// A stop was requested from inside the app ([`Context::request_stop`](crate::Context::request_stop)
+    /// or a [`StopHandle`](crate::StopHandle)): a clean, graceful stop, whose result is
+    /// `Ok(())`. It is the cause of the top group; the groups below it are stopped from
+    /// outside ([`Cause::Cancelled`]), which is no failure.
+    StopRequested,
 }
 
 impl Cause {
@@ -90,12 +95,13 @@ impl Cause {
     ///
     /// assert!(matches!(Cause::Cancelled.result(), Err(Error::Cancelled)));
     /// assert!(Cause::Finished.result().is_ok());
+    /// assert!(Cause::StopRequested.result().is_ok());
     /// ```
     pub fn result(&self) -> Result<(), Error> {
         match self {
             Cause::Exit { result, .. } => result.clone(),
             Cause::Cancelled => Err(Error::Cancelled),
-            Cause::Finished => Ok(()),
+            Cause::Finished | Cause::StopRequested => Ok(()),
         }
     }
 }

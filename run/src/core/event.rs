@@ -140,31 +140,42 @@ const TARGET: &str = "run::event";
 
 #[cfg(feature = "tracing")]
 fn trace(event: &Event<'_>) {
+    let actor = event.actor();
     match event {
-        Event::Started { .. } => tracing::debug!(target: TARGET, "started"),
+        Event::Started { .. } => tracing::debug!(target: TARGET, %actor, "started"),
         Event::Interrupted { cause, .. } => match cause.actor() {
-            Some(by) => tracing::debug!(target: TARGET, by = %by, "interrupted"),
-            None => tracing::debug!(target: TARGET, cause = ?cause, "interrupted"),
+            Some(by) => tracing::debug!(target: TARGET, %actor, by = %by, "interrupted"),
+            None => tracing::debug!(target: TARGET, %actor, cause = ?cause, "interrupted"),
         },
         Event::Exited {
             result: Ok(()),
             elapsed,
             ..
-        } => tracing::info!(target: TARGET, ?elapsed, "exited"),
+        } => tracing::info!(target: TARGET, %actor, ?elapsed, "exited"),
+        // What a graceful stop looks like: no error.
+        Event::Exited {
+            result: Err(Error::Signal(signal)),
+            ..
+        } => tracing::info!(target: TARGET, %actor, "received {signal}, shutting down"),
+        Event::Exited {
+            result: Err(Error::Cancelled),
+            elapsed,
+            ..
+        } => tracing::debug!(target: TARGET, %actor, ?elapsed, "stopped from outside"),
         Event::Exited {
             result: Err(error),
             elapsed,
             ..
         } if error.is_panic() => {
-            tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "panicked")
+            tracing::error!(target: TARGET, %actor, ?elapsed, error = %error.report(), "panicked")
         }
         Event::Exited {
             result: Err(error),
             elapsed,
             ..
-        } => tracing::error!(target: TARGET, ?elapsed, error = %error.report(), "failed"),
+        } => tracing::error!(target: TARGET, %actor, ?elapsed, error = %error.report(), "failed"),
         Event::TimedOut { after, .. } => {
-            tracing::warn!(target: TARGET, ?after, "shutdown timed out: aborted")
+            tracing::warn!(target: TARGET, %actor, ?after, "shutdown timed out: aborted")
         }
     }
 }

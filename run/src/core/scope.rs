@@ -434,6 +434,19 @@ impl Scope {
         }
     }
 
+    /// The top scope of the tree this scope belongs to.
+    pub(crate) fn root(self: &Arc<Self>) -> Arc<Scope> {
+        let mut scope = Arc::clone(self);
+        while let Some(parent) = scope
+            .parent
+            .as_ref()
+            .map(|parent| Arc::clone(&parent.scope))
+        {
+            scope = parent;
+        }
+        scope
+    }
+
     /// Marks every member interrupted at once and delivers the dynamic members' interrupts
     /// (a scope without a run loop).
     pub(crate) fn interrupt_all(&self) {
