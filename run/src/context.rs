@@ -139,8 +139,13 @@ impl Context {
     /// group.run().await.unwrap();
     /// # }
     /// ```
-    pub async fn into_interrupted(self) {
-        self.interrupted().await;
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn into_interrupted(self) -> impl Future<Output = ()> + Send {
+        async move {
+            self.interrupted().await;
+        }
     }
 
     /// [`interrupted`](Context::interrupted) as a `'static` future that owns a clone of the

@@ -366,65 +366,70 @@ impl Group {
     /// assert!(Group::new().run().await.is_ok()); // no actors
     /// # }
     /// ```
-    pub async fn run(self) -> Result<(), Error> {
-        if self.actors.is_empty() {
-            return Ok(());
-        }
-        if Handle::try_current().is_err() {
-            return Err(Error::NoRuntime);
-        }
-        panic::install_hook();
-        let path = self.path();
-        let Group {
-            parent,
-            stop,
-            mut actors,
-            shutdown_timeout,
-            hook,
-            ..
-        } = self;
-
-        let stages = stage_order(&actors);
-        let count = actors.len();
-        let mut slots = Vec::with_capacity(count);
-        for (index, actor) in actors.iter_mut().enumerate() {
-            let stage = stages.binary_search(&actor.stage).unwrap_or_default();
-            let leaf = actor.take_leaf(index);
-            #[cfg(feature = "tracing")]
-            let span = {
-                let name = crate::name::ActorName::new(path.clone(), leaf.clone());
-                tracing::info_span!("actor", actor = %name)
-            };
-            #[allow(unused_mut)]
-            let mut slot = Slot::new(leaf, actor.policy, stage);
-            #[cfg(feature = "tracing")]
-            {
-                slot.span = span;
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn run(self) -> impl Future<Output = Result<(), Error>> + Send {
+        async move {
+            if self.actors.is_empty() {
+                return Ok(());
             }
-            slots.push(slot);
-        }
-        let scope = Scope::new(ScopeConfig {
-            path,
-            hook,
-            parent: parent.as_ref().map(|ctx| ctx.member().clone()),
-            slots: slots.into_boxed_slice(),
-            stage_count: stages.len(),
-            run_loop: true,
-        });
-        let mut running = Running::new(Arc::clone(&scope), count);
-        for (index, actor) in actors.into_iter().enumerate() {
-            let ctx = Context::new(Member {
-                scope: Arc::clone(&scope),
-                index: index as u32,
+            if Handle::try_current().is_err() {
+                return Err(Error::NoRuntime);
+            }
+            panic::install_hook();
+            let path = self.path();
+            let Group {
+                parent,
+                stop,
+                mut actors,
+                shutdown_timeout,
+                hook,
+                ..
+            } = self;
+
+            let stages = stage_order(&actors);
+            let count = actors.len();
+            let mut slots = Vec::with_capacity(count);
+            for (index, actor) in actors.iter_mut().enumerate() {
+                let stage = stages.binary_search(&actor.stage).unwrap_or_default();
+                let leaf = actor.take_leaf(index);
+                #[cfg(feature = "tracing")]
+                let span = {
+                    let name = crate::name::ActorName::new(path.clone(), leaf.clone());
+                    tracing::info_span!("actor", actor = %name)
+                };
+                #[allow(unused_mut)]
+                let mut slot = Slot::new(leaf, actor.policy, stage);
+                #[cfg(feature = "tracing")]
+                {
+                    slot.span = span;
+                }
+                slots.push(slot);
+            }
+            let scope = Scope::new(ScopeConfig {
+                path,
+                hook,
+                parent: parent.as_ref().map(|ctx| ctx.member().clone()),
+                slots: slots.into_boxed_slice(),
+                stage_count: stages.len(),
+                run_loop: true,
             });
-            let (interrupt, timeout) = match actor.extras {
-                Some(extras) => (extras.interrupt, extras.timeout),
-                None => (None, None),
-            };
-            let (handle, interrupt) = (actor.launch)(ctx, interrupt);
-            running.push(handle, interrupt, timeout);
+            let mut running = Running::new(Arc::clone(&scope), count);
+            for (index, actor) in actors.into_iter().enumerate() {
+                let ctx = Context::new(Member {
+                    scope: Arc::clone(&scope),
+                    index: index as u32,
+                });
+                let (interrupt, timeout) = match actor.extras {
+                    Some(extras) => (extras.interrupt, extras.timeout),
+                    None => (None, None),
+                };
+                let (handle, interrupt) = (actor.launch)(ctx, interrupt);
+                running.push(handle, interrupt, timeout);
+            }
+            running.run(stop, stages.len(), shutdown_timeout).await
         }
-        running.run(stop, stages.len(), shutdown_timeout).await
     }
 
     /// [`run`](Group::run), also stopping when `stop` completes, as when the group's
@@ -446,12 +451,17 @@ impl Group {
     /// assert!(matches!(result, Err(Error::Cancelled)));
     /// # }
     /// ```
-    pub async fn run_until(
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn run_until(
         mut self,
         stop: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), Error> {
-        self.stop = Some(Box::pin(stop));
-        self.run().await
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        async move {
+            self.stop = Some(Box::pin(stop));
+            self.run().await
+        }
     }
 }
 

@@ -204,14 +204,22 @@ impl Pool {
     /// assert_eq!(pool.stats().spawned, 1);
     /// # Ok(()) }
     /// ```
-    pub async fn submit<F>(&self, job: F) -> Result<JobHandle<F::Output>, Error>
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn submit<F>(
+        &self,
+        job: F,
+    ) -> impl Future<Output = Result<JobHandle<F::Output>, Error>> + Send + '_
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (job, handle) = wrap(job);
-        Dispatch::new(&self.owner.core, job, None).await?;
-        Ok(handle)
+        async move {
+            let (job, handle) = wrap(job);
+            Dispatch::new(&self.owner.core, job, None).await?;
+            Ok(handle)
+        }
     }
 
     /// [`submit`](Pool::submit), giving up with [`Error::DispatchTimeout`] if no worker
@@ -227,20 +235,25 @@ impl Pool {
     /// assert!(matches!(late, Err(run::Error::DispatchTimeout)));
     /// # }
     /// ```
-    pub async fn submit_timeout<F>(
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn submit_timeout<F>(
         &self,
         job: F,
         timeout: Duration,
-    ) -> Result<JobHandle<F::Output>, Error>
+    ) -> impl Future<Output = Result<JobHandle<F::Output>, Error>> + Send + '_
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // A timeout too long to represent means no deadline.
-        let deadline = Instant::now().checked_add(timeout);
-        let (job, handle) = wrap(job);
-        Dispatch::new(&self.owner.core, job, deadline).await?;
-        Ok(handle)
+        async move {
+            // A timeout too long to represent means no deadline.
+            let deadline = Instant::now().checked_add(timeout);
+            let (job, handle) = wrap(job);
+            Dispatch::new(&self.owner.core, job, deadline).await?;
+            Ok(handle)
+        }
     }
 
     /// Submits `job` only if it can be taken at once (or queued): otherwise fails with
@@ -297,38 +310,43 @@ impl Pool {
     /// assert!(matches!(pool.submit(async {}).await, Err(run::Error::Closed)));
     /// # }
     /// ```
-    pub async fn close(&self) -> Result<(), Error> {
-        let core = &self.owner.core;
-        let (waiting, idle) = {
-            let mut state = core.lock();
-            if state.closed {
-                return Err(Error::Closed);
-            }
-            state.closed = true;
-            let waiting: Vec<Waker> = state.waiting.iter().map(|w| w.waker.clone()).collect();
-            (waiting, mem::take(&mut state.idle))
-        };
-        // Waiting submitters take their job back out and fail; idle workers see the pool
-        // closed and exit.
-        waiting.into_iter().for_each(Waker::wake);
-        idle.iter().for_each(|worker| worker.notify_one());
-        let tasks = loop {
-            let drained = core.drained.notified();
-            {
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn close(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        async move {
+            let core = &self.owner.core;
+            let (waiting, idle) = {
                 let mut state = core.lock();
-                if state.workers == 0 && state.spawning == 0 {
-                    break mem::take(&mut state.tasks);
+                if state.closed {
+                    return Err(Error::Closed);
                 }
+                state.closed = true;
+                let waiting: Vec<Waker> = state.waiting.iter().map(|w| w.waker.clone()).collect();
+                (waiting, mem::take(&mut state.idle))
+            };
+            // Waiting submitters take their job back out and fail; idle workers see the pool
+            // closed and exit.
+            waiting.into_iter().for_each(Waker::wake);
+            idle.iter().for_each(|worker| worker.notify_one());
+            let tasks = loop {
+                let drained = core.drained.notified();
+                {
+                    let mut state = core.lock();
+                    if state.workers == 0 && state.spawning == 0 {
+                        break mem::take(&mut state.tasks);
+                    }
+                }
+                drained.await;
+            };
+            // Every worker has left its loop; joining makes sure their tasks have ended too.
+            for task in tasks {
+                // A worker task fails to join only if it was aborted or its runtime is shutting
+                // down: it has ended either way.
+                let _ = task.await;
             }
-            drained.await;
-        };
-        // Every worker has left its loop; joining makes sure their tasks have ended too.
-        for task in tasks {
-            // A worker task fails to join only if it was aborted or its runtime is shutting
-            // down: it has ended either way.
-            let _ = task.await;
+            Ok(())
         }
-        Ok(())
     }
 
     /// Whether [`close`](Pool::close) was called.

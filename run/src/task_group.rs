@@ -167,45 +167,53 @@ impl TaskGroup {
     /// assert_eq!(names, ["crawl/actor-1", "crawl/fetch"]);
     /// # }
     /// ```
-    pub async fn go<R: Runner>(&self, runner: R) -> Result<(), Error> {
-        let name = runner.name();
-        self.go_named(name, runner).await
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn go<R: Runner>(&self, runner: R) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        async move {
+            let name = runner.name();
+            self.go_named(name, runner).await
+        }
     }
 
     /// [`go`](TaskGroup::go), naming the task `name`.
-    pub async fn go_named<R: Runner>(
+    pub fn go_named<R: Runner>(
         &self,
         name: impl Into<Cow<'static, str>>,
         runner: R,
-    ) -> Result<(), Error> {
-        let scope = &self.scope;
-        if scope.is_stopped() {
-            return Err(Error::Stopped);
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let name: Cow<'static, str> = name.into();
+        async move {
+            let scope = &self.scope;
+            if scope.is_stopped() {
+                return Err(Error::Stopped);
+            }
+            let Some(pool) = &self.pool else {
+                if Handle::try_current().is_err() {
+                    return Err(Error::NoRuntime);
+                }
+                let mut tasks = self.lock_tasks();
+                // Forget the tasks that ended, so a long-lived group does not grow.
+                while tasks.try_join_next().is_some() {}
+                let task = Task::accept(scope, name);
+                tasks.spawn(task.run(runner));
+                return Ok(());
+            };
+            let task = Task::accept(scope, name);
+            let mut submit = pin!(pool.submit(task.run(runner)));
+            let mut stopped = pin!(scope.stopped());
+            // If the group stops while we wait for a worker, give up: a job a worker took
+            // meanwhile sees the stop and skips the runner, so `Stopped` stays true.
+            poll_fn(|cx| {
+                if let Poll::Ready(submitted) = submit.as_mut().poll(cx) {
+                    // The job's handle is dropped: the task reports to the group, not to it.
+                    return Poll::Ready(submitted.map(drop));
+                }
+                stopped.as_mut().poll(cx).map(|()| Err(Error::Stopped))
+            })
+            .await
         }
-        let Some(pool) = &self.pool else {
-            if Handle::try_current().is_err() {
-                return Err(Error::NoRuntime);
-            }
-            let mut tasks = self.lock_tasks();
-            // Forget the tasks that ended, so a long-lived group does not grow.
-            while tasks.try_join_next().is_some() {}
-            let task = Task::accept(scope, name.into());
-            tasks.spawn(task.run(runner));
-            return Ok(());
-        };
-        let task = Task::accept(scope, name.into());
-        let mut submit = pin!(pool.submit(task.run(runner)));
-        let mut stopped = pin!(scope.stopped());
-        // If the group stops while we wait for a worker, give up: a job a worker took
-        // meanwhile sees the stop and skips the runner, so `Stopped` stays true.
-        poll_fn(|cx| {
-            if let Poll::Ready(submitted) = submit.as_mut().poll(cx) {
-                // The job's handle is dropped: the task reports to the group, not to it.
-                return Poll::Ready(submitted.map(drop));
-            }
-            stopped.as_mut().poll(cx).map(|()| Err(Error::Stopped))
-        })
-        .await
     }
 
     fn lock_tasks(&self) -> MutexGuard<'_, JoinSet<()>> {
@@ -319,32 +327,37 @@ impl TaskGroup {
     /// assert!(matches!(group.wait().await, Err(run::Error::Cancelled)));
     /// # }
     /// ```
-    pub async fn wait(&self) -> Result<(), Error> {
-        let scope = &self.scope;
-        let mut tasks = loop {
-            let idle = scope.idle_notified();
-            if scope.dynamic_running() == 0 {
-                // Every task in the set has ended its work; joining them makes sure their
-                // tokio tasks are gone too.
-                break mem::take(&mut *self.lock_tasks());
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn wait(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        async move {
+            let scope = &self.scope;
+            let mut tasks = loop {
+                let idle = scope.idle_notified();
+                if scope.dynamic_running() == 0 {
+                    // Every task in the set has ended its work; joining them makes sure their
+                    // tokio tasks are gone too.
+                    break mem::take(&mut *self.lock_tasks());
+                }
+                idle.await;
+            };
+            while tasks.join_next().await.is_some() {}
+            for task in scope.take_interrupt_tasks() {
+                let _ = task.await;
             }
-            idle.await;
-        };
-        while tasks.join_next().await.is_some() {}
-        for task in scope.take_interrupt_tasks() {
-            let _ = task.await;
-        }
-        let result = scope.result();
-        if !self.capture_panics {
-            if let Err(error) = &result {
-                if error.is_panic() {
-                    if let Ok(payload) = error.clone().try_into_panic() {
-                        std::panic::resume_unwind(payload);
+            let result = scope.result();
+            if !self.capture_panics {
+                if let Err(error) = &result {
+                    if error.is_panic() {
+                        if let Ok(payload) = error.clone().try_into_panic() {
+                            std::panic::resume_unwind(payload);
+                        }
                     }
                 }
             }
+            result
         }
-        result
     }
 }
 

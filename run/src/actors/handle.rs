@@ -2,7 +2,10 @@
 //!
 //! Invariants: stated once, on [`RunHandle`].
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    future::Future,
+    sync::{Arc, OnceLock},
+};
 
 use tokio::{sync::Mutex, task::JoinHandle};
 use tokio_util::sync::CancellationToken;
@@ -111,9 +114,14 @@ impl RunHandle {
     /// assert!(handle.is_finished());
     /// # }
     /// ```
-    pub async fn close(&self) -> Result<(), Error> {
-        self.stop.cancel();
-        self.wait().await
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn close(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        async move {
+            self.stop.cancel();
+            self.wait().await
+        }
     }
 
     /// Waits for the runner to return on its own, and returns its result; a second call
@@ -132,18 +140,23 @@ impl RunHandle {
     /// assert!(matches!(handle.wait().await, Err(Error::Closed))); // the result went to the first
     /// # }
     /// ```
-    pub async fn wait(&self) -> Result<(), Error> {
-        let mut task = self.task.lock().await;
-        let Some(handle) = task.as_mut() else {
-            return Err(Error::Closed);
-        };
-        let result = match handle.await {
-            Ok(result) => result,
-            // The task only fails to join when the runtime is shutting down.
-            Err(_) => Err(Error::Closed),
-        };
-        *task = None;
-        result
+    // An explicit `Send` future rather than an `async fn`: callers inside actors then need
+    // no proof of `Send` for every lifetime (tests/seeds_pattern.rs).
+    #[allow(clippy::manual_async_fn)]
+    pub fn wait(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        async move {
+            let mut task = self.task.lock().await;
+            let Some(handle) = task.as_mut() else {
+                return Err(Error::Closed);
+            };
+            let result = match handle.await {
+                Ok(result) => result,
+                // The task only fails to join when the runtime is shutting down.
+                Err(_) => Err(Error::Closed),
+            };
+            *task = None;
+            result
+        }
     }
 
     /// Whether the runner has returned.
