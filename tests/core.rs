@@ -379,3 +379,110 @@ async fn a_stop_requested_deep_inside_stops_the_whole_app_cleanly() {
     })
     .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn child_tasks_are_aborted_with_their_actor_and_hold_nothing_after() {
+    no_leak(async {
+        let (sender, mut jobs) = tokio::sync::mpsc::channel::<u32>(1);
+        let mut group = Group::named("app");
+        group
+            .spawn(move |ctx: Context| async move {
+                // A connection task that ignores every interrupt and holds a sender.
+                ctx.spawn(move |_conn: Context| async move {
+                    let _sender = sender;
+                    pending::<()>().await;
+                })
+                .unwrap();
+                ctx.interrupted().await;
+            })
+            .name("http")
+            .timeout(2 * SECOND);
+        group.spawn(|_ctx: Context| async {}).name("oneshot");
+        let start = Instant::now();
+        let err = group.run().await.unwrap_err();
+        assert_eq!(
+            start.elapsed(),
+            2 * SECOND,
+            "the actor waited for its child"
+        );
+        let Error::ShutdownTimeout { stuck, .. } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert_eq!(*stuck, ["app/http"]);
+        // The child was aborted with its actor: its sender is gone.
+        assert_eq!(jobs.recv().await, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_failing_child_task_stops_the_group_and_names_itself() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .spawn(|ctx: Context| async move {
+                ctx.spawn_named("conn", |_conn: Context| async {
+                    Err::<(), _>(io::Error::other("reset"))
+                })
+                .unwrap();
+                ctx.interrupted().await;
+                // Too late: an interrupted actor starts no child.
+                let late = ctx.spawn(|_conn: Context| async {});
+                assert!(matches!(late, Err(Error::Stopped)));
+            })
+            .name("http");
+        let err = group.run().await.unwrap_err();
+        assert_eq!(
+            err.report().to_string(),
+            "actor `app/http/conn` failed: reset"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_task_groups_task_can_spawn_children_too() {
+    let tasks = TaskGroup::builder().name("jobs").build().unwrap();
+    let (send, names) = oneshot::channel();
+    tasks
+        .go_named("parent", move |ctx: Context| async move {
+            let (child_send, child_name) = oneshot::channel();
+            ctx.spawn_named("child", move |child: Context| async move {
+                child_send.send(child.name().to_string()).unwrap();
+            })
+            .unwrap();
+            send.send(child_name.await.unwrap()).unwrap();
+        })
+        .await
+        .unwrap();
+    tasks.wait().await.unwrap();
+    assert_eq!(names.await.unwrap(), "jobs/parent/child");
+    assert_eq!(tasks.running(), 0);
+}
+
+#[tokio::test]
+async fn child_tasks_are_interrupted_when_their_actor_returns() {
+    no_leak(async {
+        let (told, was_told) = oneshot::channel::<String>();
+        let mut group = Group::named("app");
+        group
+            .spawn(move |ctx: Context| async move {
+                ctx.spawn_named("child", move |child: Context| async move {
+                    child.interrupted().await;
+                    told.send(child.name().to_string()).unwrap();
+                })
+                .unwrap();
+                // Returns at once: a task, so the group goes on; its child must be stopped.
+            })
+            .exit(run::ExitPolicy::Task)
+            .name("parent");
+        group
+            .spawn(move |_ctx: Context| async move {
+                // Stops the group only once the child has seen its interrupt.
+                assert_eq!(was_told.await.unwrap(), "app/parent/child");
+            })
+            .name("watcher");
+        group.run().await.unwrap();
+    })
+    .await;
+}

@@ -125,7 +125,8 @@ pub enum Error {
     #[error("no worker took the job within the dispatch timeout")]
     DispatchTimeout,
     /// [`TaskGroup::go`](crate::TaskGroup::go) was called after the group had stopped (a
-    /// task failed, or it was cancelled); the runner was not run.
+    /// task failed, or it was cancelled), or [`Context::spawn`](crate::Context::spawn) after
+    /// its actor was interrupted or had returned; the runner was not run.
     #[error("the task group has stopped: the task was not run")]
     Stopped,
     /// A builder was given a setting it cannot work with, such as a zero idle time.

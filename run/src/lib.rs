@@ -126,6 +126,7 @@ mod name;
 mod panic;
 mod pool;
 mod runner;
+mod spawn;
 mod stop;
 mod task_group;
 

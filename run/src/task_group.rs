@@ -343,7 +343,11 @@ impl TaskGroup {
                 idle.await;
             };
             while tasks.join_next().await.is_some() {}
-            for task in scope.take_interrupt_tasks() {
+            for task in scope
+                .take_interrupt_tasks()
+                .into_iter()
+                .chain(scope.take_child_tasks())
+            {
                 let _ = task.await;
             }
             let result = scope.result();

@@ -89,7 +89,10 @@ pub(crate) struct Slot {
     /// Position of the member's stage in the scope's stage order.
     stage: u32,
     interrupted: AtomicBool,
-    /// Parts still running: the execute, plus an async interrupt once started.
+    /// The member's execute has returned (its children are interrupted then).
+    exited: AtomicBool,
+    /// Parts still running: the execute, plus an async interrupt or a child task once
+    /// started.
     unfinished: AtomicU8,
     #[cfg(feature = "tracing")]
     pub(crate) span: tracing::Span,
@@ -103,6 +106,7 @@ impl Slot {
             // At most one stage per actor, and actors are counted in `u32`.
             stage: stage as u32,
             interrupted: AtomicBool::new(false),
+            exited: AtomicBool::new(false),
             unfinished: AtomicU8::new(1),
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
@@ -124,6 +128,22 @@ struct Dynamic {
     interrupts: Vec<(u32, Interrupt)>,
     /// Async interrupts started, aborted if the scope is aborted.
     interrupt_tasks: Vec<JoinHandle<()>>,
+    /// The member each child task ([`Context::spawn`](crate::Context::spawn)) belongs to;
+    /// `None` for a task group's own tasks.
+    owners: Vec<Option<u32>>,
+    /// Whether each child task was interrupted: its owner was, or returned.
+    interrupted: Vec<bool>,
+    /// Whether each dynamic member's execute has returned.
+    exited: Vec<bool>,
+    /// The tokio tasks of child tasks, by owner: joined with the scope, aborted with their
+    /// owner.
+    child_tasks: Vec<(u32, JoinHandle<()>)>,
+}
+
+impl Dynamic {
+    fn at(&self, index: usize, fixed: usize) -> usize {
+        index - fixed
+    }
 }
 
 /// Failures kept for the result (G11).
@@ -183,6 +203,8 @@ pub(crate) struct Scope {
     /// Scopes made under one of this scope's members, by member.
     children: Mutex<Vec<(u32, Weak<Scope>)>>,
     has_children: AtomicBool,
+    /// Some member has child tasks: interrupting a member must look for them.
+    has_owned: AtomicBool,
     dynamic: Mutex<Dynamic>,
     /// Dynamic members (and their async interrupts) not yet ended.
     dynamic_running: AtomicUsize,
@@ -237,6 +259,7 @@ impl Scope {
             force: Mutex::new(None),
             children: Mutex::default(),
             has_children: AtomicBool::new(false),
+            has_owned: AtomicBool::new(false),
             dynamic: Mutex::default(),
             dynamic_running: AtomicUsize::new(0),
             idle: Notify::new(),
@@ -364,6 +387,7 @@ impl Scope {
             }
         }
         if let Some(slot) = self.slots.get(index) {
+            slot.exited.store(true, Ordering::Release);
             if (slot.policy != ExitPolicy::Sidecar || self.sidecars_count)
                 && self.active.fetch_sub(1, Ordering::AcqRel) == 1
             {
@@ -372,9 +396,20 @@ impl Scope {
             if wake {
                 self.wake.notify_one();
             }
+            self.interrupt_owned();
             self.part_finished(index);
-        } else if wake {
-            self.interrupt_all();
+        } else {
+            if self.has_owned.load(Ordering::Acquire) {
+                let mut dynamic = lock(&self.dynamic);
+                let at = dynamic.at(index, self.slots.len());
+                dynamic.exited[at] = true;
+            }
+            self.interrupt_owned();
+            if wake && self.run_loop {
+                self.wake.notify_one();
+            } else if wake {
+                self.interrupt_all();
+            }
         }
     }
 
@@ -566,6 +601,7 @@ impl Scope {
 
     /// Wakes the members marked since the last call, and stops their children.
     pub(crate) fn wake_interrupted(&self) {
+        self.interrupt_owned();
         self.interrupts.notify_waiters();
         self.stop_children();
     }
@@ -578,10 +614,20 @@ impl Scope {
     }
 
     pub(crate) fn is_interrupted(&self, index: usize) -> bool {
-        self.slots
-            .get(index)
-            .is_some_and(|slot| slot.interrupted.load(Ordering::Acquire))
-            || self.all_interrupted.load(Ordering::Acquire)
+        match self.slots.get(index) {
+            Some(slot) => {
+                slot.interrupted.load(Ordering::Acquire)
+                    || self.all_interrupted.load(Ordering::Acquire)
+            }
+            None => {
+                self.all_interrupted.load(Ordering::Acquire)
+                    || (self.has_owned.load(Ordering::Acquire) && {
+                        let dynamic = lock(&self.dynamic);
+                        let at = dynamic.at(index, self.slots.len());
+                        dynamic.interrupted.get(at).copied().unwrap_or(false)
+                    })
+            }
+        }
     }
 
     pub(crate) fn set_force(&self, force: Force) {
@@ -745,6 +791,9 @@ impl Scope {
             None => {
                 dynamic.names.push(Some(name));
                 dynamic.started.push(false);
+                dynamic.owners.push(None);
+                dynamic.interrupted.push(false);
+                dynamic.exited.push(false);
                 (dynamic.names.len() - 1) as u32
             }
         };
@@ -760,6 +809,9 @@ impl Scope {
             let at = index - self.slots.len() as u32;
             dynamic.names[at as usize] = None;
             dynamic.started[at as usize] = false;
+            dynamic.owners[at as usize] = None;
+            dynamic.interrupted[at as usize] = false;
+            dynamic.exited[at as usize] = false;
             dynamic.free.push(at);
             let call = dynamic.interrupts.iter().position(|(of, _)| *of == index);
             call.map(|at| dynamic.interrupts.swap_remove(at))
@@ -776,10 +828,17 @@ impl Scope {
     /// started.
     pub(crate) fn start_dynamic(&self, index: u32, interrupt: Option<Interrupt>) -> bool {
         let mut dynamic = lock(&self.dynamic);
-        if self.is_stopped() || self.all_interrupted.load(Ordering::Acquire) {
+        let at = dynamic.at(index as usize, self.slots.len());
+        // A task group's task does not start once its group has stopped; a child task, once
+        // its owner is interrupted or has returned.
+        let refused = match dynamic.owners[at] {
+            None => self.is_stopped(),
+            Some(_) => dynamic.interrupted[at],
+        };
+        if refused || self.all_interrupted.load(Ordering::Acquire) {
             return false;
         }
-        dynamic.started[(index - self.slots.len() as u32) as usize] = true;
+        dynamic.started[at] = true;
         if let Some(interrupt) = interrupt {
             dynamic.interrupts.push((index, interrupt));
         }
@@ -808,7 +867,7 @@ impl Scope {
         // Also when the scope had stopped already: members wait for `aborted`.
         self.interrupts.notify_waiters();
         let tasks = std::mem::take(&mut lock(&self.dynamic).interrupt_tasks);
-        for task in tasks {
+        for task in tasks.into_iter().chain(self.take_child_tasks()) {
             task.abort();
         }
     }
@@ -842,6 +901,158 @@ impl Scope {
 
     pub(crate) fn is_aborted(&self) -> bool {
         self.aborted.load(Ordering::Acquire)
+    }
+}
+
+impl Scope {
+    // ------------------------------------------------------------------------------------
+    // Child tasks: dynamic members owned by another member, interrupted with it and joined
+    // with it (it counts as unfinished until they end).
+
+    /// Whether member `owner` is interrupted or has returned, under the dynamic lock.
+    fn owner_done(&self, dynamic: &Dynamic, owner: u32) -> bool {
+        match self.slots.get(owner as usize) {
+            Some(slot) => {
+                slot.interrupted.load(Ordering::Acquire) || slot.exited.load(Ordering::Acquire)
+            }
+            None => {
+                let at = dynamic.at(owner as usize, self.slots.len());
+                dynamic.interrupted[at] || dynamic.exited[at]
+            }
+        }
+    }
+
+    /// Adds a child task of member `owner`, named under the owner's path; `None` if the owner
+    /// is interrupted or has returned already. The owner counts as unfinished until the child
+    /// is removed ([`remove_child`](Scope::remove_child)).
+    pub(crate) fn add_child(
+        &self,
+        owner: u32,
+        name: std::borrow::Cow<'static, str>,
+    ) -> Option<u32> {
+        let path: Arc<str> = self.name(owner as usize).to_string().into();
+        let mut dynamic = lock(&self.dynamic);
+        if self.all_interrupted.load(Ordering::Acquire) || self.owner_done(&dynamic, owner) {
+            return None;
+        }
+        let leaf = Leaf::new(name, dynamic.numbered);
+        dynamic.numbered += 1;
+        let name = ActorName::new(Some(path), leaf);
+        let at = match dynamic.free.pop() {
+            Some(at) => {
+                dynamic.names[at as usize] = Some(name);
+                at as usize
+            }
+            None => {
+                dynamic.names.push(Some(name));
+                dynamic.started.push(false);
+                dynamic.owners.push(None);
+                dynamic.interrupted.push(false);
+                dynamic.exited.push(false);
+                dynamic.names.len() - 1
+            }
+        };
+        dynamic.owners[at] = Some(owner);
+        self.has_owned.store(true, Ordering::Release);
+        self.dynamic_running.fetch_add(1, Ordering::AcqRel);
+        self.part_started(owner as usize);
+        Some((self.slots.len() + at) as u32)
+    }
+
+    /// Removes child task `index` of `owner`: the owner may now count as finished.
+    pub(crate) fn remove_child(&self, index: u32, owner: u32) {
+        self.remove_dynamic(index);
+        self.part_finished(owner as usize);
+    }
+
+    /// Keeps the tokio task of a child of `owner`, to join it with the scope and abort it
+    /// with its owner.
+    pub(crate) fn add_child_task(&self, owner: u32, task: JoinHandle<()>) {
+        let mut dynamic = lock(&self.dynamic);
+        dynamic.child_tasks.retain(|(_, task)| !task.is_finished());
+        dynamic.child_tasks.push((owner, task));
+    }
+
+    /// Interrupts the child tasks whose owner is interrupted or has returned, transitively,
+    /// each once, delivering their interrupts.
+    fn interrupt_owned(&self) {
+        if !self.has_owned.load(Ordering::Acquire) {
+            return;
+        }
+        let mut interrupted = Vec::new();
+        let mut calls = Vec::new();
+        {
+            let mut dynamic = lock(&self.dynamic);
+            loop {
+                let mut changed = false;
+                for at in 0..dynamic.owners.len() {
+                    let Some(owner) = dynamic.owners[at] else {
+                        continue;
+                    };
+                    if dynamic.interrupted[at] || !self.owner_done(&dynamic, owner) {
+                        continue;
+                    }
+                    dynamic.interrupted[at] = true;
+                    changed = true;
+                    let index = (self.slots.len() + at) as u32;
+                    if dynamic.started[at] {
+                        interrupted.push(index as usize);
+                        let call = dynamic.interrupts.iter().position(|(of, _)| *of == index);
+                        calls.push(call.map(|call| dynamic.interrupts.swap_remove(call).1));
+                    }
+                }
+                if !changed {
+                    break;
+                }
+            }
+        }
+        if interrupted.is_empty() {
+            return;
+        }
+        if let Some(me) = self.me.upgrade() {
+            let cause = self.cause.get().cloned().unwrap_or(Cause::Cancelled);
+            for (index, call) in interrupted.into_iter().zip(calls) {
+                self.deliver_dynamic(&me, index, call, &cause);
+            }
+        }
+        self.interrupts.notify_waiters();
+    }
+
+    /// Aborts the child tasks of `owner` and of its children, transitively.
+    pub(crate) fn abort_children(&self, owner: usize) {
+        if !self.has_owned.load(Ordering::Acquire) {
+            return;
+        }
+        let tasks = {
+            let mut dynamic = lock(&self.dynamic);
+            let mut owners = vec![owner as u32];
+            let mut at = 0;
+            while at < owners.len() {
+                let of = owners[at];
+                for (child, owner) in dynamic.owners.iter().enumerate() {
+                    if *owner == Some(of) {
+                        owners.push((self.slots.len() + child) as u32);
+                    }
+                }
+                at += 1;
+            }
+            let (aborted, kept) = std::mem::take(&mut dynamic.child_tasks)
+                .into_iter()
+                .partition(|(of, _)| owners.contains(of));
+            dynamic.child_tasks = kept;
+            aborted
+        };
+        for (_, task) in tasks {
+            task.abort();
+        }
+    }
+
+    /// Takes every child task's tokio task, to join or abort them.
+    pub(crate) fn take_child_tasks(&self) -> Vec<JoinHandle<()>> {
+        std::mem::take(&mut lock(&self.dynamic).child_tasks)
+            .into_iter()
+            .map(|(_, task)| task)
+            .collect()
     }
 }
 

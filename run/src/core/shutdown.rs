@@ -109,6 +109,16 @@ impl Running {
         for (_, handle) in &mut self.interrupt_tasks {
             let _ = handle.await;
         }
+        // Child tasks have ended with their owners (or were aborted with them); joining makes
+        // sure their tokio tasks are gone too.
+        let scope = Arc::clone(&self.scope);
+        for handle in scope
+            .take_child_tasks()
+            .into_iter()
+            .chain(scope.take_interrupt_tasks())
+        {
+            let _ = handle.await;
+        }
         self.finished = true;
         result
     }
@@ -276,6 +286,7 @@ impl Running {
 
     fn abort(&mut self, index: usize) {
         self.handles[index].abort();
+        self.scope.abort_children(index);
         for (_, task) in self.interrupt_tasks.iter().filter(|(of, _)| *of == index) {
             task.abort();
         }
@@ -297,6 +308,13 @@ impl Drop for Running {
             handle.abort();
         }
         for (_, task) in &self.interrupt_tasks {
+            task.abort();
+        }
+        for task in scope
+            .take_child_tasks()
+            .into_iter()
+            .chain(scope.take_interrupt_tasks())
+        {
             task.abort();
         }
     }

@@ -1,0 +1,144 @@
+//! Tracked child tasks: what an actor starts with [`Context::spawn`] is interrupted with it,
+//! joined with it and aborted with it; it never outlives its group.
+//!
+//! Invariants: stated once, on [`Context::spawn`]; the bookkeeping is the core's (child tasks
+//! are dynamic members owned by the actor, see `core/scope.rs`).
+
+use std::{
+    borrow::Cow,
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context as TaskCx, Poll},
+};
+
+use crate::{
+    context::Context,
+    core::{
+        interrupt::Interrupt,
+        member::{self, MemberTask},
+        scope::{Member, Scope},
+    },
+    error::Error,
+    runner::Runner,
+};
+
+impl Context {
+    /// Starts `runner` as a child task of this actor, named after
+    /// [`Runner::name`](crate::Runner::name) under the actor's path (`app/http/conn`;
+    /// closures are numbered: `app/http/actor-7`).
+    ///
+    /// Structured, unlike `tokio::spawn`: the child's [`Context`] is interrupted when this
+    /// actor is interrupted or returns; the actor counts as running until its children have
+    /// returned, so a stage waits for them and the actor's timeouts cover them; when the actor
+    /// is aborted (a timeout, a forced stop, its group's `run()` dropped) they are aborted
+    /// too. A child is a [`Task`](crate::ExitPolicy::Task): `Ok` just ends it, an error or a
+    /// panic stops the group like any actor's, and every failure is kept on the group's
+    /// error. Its events reach the group's hook.
+    ///
+    /// Errors: [`Error::Stopped`] if this actor is interrupted or has returned already,
+    /// [`Error::NoRuntime`] outside a tokio runtime; the runner is then not run.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use tokio::sync::mpsc;
+    ///
+    /// let (done, mut finished) = mpsc::unbounded_channel();
+    /// let mut group = Group::named("app");
+    /// group
+    ///     .spawn(move |ctx: Context| async move {
+    ///         for _ in 0..3 {
+    ///             let done = done.clone();
+    ///             // A connection handler: it ends when the server is interrupted.
+    ///             ctx.spawn(move |conn: Context| async move {
+    ///                 conn.interrupted().await;
+    ///                 done.send(conn.name().to_string()).unwrap();
+    ///             })
+    ///             .unwrap();
+    ///         }
+    ///         ctx.interrupted().await;
+    ///     })
+    ///     .name("server");
+    /// group.spawn(|_ctx: Context| async {}).name("oneshot");
+    /// group.run().await.unwrap(); // returns once the children have returned too
+    /// let mut names = Vec::new();
+    /// while let Ok(name) = finished.try_recv() {
+    ///     names.push(name);
+    /// }
+    /// names.sort();
+    /// assert_eq!(names, ["app/server/actor-0", "app/server/actor-1", "app/server/actor-2"]);
+    /// # }
+    /// ```
+    pub fn spawn<R: Runner>(&self, runner: R) -> Result<(), Error> {
+        let name = runner.name();
+        self.spawn_named(name, runner)
+    }
+
+    /// [`spawn`](Context::spawn), naming the child `name`.
+    pub fn spawn_named<R: Runner>(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        mut runner: R,
+    ) -> Result<(), Error> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::NoRuntime);
+        }
+        let owner = self.member();
+        let scope = &owner.scope;
+        let index = scope
+            .add_child(owner.index, name.into())
+            .ok_or(Error::Stopped)?;
+        let guard = ChildGuard {
+            scope: Arc::clone(scope),
+            index,
+            owner: owner.index,
+        };
+        let interrupt = runner.interrupt();
+        let abortable = matches!(interrupt, Interrupt::Abort);
+        let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
+        if !scope.start_dynamic(index, call.then_some(interrupt)) {
+            return Err(Error::Stopped);
+        }
+        let child = Member {
+            scope: Arc::clone(scope),
+            index,
+        };
+        let interrupted = abortable.then(|| member::interrupted(child.clone()));
+        let execute = runner.run(Context::new(child.clone()));
+        let task = tokio::spawn(ChildTask {
+            task: Box::pin(MemberTask::new(execute, interrupted, child)),
+            _guard: guard,
+        });
+        scope.add_child_task(owner.index, task);
+        Ok(())
+    }
+}
+
+/// Counts a child as running, in its scope and in its owner, until dropped: when it ends,
+/// is aborted, or never started.
+struct ChildGuard {
+    scope: Arc<Scope>,
+    index: u32,
+    owner: u32,
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        self.scope.remove_child(self.index, self.owner);
+    }
+}
+
+/// A child's tokio task: its member future, then its guard.
+struct ChildTask<F> {
+    task: Pin<Box<F>>,
+    _guard: ChildGuard,
+}
+
+impl<F: Future<Output = ()>> Future for ChildTask<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<()> {
+        self.task.as_mut().poll(cx)
+    }
+}
