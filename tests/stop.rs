@@ -73,4 +73,6 @@ fn sigterm_is_logged_as_a_graceful_stop_not_an_error() {
         .unwrap_or_else(|| panic!("no shutdown line in {stderr}"));
     assert!(line.starts_with(" INFO"), "{line}");
     assert!(line.contains("actor=signals"), "{line}");
+    // `init` installed the subscriber before the root group: the event is in its span.
+    assert!(line.contains("actor{actor=signals}"), "{line}");
 }

@@ -30,7 +30,12 @@
 /// | `worker_threads = 4` | one per core | worker threads of the multi-thread runtime |
 /// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)); durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
 /// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
+/// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
+/// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
 /// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+///
+/// A misspelled `init` or `hook` function, or one with the wrong signature, is a compile
+/// error on its string.
 ///
 /// # Exit codes
 ///

@@ -9,7 +9,7 @@ use std::{future::Future, process::ExitCode, time::Duration};
 use crate::{
     actors::signals::Signals,
     context::Context,
-    core::{cause::Cause, interrupt::Interrupt},
+    core::{cause::Cause, event::Event, interrupt::Interrupt},
     error::{BoxError, Error},
     group::Group,
     runner::{from_fn, ActorOutput},
@@ -58,13 +58,14 @@ enum Flavor {
 }
 
 /// The options of `#[run::main]`, defaults included.
-#[derive(Debug, Clone)]
 pub struct MainConfig {
     flavor: Flavor,
     worker_threads: Option<usize>,
     shutdown_timeout: Duration,
     signals: bool,
     context: bool,
+    init: Option<Box<dyn FnOnce() + Send>>,
+    hook: Option<fn(&Event<'_>)>,
 }
 
 impl MainConfig {
@@ -81,7 +82,22 @@ impl MainConfig {
             shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
             signals: true,
             context: true,
+            init: None,
+            hook: None,
         }
+    }
+
+    /// `init = "path"`: called inside the runtime, before the root group is made (so a
+    /// `tracing` subscriber it installs sees the root actors' spans).
+    pub fn init(mut self, init: fn()) -> Self {
+        self.init = Some(Box::new(init));
+        self
+    }
+
+    /// `hook = "path"`: the root group's hook, which nested groups inherit.
+    pub fn hook(mut self, hook: fn(&Event<'_>)) -> Self {
+        self.hook = Some(hook);
+        self
     }
 
     /// `flavor = "current_thread"`.
@@ -142,24 +158,38 @@ where
             return ExitCode::FAILURE;
         }
     };
+    let MainConfig {
+        shutdown_timeout,
+        signals,
+        context,
+        init,
+        hook,
+        ..
+    } = config;
     let outcome = runtime.block_on(async move {
-        let mut group = Group::new().shutdown_timeout(config.shutdown_timeout);
+        if let Some(init) = init {
+            init();
+        }
+        let mut group = Group::new().shutdown_timeout(shutdown_timeout);
+        if let Some(hook) = hook {
+            group = group.hook(hook);
+        }
         // A body that fails during the shutdown is kept on the group's error (G11): the
         // exit code then says the shutdown was not graceful.
         let main = from_fn(move |ctx: Context| async move { body(ctx).await.map_err(Into::into) });
-        group.spawn(main).name("main").interrupt(if config.context {
+        group.spawn(main).name("main").interrupt(if context {
             Interrupt::Context
         } else {
             Interrupt::Abort
         });
-        if config.signals {
+        if signals {
             // Installed before the group starts: no window where a signal kills the process.
             group.spawn(Signals::new()?);
         }
         Ok::<_, Error>(group.run().await)
     });
     // Bounded: a blocking task that never returns must not keep the process alive.
-    runtime.shutdown_timeout(config.shutdown_timeout);
+    runtime.shutdown_timeout(shutdown_timeout);
     let result = match outcome {
         Ok(result) => result,
         Err(error) => {

@@ -43,6 +43,15 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
     if let Some(signals) = main.signals {
         config.extend(quote!(.signals(#signals)));
     }
+    // Spanned on the literals: a missing function or a wrong signature is reported there.
+    if let Some((lit, path)) = &main.init {
+        let init = spans::respan(quote!(.init(#path)), lit.span());
+        config.extend(init);
+    }
+    if let Some((lit, path)) = &main.hook {
+        let hook = spans::respan(quote!(.hook(#path)), lit.span());
+        config.extend(hook);
+    }
 
     // A wrong `Context` type is reported on the parameter's type, a wrong output type on the
     // return type: the tokens the compiler blames carry those spans.

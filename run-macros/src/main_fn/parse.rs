@@ -8,6 +8,8 @@ pub(super) const OPTIONS: &[&str] = &[
     "worker_threads",
     "shutdown_timeout",
     "signals",
+    "init",
+    "hook",
     "crate",
 ];
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use syn::{spanned::Spanned, FnArg, LitInt, PatType, Path};
+use syn::{spanned::Spanned, FnArg, LitInt, LitStr, PatType, Path};
 
 use super::parse::Input;
 use crate::{duration, errors::Errors, krate, signature};
@@ -17,6 +17,10 @@ pub(super) struct Main<'a> {
     pub(super) flavor: Flavor,
     pub(super) shutdown_timeout: Option<Duration>,
     pub(super) signals: Option<bool>,
+    /// `init = "path"`: a function called inside the runtime before the root group is made.
+    pub(super) init: Option<(LitStr, Path)>,
+    /// `hook = "path"`: the root group's event hook.
+    pub(super) hook: Option<(LitStr, Path)>,
     /// The body's `Context` parameter, if it takes one.
     pub(super) context: Option<&'a PatType>,
     pub(super) input: &'a Input,
@@ -66,6 +70,13 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         .get("signals")
         .and_then(|setting| errors.take(setting.lit_bool().map(|lit| lit.value)));
 
+    let init = settings
+        .get("init")
+        .and_then(|setting| errors.take(function_path(setting, "init", "\"setup_logs\"")));
+    let hook = settings
+        .get("hook")
+        .and_then(|setting| errors.take(function_path(setting, "hook", "\"on_event\"")));
+
     let sig = &input.item.sig;
     signature::require_async(sig, "#[run::main]", errors);
     signature::reject_unsafe(sig, "#[run::main]", errors);
@@ -106,9 +117,30 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         flavor,
         shutdown_timeout,
         signals,
+        init,
+        hook,
         context,
         input,
     }
+}
+
+/// A `key = "path"` value naming a function: the literal (for spans) and the path.
+fn function_path(
+    setting: &crate::options::Setting,
+    key: &str,
+    example: &str,
+) -> syn::Result<(LitStr, Path)> {
+    let lit = setting.lit_str(example)?;
+    let path = lit.parse::<Path>().map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid {key} {:?}; expected the path of a function, such as {example}",
+                lit.value()
+            ),
+        )
+    })?;
+    Ok((lit.clone(), path))
 }
 
 fn positive(lit: syn::Result<&LitInt>) -> syn::Result<LitInt> {

@@ -1,0 +1,2 @@
+#[run::main(init = "setup logs")]
+async fn main() {}

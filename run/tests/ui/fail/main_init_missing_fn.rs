@@ -1,0 +1,2 @@
+#[run::main(init = "setup_logs")]
+async fn main() {}
