@@ -181,6 +181,46 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
     }
 }
 
+/// What stands for an actor whose signature was refused: the constructor (without the
+/// `Context` parameter) and a runner that does nothing, so that the uses of both compile and
+/// the signature's error is the only one.
+pub(super) fn stub(actor: &ActorFn<'_>) -> TokenStream {
+    let krate = &actor.krate;
+    let item = &actor.input.item;
+    let vis = &item.vis;
+    let ident = &item.sig.ident;
+    let runner = runner_ident(ident);
+    let types = actor
+        .params
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| Some(*index) != actor.context)
+        .map(|(_, param)| &param.ty);
+    quote! {
+        #[allow(clippy::all, clippy::pedantic)]
+        #vis fn #ident(#(_: #types),*) -> #runner {
+            #runner
+        }
+
+        #[allow(clippy::all, clippy::pedantic)]
+        #vis struct #runner;
+
+        #[automatically_derived]
+        impl #krate::Runner for #runner {
+            type Error = #krate::BoxError;
+
+            fn run(
+                self,
+                _: #krate::Context,
+            ) -> impl ::core::future::Future<
+                Output = ::core::result::Result<(), Self::Error>,
+            > + ::core::marker::Send {
+                ::core::future::ready(::core::result::Result::Ok(()))
+            }
+        }
+    }
+}
+
 /// `ticker` → `Ticker`, `http_server` → `HttpServer`, spanned like the function's name.
 fn runner_ident(ident: &Ident) -> Ident {
     let name: String = ident

@@ -2,8 +2,10 @@
 //! generated `Runner` struct that holds the arguments.
 //!
 //! On error: a bad option is reported and replaced by its default, so the runner is still
-//! generated and its uses compile; a bad signature is reported and the function is emitted
-//! as written.
+//! generated and its uses compile; a bad signature is reported and a stub is emitted in its
+//! place (the constructor without the `Context` parameter, a runner that does nothing), so
+//! that its uses compile too and the signature's error is the only one. A generic function
+//! or a method is emitted as written.
 
 mod expand;
 mod parse;
@@ -28,6 +30,8 @@ pub(crate) fn actor(args: TokenStream, item: TokenStream) -> TokenStream {
     let actor = validate::validate(&input, &mut errors, &mut signature_errors);
     let expanded = if signature_errors.is_empty() {
         expand::expand(&actor)
+    } else if input.item.sig.generics.params.is_empty() && input.item.sig.receiver().is_none() {
+        expand::stub(&actor)
     } else {
         item
     };
