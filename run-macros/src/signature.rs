@@ -16,7 +16,7 @@ pub(crate) fn require_async(sig: &Signature, attribute: &str, errors: &mut Error
 
 /// `unsafe` is refused: the generated code would call the body without an `unsafe` block.
 pub(crate) fn reject_unsafe(sig: &Signature, attribute: &str, errors: &mut Errors) {
-    if let Some(unsafety) = &sig.unsafety {
+    if let syn::Safety::Unsafe(unsafety) = &sig.safety {
         errors.push(syn::Error::new(
             unsafety.span,
             format!("`{attribute}` cannot go on an `unsafe fn`; expected a safe `async fn`"),
