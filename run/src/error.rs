@@ -49,6 +49,22 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// assert!(err.downcast_ref::<DiskFull>().is_some());
 /// # }
 /// ```
+///
+/// # Who returns what
+///
+/// One type, because errors cross the faces: a group's actor may return a pool's or a task
+/// group's error (`?` in its body), and a nested group passes its children's on; one type keeps
+/// `?` working everywhere and the chain whole. What each call can return:
+///
+/// | call | variants |
+/// |---|---|
+/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles) |
+/// | [`TaskGroup::go`](crate::TaskGroup::go), [`Context::spawn`](crate::Context::spawn) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
+/// | [`Pool::submit`](crate::Pool::submit) and its kin, [`JobHandle`](crate::JobHandle) | `Closed`, `Full`, `DispatchTimeout`, `Panic`, `NoRuntime` |
+/// | builders: [`PoolBuilder::build`](crate::PoolBuilder::build), [`TaskGroupBuilder::build`](crate::TaskGroupBuilder::build), [`Signals::new`](crate::Signals::new) | `InvalidConfig`, `Closed`, `NoRuntime`, `SignalHandlers` |
+///
+/// A caller of `Group::run` need not match `Full` or `DispatchTimeout`: the enum is
+/// `#[non_exhaustive]`, so a `_` arm covers what a group never returns.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
