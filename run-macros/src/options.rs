@@ -92,14 +92,19 @@ impl Settings {
                     format!("expected an option name: one of {}", list(known)),
                 )
             })?;
-            if !input.peek(Token![=]) {
+            let value: Expr = if key == "skip" && known.contains(&"skip") && !input.peek(Token![=])
+            {
+                // The one flag: `#[actor(skip)]` reads as `skip = true`.
+                syn::parse_quote_spanned!(key.span()=> true)
+            } else if !input.peek(Token![=]) {
                 return Err(syn::Error::new(
                     key.span(),
                     format!("expected `{key} = ...`: every option takes a value"),
                 ));
-            }
-            input.parse::<Token![=]>()?;
-            let value: Expr = input.parse()?;
+            } else {
+                input.parse::<Token![=]>()?;
+                input.parse()?
+            };
             if !known.iter().any(|known| key == known) {
                 errors.push(syn::Error::new(
                     key.span(),

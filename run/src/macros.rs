@@ -293,6 +293,7 @@ pub use run_macros::actor;
 /// | `exit = "task"` | `"service"` | its [`ExitPolicy`](crate::ExitPolicy): `"service"`, `"task"` or `"sidecar"` |
 /// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)); 0 goes before the default |
 /// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)) |
+/// | `skip` | | the field is data, though its type is a `Runner`: without it, an unmarked field whose type is a `Runner` is a compile error on the field (it would silently never run; checked for types that do not depend on the struct's generic parameters) |
 ///
 /// # Interrupts
 ///

@@ -48,6 +48,7 @@ pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
     } else {
         quote!(::core::mem::drop((#(#data,)*));)
     };
+    let checks = unmarked_runner_checks(derived);
     let name = derived.name.as_ref().map(|name| {
         quote! {
             fn name(&self) -> ::std::borrow::Cow<'static, str> {
@@ -79,7 +80,81 @@ pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
 
             #name
         }
+
+        #checks
     }
+}
+
+/// For each unmarked field whose type does not depend on the struct's generic parameters: a
+/// constant that fails to compile, on the field, if its type is a `Runner` (a runner that is
+/// not marked `#[actor]` would silently never run). An inherent constant whose impl requires
+/// `Runner` wins over a trait's default when the bound holds, and is skipped when it does not.
+fn unmarked_runner_checks(derived: &Derived<'_>) -> TokenStream {
+    let krate = &derived.krate;
+    let generics: Vec<String> = derived
+        .input
+        .item
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            syn::GenericParam::Type(param) => Some(param.ident.to_string()),
+            syn::GenericParam::Const(param) => Some(param.ident.to_string()),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let checks = derived
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| field.actor.is_none() && !field.skipped)
+        .filter(|(_, field)| !mentions(field.ty, &generics))
+        .map(|(index, field)| {
+            let ty = field.ty;
+            let check = quote::format_ident!("__Unmarked{index}");
+            let message = format!(
+                "field `{}` is a `Runner` but has no `#[actor]`: mark it `#[actor]` to run it, or `#[actor(skip)]` to keep it as data",
+                match &field.member {
+                    syn::Member::Named(ident) => syn::ext::IdentExt::unraw(ident).to_string(),
+                    syn::Member::Unnamed(index) => index.index.to_string(),
+                }
+            );
+            let fail = spans::respan(quote!(::core::panic!(#message)), ty.span());
+            let read = spans::respan(quote!(#check::<#ty>::CHECK), ty.span());
+            quote! {
+                struct #check<T: ?::core::marker::Sized>(::core::marker::PhantomData<T>);
+                impl<T: ?::core::marker::Sized> __NotARunner for #check<T> {}
+                impl<T: ?::core::marker::Sized + #krate::Runner> #check<T> {
+                    const CHECK: () = #fail;
+                }
+                let _: () = #read;
+            }
+        })
+        .collect::<Vec<_>>();
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #[allow(non_camel_case_types, dead_code, clippy::all, clippy::pedantic)]
+        const _: () = {
+            trait __NotARunner {
+                const CHECK: () = ();
+            }
+            #(#checks)*
+        };
+    }
+}
+
+/// Whether `ty` names one of `generics` anywhere in its tokens.
+fn mentions(ty: &syn::Type, generics: &[String]) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream, generics: &[String]) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => generics.iter().any(|g| ident == g),
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), generics),
+            _ => false,
+        })
+    }
+    !generics.is_empty() && walk(quote!(#ty), generics)
 }
 
 /// The struct's own where clause plus, on each field's type: `Runner` for an actor field,

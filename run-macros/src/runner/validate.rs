@@ -27,6 +27,8 @@ pub(super) struct Field<'a> {
     pub(super) binding: Ident,
     /// `None` for a data field.
     pub(super) actor: Option<ActorField>,
+    /// A data field marked `#[actor(skip)]`: not checked for being a `Runner`.
+    pub(super) skipped: bool,
 }
 
 pub(super) struct Derived<'a> {
@@ -62,14 +64,19 @@ pub(super) fn validate<'a>(
                     Some(ident) => Member::Named(ident.clone()),
                     None => Member::Unnamed(index.into()),
                 };
+                let skipped = settings
+                    .as_ref()
+                    .is_some_and(|settings| skip(settings, errors));
                 let actor = settings
                     .as_ref()
+                    .filter(|_| !skipped)
                     .map(|settings| actor_field(settings, field.ident.as_ref(), errors));
                 fields.push(Field {
                     member,
                     ty: &field.ty,
                     binding: format_ident!("__field{index}"),
                     actor,
+                    skipped,
                 });
             }
             if !fields.iter().any(|field| field.actor.is_some()) {
@@ -94,6 +101,37 @@ pub(super) fn validate<'a>(
         fields,
         input,
     }
+}
+
+/// Whether the field is `#[actor(skip)]`: data, though its type may be a `Runner`. `skip`
+/// goes alone.
+fn skip(settings: &Settings, errors: &mut Errors) -> bool {
+    let Some(setting) = settings.get("skip") else {
+        return false;
+    };
+    match errors.take(setting.lit_bool()) {
+        Some(lit) if lit.value => {}
+        Some(lit) => {
+            errors.push(syn::Error::new(
+                lit.span(),
+                "expected a bare `skip`: `#[actor(skip)]` keeps the field as data",
+            ));
+            return false;
+        }
+        None => return false,
+    }
+    for other in ["name", "interrupt", "exit", "stage", "timeout"] {
+        if let Some(other) = settings.get(other) {
+            errors.push(syn::Error::new(
+                other.key.span(),
+                format!(
+                    "`{}` does not go with `skip`: a skipped field is data, not an actor",
+                    other.key
+                ),
+            ));
+        }
+    }
+    true
 }
 
 fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) -> ActorField {
