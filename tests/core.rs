@@ -318,17 +318,18 @@ async fn a_nested_group_names_its_stuck_leaves_before_the_parent_deadline() {
         let Error::ShutdownTimeout { stuck, cause } = &err else {
             panic!("expected a timeout, got {err:?}");
         };
-        assert_eq!(*stuck, ["main/http"]);
+        // `#[runner(name = "app")]` shows though the struct runs inline in `main`'s body.
+        assert_eq!(*stuck, ["main/app/http"]);
         assert_eq!(cause.as_ref().unwrap().actor().unwrap(), "signals");
         assert_eq!(
             err.report().to_string(),
-            "shutdown timed out; still running: main/http; \
+            "shutdown timed out; still running: main/app/http; \
              the shutdown began with: actor `signals` failed: SIGTERM"
         );
         assert_eq!(
             log.take(),
             [
-                format!("main/http timed out at {half:?}"),
+                format!("main/app/http timed out at {half:?}"),
                 format!("flushed at {half:?}"),
             ]
         );

@@ -357,3 +357,29 @@ async fn exit_policies_apply_to_fields() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_runner_name_shows_however_the_struct_is_run() {
+    let log = Log::default();
+    let mut group = Group::named("app");
+    let inline_log = log.clone();
+    group
+        .spawn(move |ctx: Context| async move {
+            // Run inline from another actor's body, not spawned: still named `outer`.
+            let outer = Outer {
+                inner: Inner {
+                    worker: service(inline_log.clone()),
+                },
+                watcher: service(inline_log),
+            };
+            outer.run(ctx).await
+        })
+        .name("main");
+    group.spawn(finish(log.clone()));
+    group.run().await.unwrap();
+    let lines = log.lines();
+    assert!(
+        lines.contains(&"start app/main/outer/inner/worker".to_string()),
+        "{lines:?}"
+    );
+}

@@ -119,6 +119,8 @@ impl ActorSpec {
 pub struct Group {
     name: Option<Cow<'static, str>>,
     parent: Option<Context>,
+    /// Made by [`Context::group_named`]: the path is the parent's plus this segment.
+    segment: Option<Cow<'static, str>>,
     stop: Option<StopFuture>,
     actors: Vec<ActorSpec>,
     shutdown_timeout: Option<Duration>,
@@ -334,9 +336,10 @@ impl Group {
     }
 
     fn path(&self) -> Option<Arc<str>> {
-        match &self.parent {
-            Some(parent) => Some(parent.name().to_string().into()),
-            None => self.name.as_deref().map(Arc::from),
+        match (&self.parent, &self.segment) {
+            (Some(parent), Some(segment)) => Some(format!("{}/{segment}", parent.name()).into()),
+            (Some(parent), None) => Some(parent.name().to_string().into()),
+            (None, _) => self.name.as_deref().map(Arc::from),
         }
     }
 
@@ -751,6 +754,36 @@ impl Context {
     pub fn group(&self) -> Group {
         Group {
             parent: Some(self.clone()),
+            ..Group::default()
+        }
+    }
+
+    /// [`group`](Context::group), its actors named under `name` below this actor's path:
+    /// for a group of children that is one part of the actor's work among others.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut app = Group::named("app");
+    /// app.spawn(|ctx: Context| async move {
+    ///     let mut pool = ctx.group_named("pool");
+    ///     pool.spawn(|conn: Context| async move {
+    ///         assert_eq!(conn.name(), "app/main/pool/conn");
+    ///     })
+    ///     .name("conn");
+    ///     pool.run().await
+    /// })
+    /// .name("main");
+    /// app.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn group_named(&self, name: impl Into<Cow<'static, str>>) -> Group {
+        let name = name.into();
+        Group {
+            parent: Some(self.clone()),
+            name: Some(name.clone()),
+            segment: Some(name),
             ..Group::default()
         }
     }

@@ -50,6 +50,18 @@ pub fn into_interrupt(interrupt: impl IntoInterrupt) -> Interrupt {
     interrupt.into_interrupt()
 }
 
+/// The group a derived runner runs its actor fields in: `ctx.group()` when it runs as the
+/// actor `name` itself (spawned, so its context is named after it), else a group named
+/// `name` under `ctx` (run inline from another actor's body, `app.run(ctx)`): its name shows
+/// either way.
+pub fn derived_group(ctx: &Context, name: &'static str) -> Group {
+    if ctx.name().leaf() == name {
+        ctx.group()
+    } else {
+        ctx.group_named(name)
+    }
+}
+
 /// The runtime flavor of `#[run::main]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flavor {

@@ -49,6 +49,12 @@ pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
         quote!(::core::mem::drop((#(#data,)*));)
     };
     let checks = unmarked_runner_checks(derived);
+    // With `#[runner(name)]`, the name shows however the struct is run (spawned, or inline
+    // from another actor's body); without one, its fields are the actor's children.
+    let group = match &derived.name {
+        Some(name) => quote!(#krate::__private::derived_group(&__ctx, #name)),
+        None => quote!(__ctx.group()),
+    };
     let name = derived.name.as_ref().map(|name| {
         quote! {
             fn name(&self) -> ::std::borrow::Cow<'static, str> {
@@ -69,7 +75,7 @@ pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
                 Output = ::core::result::Result<(), #krate::Error>,
             > + ::core::marker::Send {
                 let Self { #(#members: #bindings),* } = self;
-                let mut __group = __ctx.group();
+                let mut __group = #group;
                 #(#spawns)*
                 async move {
                     let __result = __group.run().await;
