@@ -11,7 +11,6 @@
 
 use std::{
     borrow::Cow,
-    convert::Infallible,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -67,7 +66,6 @@ impl Runner for Search {
                         }
                         () = ctx.interrupted() => {}
                     }
-                    Ok::<_, Infallible>(())
                 })
                 .await?;
         }

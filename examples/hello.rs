@@ -46,7 +46,6 @@ async fn main() -> Result<(), run::Error> {
     app.spawn(move |ctx| worker(ctx, jobs)).name("worker");
     app.spawn(|_ctx: Context| async {
         time::sleep(Duration::from_millis(350)).await;
-        Ok::<_, std::io::Error>(())
     })
     .name("deadline");
     app.run().await?;

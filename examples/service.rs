@@ -59,7 +59,7 @@ impl Runner for Http {
             .route("/", get(queue_job))
             .with_state((self.jobs, next));
         axum::serve(self.listener, app)
-            .with_graceful_shutdown(ctx.clone().into_interrupted())
+            .with_graceful_shutdown(ctx.interrupted_owned())
             .await?;
         println!("stop {}", ctx.name());
         Ok(())
