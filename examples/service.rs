@@ -20,6 +20,8 @@ use std::{
 };
 
 use axum::{extract::State, routing::get, Router};
+use hyper::server::conn::http1;
+use hyper_util::{rt::TokioIo, service::TowerToHyperService};
 use run::{actor, BoxError, Cause, Context, Runner};
 use tokio::{
     net::TcpListener,
@@ -58,9 +60,36 @@ impl Runner for Http {
         let app = Router::new()
             .route("/", get(queue_job))
             .with_state((self.jobs, next));
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(ctx.interrupted_owned())
-            .await?;
+        // Each connection is a child task of this actor (`ctx.spawn`), not a bare
+        // `tokio::spawn` as in `axum::serve`: it is interrupted with the server (and then
+        // finishes its request), the server waits for it, and a timeout aborts it with the
+        // server; no connection outlives the server or holds its state after it. (With
+        // `axum::serve`, `.with_graceful_shutdown(ctx.interrupted_owned())` stops accepting,
+        // but its connection tasks are tokio's.)
+        loop {
+            let (stream, peer) = tokio::select! {
+                () = ctx.interrupted() => break,
+                accepted = self.listener.accept() => accepted?,
+            };
+            let service = TowerToHyperService::new(app.clone());
+            ctx.spawn_named(peer.to_string(), move |conn: Context| async move {
+                let serving = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(serving);
+                let served = tokio::select! {
+                    served = serving.as_mut() => served,
+                    () = conn.interrupted() => {
+                        serving.as_mut().graceful_shutdown();
+                        serving.await
+                    }
+                };
+                // A client's broken connection is its own business, not the service's: logged,
+                // not returned (a child's error would stop the whole group).
+                if let Err(error) = served {
+                    eprintln!("{}: {error}", conn.name());
+                }
+            })
+            .map_err(std::io::Error::other)?;
+        }
         println!("stop {}", ctx.name());
         Ok(())
     }
