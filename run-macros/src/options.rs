@@ -49,6 +49,23 @@ impl Setting {
         }
     }
 
+    /// The value as a string literal holding a path (a function's), or an error on the
+    /// value saying what was expected; the literal is kept for spans.
+    pub(crate) fn lit_path(&self, example: &str) -> syn::Result<(LitStr, syn::Path)> {
+        let lit = self.lit_str(example)?;
+        let path = lit.parse::<syn::Path>().map_err(|_| {
+            syn::Error::new(
+                lit.span(),
+                format!(
+                    "invalid {} {:?}; expected the path of a function, such as {example}",
+                    self.key,
+                    lit.value()
+                ),
+            )
+        })?;
+        Ok((lit.clone(), path))
+    }
+
     /// The value as `true` or `false`, or an error on the value saying what was expected.
     pub(crate) fn lit_bool(&self) -> syn::Result<&LitBool> {
         match &self.value {

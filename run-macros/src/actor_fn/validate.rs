@@ -45,20 +45,9 @@ pub(super) fn validate<'a>(
         .get("name")
         .and_then(|setting| errors.take(options::actor_name(setting)))
         .map_or_else(|| sig.ident.unraw().to_string(), |lit| lit.value());
-    let call = settings.get("interrupt").and_then(|setting| {
-        errors.take(setting.lit_str("\"stop\"").and_then(|lit| {
-            let path = lit.parse::<Path>().map_err(|_| {
-                syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "invalid interrupt {:?}; expected the path of a function, such as \"stop\"",
-                        lit.value()
-                    ),
-                )
-            })?;
-            Ok((lit.clone(), path))
-        }))
-    });
+    let call = settings
+        .get("interrupt")
+        .and_then(|setting| errors.take(setting.lit_path("\"stop\"")));
 
     let errors = signature_errors;
     signature::require_async(sig, "#[actor]", errors);

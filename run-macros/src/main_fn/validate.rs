@@ -72,10 +72,10 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
 
     let init = settings
         .get("init")
-        .and_then(|setting| errors.take(function_path(setting, "init", "\"setup_logs\"")));
+        .and_then(|setting| errors.take(setting.lit_path("\"setup_logs\"")));
     let hook = settings
         .get("hook")
-        .and_then(|setting| errors.take(function_path(setting, "hook", "\"on_event\"")));
+        .and_then(|setting| errors.take(setting.lit_path("\"on_event\"")));
 
     let sig = &input.item.sig;
     signature::require_async(sig, "#[run::main]", errors);
@@ -122,25 +122,6 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         context,
         input,
     }
-}
-
-/// A `key = "path"` value naming a function: the literal (for spans) and the path.
-fn function_path(
-    setting: &crate::options::Setting,
-    key: &str,
-    example: &str,
-) -> syn::Result<(LitStr, Path)> {
-    let lit = setting.lit_str(example)?;
-    let path = lit.parse::<Path>().map_err(|_| {
-        syn::Error::new(
-            lit.span(),
-            format!(
-                "invalid {key} {:?}; expected the path of a function, such as {example}",
-                lit.value()
-            ),
-        )
-    })?;
-    Ok((lit.clone(), path))
 }
 
 fn positive(lit: syn::Result<&LitInt>) -> syn::Result<LitInt> {

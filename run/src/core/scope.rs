@@ -144,6 +144,27 @@ impl Dynamic {
     fn at(&self, index: usize, fixed: usize) -> usize {
         index - fixed
     }
+
+    /// Takes a free entry (or a new one) for a member named `name`, owned by `owner`; returns
+    /// its position among the dynamic members.
+    fn insert(&mut self, name: ActorName, owner: Option<u32>) -> usize {
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.names[at as usize] = Some(name);
+                at as usize
+            }
+            None => {
+                self.names.push(Some(name));
+                self.started.push(false);
+                self.owners.push(None);
+                self.interrupted.push(false);
+                self.exited.push(false);
+                self.names.len() - 1
+            }
+        };
+        self.owners[at] = owner;
+        at
+    }
 }
 
 /// Failures kept for the result (G11).
@@ -783,20 +804,7 @@ impl Scope {
         let leaf = Leaf::new(name, dynamic.numbered);
         dynamic.numbered += 1;
         let name = ActorName::new(self.path.clone(), leaf);
-        let at = match dynamic.free.pop() {
-            Some(at) => {
-                dynamic.names[at as usize] = Some(name);
-                at
-            }
-            None => {
-                dynamic.names.push(Some(name));
-                dynamic.started.push(false);
-                dynamic.owners.push(None);
-                dynamic.interrupted.push(false);
-                dynamic.exited.push(false);
-                (dynamic.names.len() - 1) as u32
-            }
-        };
+        let at = dynamic.insert(name, None) as u32;
         self.dynamic_running.fetch_add(1, Ordering::AcqRel);
         self.slots.len() as u32 + at
     }
@@ -938,21 +946,7 @@ impl Scope {
         let leaf = Leaf::new(name, dynamic.numbered);
         dynamic.numbered += 1;
         let name = ActorName::new(Some(path), leaf);
-        let at = match dynamic.free.pop() {
-            Some(at) => {
-                dynamic.names[at as usize] = Some(name);
-                at as usize
-            }
-            None => {
-                dynamic.names.push(Some(name));
-                dynamic.started.push(false);
-                dynamic.owners.push(None);
-                dynamic.interrupted.push(false);
-                dynamic.exited.push(false);
-                dynamic.names.len() - 1
-            }
-        };
-        dynamic.owners[at] = Some(owner);
+        let at = dynamic.insert(name, Some(owner));
         self.has_owned.store(true, Ordering::Release);
         self.dynamic_running.fetch_add(1, Ordering::AcqRel);
         self.part_started(owner as usize);
