@@ -212,6 +212,9 @@ impl Running {
             .collect();
         let stage_start = Instant::now();
         let mut force = scope.take_force();
+        // A stage reached with no time left still gets one turn of the scheduler: an actor
+        // that returns as soon as it sees its interrupt is not named stuck.
+        let mut had_a_turn = false;
         loop {
             if scope.stage_drained(stage) {
                 return Ok(());
@@ -226,6 +229,11 @@ impl Running {
             });
             if let Some(share) = share {
                 scope.set_stage_share(stage, share);
+                if !had_a_turn && share <= Instant::now() {
+                    had_a_turn = true;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
             }
             let own_deadline = timed
                 .iter()
