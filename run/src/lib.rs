@@ -129,6 +129,8 @@ mod runner;
 mod spawn;
 mod stop;
 mod task_group;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
