@@ -60,6 +60,11 @@
 //! - `tracing`: one `tracing` span per actor of a [`Group`] (named `actor`, with the actor's
 //!   full path), and a `tracing` event for every [`Event`], with target `run::event`
 //!   (`RUST_LOG=run::event=debug`).
+//! - `testing`: the test kit, `run::testing`: run a group under paused time
+//!   (`testing::run_paused`), inject signals without sending real ones
+//!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,
+//!   `testing::assert_in_order`), script actors that fail, panic, hang or ignore their
+//!   interrupt on cue (`testing::Script`).
 //!
 //! # Modules
 //!
