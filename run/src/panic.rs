@@ -51,6 +51,18 @@ pub(crate) struct Panicked {
 }
 
 impl Panicked {
+    /// A panic caught elsewhere (a task's, by tokio), with its location if this thread's
+    /// hook recorded it.
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send + 'static>) -> Self {
+        Self {
+            payload,
+            location: LAST_LOCATION
+                .try_with(|slot| slot.borrow_mut().take())
+                .ok()
+                .flatten(),
+        }
+    }
+
     pub(crate) fn into_error(self, actor: ActorName) -> Error {
         let message = match self.payload.downcast_ref::<&'static str>() {
             Some(message) => (*message).to_owned(),

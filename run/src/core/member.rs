@@ -25,7 +25,7 @@ use crate::{
 pin_project_lite::pin_project! {
     pub(crate) struct MemberTask<F, I> {
         #[pin]
-        execute: CatchUnwind<F>,
+        execute: Option<CatchUnwind<F>>,
         // Completes when an abortable actor is interrupted; `None` for the others.
         #[pin]
         interrupted: Option<I>,
@@ -92,7 +92,7 @@ where
 impl<F, I> MemberTask<F, I> {
     pub(crate) fn new(execute: F, interrupted: Option<I>, member: Member) -> Self {
         Self {
-            execute: CatchUnwind::new(execute),
+            execute: Some(CatchUnwind::new(execute)),
             interrupted,
             member: Some(member),
             start: Start::NotYet,
@@ -121,12 +121,21 @@ where
                 }
             }
         }
-        let outcome = match this.execute.poll(cx) {
+        let mut execute = this.execute;
+        let Some(running) = execute.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let outcome = match running.poll(cx) {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => match this.interrupted.as_pin_mut() {
                 Some(interrupted) => {
                     ready!(interrupted.poll(cx));
-                    Ok(Ok(()))
+                    // Aborted: dropped here, where a destructor's panic is caught and
+                    // reported as the actor's, not lost with its task.
+                    match crate::panic::catch(|| execute.set(None)) {
+                        Ok(()) => Ok(Ok(())),
+                        Err(panicked) => Err(panicked),
+                    }
                 }
                 None => return Poll::Pending,
             },

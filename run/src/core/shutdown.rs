@@ -100,11 +100,19 @@ impl Running {
         grace: Option<Duration>,
     ) -> Result<(), Error> {
         wait_for_stop(&self.scope, stop).await;
-        let result = self.shut_down(stage_count, grace).await;
-        for handle in &mut self.handles {
-            // A task only fails to join when it was aborted or the runtime is shutting down:
-            // both are accounted for already.
-            let _ = handle.await;
+        // `Err` only when forced; otherwise the result is read once every task has ended, so
+        // that a panic while a task is dropped is on it too.
+        let forced = self.shut_down(stage_count, grace).await;
+        for (index, handle) in self.handles.iter_mut().enumerate() {
+            // A task fails to join when it was aborted (accounted for already) or when the
+            // actor's future panicked as it was dropped by the abort: that panic is the actor's.
+            if let Err(error) = handle.await {
+                if let Ok(payload) = error.try_into_panic() {
+                    let panicked = crate::panic::Panicked::from_payload(payload);
+                    self.scope
+                        .record_failure(panicked.into_error(self.scope.name(index)));
+                }
+            }
         }
         for (_, handle) in &mut self.interrupt_tasks {
             let _ = handle.await;
@@ -120,10 +128,10 @@ impl Running {
             let _ = handle.await;
         }
         self.finished = true;
-        result
+        forced.and_then(|()| self.scope.result())
     }
 
-    /// Interrupts stage by stage and waits for each; returns what `run` returns.
+    /// Interrupts stage by stage and waits for each; `Err` if the shutdown was forced.
     async fn shut_down(
         &mut self,
         stage_count: usize,
@@ -169,7 +177,7 @@ impl Running {
                 }
             }
         }
-        scope.result()
+        Ok(())
     }
 
     /// Delivers member `index`'s interrupt, unless it was delivered already, and marks it;

@@ -1,0 +1,162 @@
+//! Fault injection beyond the model test: what a hostile actor, interrupt or job does to the
+//! guarantees (every interrupt once, nothing lost, nothing left running).
+
+mod common;
+
+use std::{
+    io,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use common::no_leak;
+use run::{Context, Error, Group, Interrupt, Pool};
+
+/// Panics when dropped: a destructor that fails.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("drop failed");
+    }
+}
+
+#[tokio::test]
+async fn a_destructor_that_panics_in_an_actor_is_its_panic() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .spawn(|_ctx: Context| async {
+                let _guard = PanicOnDrop;
+                Ok::<_, io::Error>(())
+            })
+            .name("fragile");
+        let err = group.run().await.unwrap_err();
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(err.actor().unwrap(), "app/fragile");
+        assert!(err.to_string().ends_with(": drop failed"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_that_blocks_its_thread_delays_but_loses_no_other() {
+    no_leak(async {
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let mut group = Group::new();
+        group
+            .spawn(|ctx: Context| async move { ctx.interrupted().await })
+            .interrupt(Interrupt::call(|_cause| {
+                // What a `Call` must not do; done anyway, it only delays the others.
+                std::thread::sleep(Duration::from_millis(100));
+            }));
+        for _ in 0..10 {
+            let delivered = Arc::clone(&delivered);
+            group
+                .spawn(|ctx: Context| async move { ctx.interrupted().await })
+                .interrupt(Interrupt::call(move |_cause| {
+                    delivered.fetch_add(1, Ordering::SeqCst);
+                }));
+        }
+        group.spawn(|_ctx: Context| async {});
+        group.run().await.unwrap();
+        assert_eq!(delivered.load(Ordering::SeqCst), 10);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_that_fails_while_the_others_are_still_starting() {
+    no_leak(async {
+        let interrupted = Arc::new(AtomicUsize::new(0));
+        let mut group = Group::named("app");
+        // First in add order, so its task may run and fail before the others are spawned.
+        group
+            .spawn(|_ctx: Context| async { Err::<(), _>(io::Error::other("early")) })
+            .name("early");
+        for _ in 0..1000 {
+            let interrupted = Arc::clone(&interrupted);
+            group
+                .spawn(|ctx: Context| async move { ctx.interrupted().await })
+                .interrupt(Interrupt::call(move |_cause| {
+                    interrupted.fetch_add(1, Ordering::SeqCst);
+                }));
+        }
+        let err = group.run().await.unwrap_err();
+        assert_eq!(err.report().to_string(), "actor `app/early` failed: early");
+        assert_eq!(
+            interrupted.load(Ordering::SeqCst),
+            1000,
+            "each interrupted once"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_pool_job_that_panics_while_the_pool_closes_is_reported_on_its_handle() {
+    let pool = Pool::builder().max(2).build().unwrap();
+    let (started, start) = tokio::sync::oneshot::channel::<()>();
+    let job = pool
+        .submit(async move {
+            let _ = started.send(());
+            tokio::task::yield_now().await;
+            panic!("job broke while closing");
+        })
+        .await
+        .unwrap();
+    start.await.unwrap();
+    pool.close().await.unwrap();
+    let err = job.await.unwrap_err();
+    assert!(matches!(err, Error::Panic { .. }), "{err:?}");
+    assert!(
+        err.to_string().ends_with(": job broke while closing"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_destructor_that_panics_when_an_aborted_actor_is_dropped_is_not_lost() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .spawn(|_ctx: Context| async {
+                let _guard = PanicOnDrop;
+                std::future::pending::<()>().await;
+            })
+            .name("aborted")
+            .interrupt(Interrupt::Abort);
+        group.spawn(|_ctx: Context| async {}).name("oneshot");
+        let err = group.run().await.unwrap_err();
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(err.actor().unwrap(), "app/aborted");
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_destructor_that_panics_when_a_timed_out_actor_is_aborted_is_not_lost() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .spawn(|_ctx: Context| async {
+                let _guard = PanicOnDrop;
+                std::future::pending::<()>().await;
+            })
+            .name("stuck")
+            .timeout(Duration::from_secs(1));
+        group.spawn(|_ctx: Context| async {}).name("oneshot");
+        let err = group.run().await.unwrap_err();
+        let Error::ShutdownTimeout { stuck, cause } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert_eq!(*stuck, ["app/stuck"]);
+        let cause = cause.as_deref().expect("the panic as the cause");
+        assert!(cause.is_panic(), "{cause:?}");
+        assert_eq!(cause.actor().unwrap(), "app/stuck");
+    })
+    .await;
+}
