@@ -38,6 +38,7 @@ use std::{
 use tokio::sync::mpsc;
 
 use crate::{
+    actors::signals::on_signals,
     context::Context,
     core::event::Event,
     error::{Error, Signal},
@@ -190,28 +191,9 @@ impl SignalInjector {
 impl Runner for InjectedSignals {
     type Error = Error;
 
-    async fn run(mut self, ctx: Context) -> Result<(), Error> {
-        let received = {
-            let mut interrupted = std::pin::pin!(ctx.interrupted());
-            poll_fn(|cx| {
-                if interrupted.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
-                }
-                self.received.poll_recv(cx)
-            })
-            .await
-        };
-        let Some(signal) = received else {
-            return Ok(());
-        };
+    async fn run(self, ctx: Context) -> Result<(), Error> {
         let mut received = self.received;
-        ctx.member().scope.set_force(Box::pin(async move {
-            match received.recv().await {
-                Some(signal) => Error::Forced(signal),
-                None => std::future::pending().await,
-            }
-        }));
-        Err(Error::Signal(signal))
+        on_signals(ctx, move |cx| received.poll_recv(cx), true).await
     }
 
     /// `signals`, as the real one.

@@ -165,35 +165,50 @@ impl fmt::Debug for Signals {
 impl Runner for Signals {
     type Error = Error;
 
-    async fn run(mut self, ctx: Context) -> Result<(), Error> {
-        let received = {
-            let mut interrupted = std::pin::pin!(ctx.interrupted());
-            poll_fn(|cx| {
-                if interrupted.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(None);
-                }
-                poll_any(&mut self.listeners, cx).map(Some)
-            })
-            .await
-        };
-        let Some(signal) = received else {
-            return Ok(());
-        };
-        if self.force_on_second {
-            let mut listeners = self.listeners;
-            // A scope without a run loop (a task group) has no shutdown to force: it never
-            // takes the force.
-            ctx.member().scope.set_force(Box::pin(async move {
-                Error::Forced(poll_fn(|cx| poll_any(&mut listeners, cx)).await)
-            }));
-        }
-        Err(Error::Signal(signal))
+    async fn run(self, ctx: Context) -> Result<(), Error> {
+        let mut listeners = self.listeners;
+        let source = move |cx: &mut TaskContext<'_>| poll_any(&mut listeners, cx).map(Some);
+        on_signals(ctx, source, self.force_on_second).await
     }
 
     /// `signals`.
     fn name(&self) -> Cow<'static, str> {
         Cow::Borrowed("signals")
     }
+}
+
+/// What a signal actor does, whatever its signals come from (`poll` gives the next one;
+/// `None` when no more can come): the first makes it exit with [`Error::Signal`]; from then
+/// on, with `force`, its group's run loop watches for the next, which forces the end
+/// ([`Error::Forced`]). Interrupted first, it returns `Ok(())`.
+pub(crate) async fn on_signals<P>(ctx: Context, mut poll: P, force: bool) -> Result<(), Error>
+where
+    P: FnMut(&mut TaskContext<'_>) -> Poll<Option<Signal>> + Send + 'static,
+{
+    let received = {
+        let mut interrupted = std::pin::pin!(ctx.interrupted());
+        poll_fn(|cx| {
+            if interrupted.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            poll(cx)
+        })
+        .await
+    };
+    let Some(signal) = received else {
+        return Ok(());
+    };
+    if force {
+        // A scope without a run loop (a task group) has no shutdown to force: it never takes
+        // the force.
+        ctx.member().scope.set_force(Box::pin(async move {
+            match poll_fn(&mut poll).await {
+                Some(signal) => Error::Forced(signal),
+                None => std::future::pending().await,
+            }
+        }));
+    }
+    Err(Error::Signal(signal))
 }
 
 fn poll_any(listeners: &mut [(Signal, Listener)], cx: &mut TaskContext<'_>) -> Poll<Signal> {
