@@ -51,6 +51,8 @@ struct ActorModel {
     stage: u32,
     timeout: Option<u64>,
     behaviour: Behaviour,
+    /// Its interrupt panics (after it is recorded): the panic must be on the error.
+    interrupt_panics: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -88,13 +90,17 @@ fn actor() -> impl Strategy<Value = ActorModel> {
         0..3u32,
         proptest::option::weighted(0.2, 1..3_000u64),
         behaviour(),
+        proptest::bool::weighted(0.05),
     )
-        .prop_map(|(policy, stage, timeout, behaviour)| ActorModel {
-            policy,
-            stage,
-            timeout,
-            behaviour,
-        })
+        .prop_map(
+            |(policy, stage, timeout, behaviour, interrupt_panics)| ActorModel {
+                policy,
+                stage,
+                timeout,
+                behaviour,
+                interrupt_panics,
+            },
+        )
 }
 
 fn group() -> impl Strategy<Value = GroupModel> {
@@ -239,6 +245,7 @@ fn check(model: &GroupModel) -> Result<(), TestCaseError> {
             let behaviour = actor.behaviour.clone();
             let trace = Arc::clone(&trace);
             let stage = actor.stage;
+            let interrupt_panics = actor.interrupt_panics;
             let mut options = group
                 .spawn(move |ctx: Context| play(behaviour, ctx, name(index)))
                 .name(name(index))
@@ -246,6 +253,9 @@ fn check(model: &GroupModel) -> Result<(), TestCaseError> {
                 .stage(actor.stage)
                 .interrupt(Interrupt::call(move |_cause| {
                     trace.lock().unwrap().interrupts.push((index, stage));
+                    if interrupt_panics {
+                        panic!("{} interrupt panicked", name(index));
+                    }
                 }));
             if let Some(ms) = actor.timeout {
                 options = options.timeout(Duration::from_millis(ms));
@@ -358,6 +368,17 @@ fn check(model: &GroupModel) -> Result<(), TestCaseError> {
             }
         }
     }
+    // A panicking interrupt is always on the error (G11).
+    for (index, actor) in model.actors.iter().enumerate() {
+        if actor.interrupt_panics {
+            prop_assert!(
+                failed.contains(&name(index)),
+                "{}'s interrupt panic lost: {:?}",
+                name(index),
+                result
+            );
+        }
+    }
     // Nothing that did not fail is named failed.
     for failed in &failed {
         let index: usize = failed
@@ -366,14 +387,15 @@ fn check(model: &GroupModel) -> Result<(), TestCaseError> {
             .and_then(|name| name.strip_prefix('a'))
             .and_then(|index| index.parse().ok())
             .unwrap_or_else(|| panic!("unexpected failure {failed}"));
-        let can_fail = match model.actors[index].behaviour {
-            Behaviour::Exit { outcome, .. } | Behaviour::Obey { outcome, .. } => {
-                outcome != Outcome::Ok
-            }
-            // A nested group fails only by its own timeout.
-            Behaviour::Nested { .. } => true,
-            Behaviour::Ignore { .. } => false,
-        };
+        let can_fail = model.actors[index].interrupt_panics
+            || match model.actors[index].behaviour {
+                Behaviour::Exit { outcome, .. } | Behaviour::Obey { outcome, .. } => {
+                    outcome != Outcome::Ok
+                }
+                // A nested group fails only by its own timeout.
+                Behaviour::Nested { .. } => true,
+                Behaviour::Ignore { .. } => false,
+            };
         prop_assert!(can_fail, "{} named failed: {:?}", failed, result);
     }
     // Only actors that can be slow are stuck; without slow actors, no timeout.
