@@ -179,3 +179,29 @@ fn an_empty_slow_stop_variable_leaves_slow_mode_off() {
         Some(0)
     );
 }
+
+#[test]
+fn a_second_sigint_at_any_moment_of_the_shutdown_forces_it() {
+    // Many runs, each forced at a different moment of its shutdown (a fixed pseudo-random
+    // sequence): a window where the second signal is lost shows up as a run that does not
+    // end (the slow worker would take an hour).
+    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+    for run in 0..20 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = std::time::Duration::from_micros(seed % 5_000);
+        let mut service = Service::start(true);
+        service.read_until("handlers installed");
+        service.signal("INT");
+        service.read_until("app/worker interrupted");
+        std::thread::sleep(delay);
+        service.signal("INT");
+        let status = wait_at_most(&mut service.child, std::time::Duration::from_secs(20));
+        assert_eq!(
+            status,
+            Some(130),
+            "run {run}: a second SIGINT {delay:?} into the shutdown did not force it"
+        );
+    }
+}
