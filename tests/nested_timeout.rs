@@ -3,44 +3,22 @@
 
 #![cfg(unix)]
 
-use std::{
-    io::{BufRead, BufReader, Read},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::process::Process;
 
 #[test]
 fn sigterm_with_a_stuck_nested_actor_names_the_leaf_and_exits_within_the_budget() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nested"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo builds the nested bin for the tests");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    assert_eq!(first, "main/http serving");
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let mut service = Process::start(env!("CARGO_BIN_EXE_nested"));
+    assert_eq!(service.next_line(), "main/http serving");
+    service.signal("TERM");
     let signalled = Instant::now();
-    let status = child.wait().unwrap();
+    let (rest, stderr, status) = service.finish();
     let took = signalled.elapsed();
-    let rest: Vec<String> = lines.map(Result::unwrap).collect();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
 
-    assert_eq!(
-        status.code(),
-        Some(1),
-        "a timed-out shutdown exits 1: {stderr}"
-    );
+    assert_eq!(status, Some(1), "a timed-out shutdown exits 1: {stderr}");
     assert_eq!(
         stderr.trim_end(),
         "Error: shutdown timed out; still running: main/http; \
@@ -54,35 +32,16 @@ fn sigterm_with_a_stuck_nested_actor_names_the_leaf_and_exits_within_the_budget(
 
 #[test]
 fn a_second_signal_during_a_stuck_shutdown_forces_the_exit() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_nested"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo builds the nested bin for the tests");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    assert_eq!(lines.next().unwrap().unwrap(), "main/http serving");
-    let signal = |child: &std::process::Child| {
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    signal(&child);
+    let mut service = Process::start(env!("CARGO_BIN_EXE_nested"));
+    assert_eq!(service.next_line(), "main/http serving");
+    service.signal("TERM");
     // The shutdown has begun (stage 1 is interrupted, the HTTP actor is stuck): now force it.
-    assert_eq!(lines.next().unwrap().unwrap(), "main/watcher interrupted");
+    assert_eq!(service.next_line(), "main/watcher interrupted");
     let signalled = Instant::now();
-    signal(&child);
-    let status = child.wait().unwrap();
+    service.signal("TERM");
+    let (_, stderr, status) = service.finish();
     let took = signalled.elapsed();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert_eq!(status.code(), Some(130), "a forced exit: {stderr}");
+    assert_eq!(status, Some(130), "a forced exit: {stderr}");
     assert_eq!(
         stderr.trim_end(),
         "Error: received SIGTERM again while shutting down: aborted every actor still running"

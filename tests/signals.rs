@@ -2,9 +2,12 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader, Lines, Write},
     process::{Child, ChildStdout, Command, Stdio},
+    time::Duration,
 };
 
 struct Service {
@@ -120,13 +123,13 @@ fn a_second_sigint_forces_the_exit() {
 }
 
 /// Waits for `child` at most `limit`; kills it and says so if it is still running then.
-fn wait_at_most(child: &mut Child, limit: std::time::Duration) -> Option<i32> {
+fn wait_at_most(child: &mut Child, limit: Duration) -> Option<i32> {
     let deadline = std::time::Instant::now() + limit;
     while std::time::Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
             return status.code();
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap();
     child.wait().unwrap();
@@ -138,17 +141,13 @@ fn a_sigint_right_after_start_up_is_never_ignored() {
     // Many runs, each signalled at a different moment of its first milliseconds (a fixed
     // pseudo-random sequence, so a failure can be replayed): a window where a signal is lost
     // shows up as a run that does not end.
-    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
-    for run in 0..40 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = std::time::Duration::from_micros(seed % 5_000);
+    let delays = common::process::delays(0x9E37_79B9_7F4A_7C15, 40, Duration::from_millis(5));
+    for (run, delay) in delays.enumerate() {
         let mut service = Service::start(false);
         service.read_until("handlers installed");
         std::thread::sleep(delay);
         service.signal("INT");
-        let status = wait_at_most(&mut service.child, std::time::Duration::from_secs(20));
+        let status = wait_at_most(&mut service.child, Duration::from_secs(20));
         assert_eq!(
             status,
             Some(0),
@@ -174,10 +173,7 @@ fn an_empty_slow_stop_variable_leaves_slow_mode_off() {
         .unwrap();
     assert!(status.success());
     // Slow mode would sleep an hour: the bound tells the two apart.
-    assert_eq!(
-        wait_at_most(&mut child, std::time::Duration::from_secs(20)),
-        Some(0)
-    );
+    assert_eq!(wait_at_most(&mut child, Duration::from_secs(20)), Some(0));
 }
 
 #[test]
@@ -185,19 +181,15 @@ fn a_second_sigint_at_any_moment_of_the_shutdown_forces_it() {
     // Many runs, each forced at a different moment of its shutdown (a fixed pseudo-random
     // sequence): a window where the second signal is lost shows up as a run that does not
     // end (the slow worker would take an hour).
-    let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
-    for run in 0..20 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = std::time::Duration::from_micros(seed % 5_000);
+    let delays = common::process::delays(0x2545_F491_4F6C_DD1D, 20, Duration::from_millis(5));
+    for (run, delay) in delays.enumerate() {
         let mut service = Service::start(true);
         service.read_until("handlers installed");
         service.signal("INT");
         service.read_until("app/worker interrupted");
         std::thread::sleep(delay);
         service.signal("INT");
-        let status = wait_at_most(&mut service.child, std::time::Duration::from_secs(20));
+        let status = wait_at_most(&mut service.child, Duration::from_secs(20));
         assert_eq!(
             status,
             Some(130),

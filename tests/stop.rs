@@ -3,47 +3,25 @@
 
 #![cfg(unix)]
 
-use std::{
-    io::{BufRead, BufReader, Read, Write},
-    process::{Child, Command, Stdio},
-};
+mod common;
 
-fn start() -> (Child, impl Iterator<Item = String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_admin"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cargo builds the admin bin for the tests");
-    let mut lines = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map(Result::unwrap);
-    assert_eq!(lines.next().unwrap(), "ready");
-    (child, lines)
-}
+use std::io::Write;
 
-fn finish(mut child: Child, lines: impl Iterator<Item = String>) -> (Vec<String>, String, i32) {
-    let rest = lines.collect();
-    let status = child.wait().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    (rest, stderr, status.code().unwrap())
+use common::process::Process;
+
+fn start() -> Process {
+    let mut service = Process::start(env!("CARGO_BIN_EXE_admin"));
+    assert_eq!(service.next_line(), "ready");
+    service
 }
 
 #[test]
 fn a_requested_stop_exits_0_with_no_error() {
-    let (mut child, lines) = start();
-    let mut stdin = child.stdin.take().unwrap();
-    writeln!(stdin, "stop").unwrap();
-    drop(stdin);
-    let (rest, stderr, status) = finish(child, lines);
+    let mut service = start();
+    writeln!(service.child.stdin.as_mut().unwrap(), "stop").unwrap();
+    let (rest, stderr, status) = service.finish();
     assert_eq!(rest, ["main stopped: StopRequested"]);
-    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(status, Some(0), "{stderr}");
     assert!(
         !stderr.contains("ERROR") && !stderr.contains("Error"),
         "{stderr}"
@@ -52,17 +30,12 @@ fn a_requested_stop_exits_0_with_no_error() {
 
 #[test]
 fn sigterm_is_logged_as_a_graceful_stop_not_an_error() {
-    let (mut child, lines) = start();
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    drop(child.stdin.take());
-    let (rest, stderr, status) = finish(child, lines);
+    let service = start();
+    service.signal("TERM");
+    let (rest, stderr, status) = service.finish();
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert!(rest[0].starts_with("main stopped: Exit"), "{rest:?}");
-    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(status, Some(0), "{stderr}");
     assert!(
         !stderr.contains("ERROR") && !stderr.contains("Error"),
         "{stderr}"

@@ -2,6 +2,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+#[cfg(unix)]
+pub mod process;
+
 use std::{
     future::Future,
     sync::{Arc, Mutex},
