@@ -160,3 +160,74 @@ async fn a_destructor_that_panics_when_a_timed_out_actor_is_aborted_is_not_lost(
     })
     .await;
 }
+
+/// Adding to a running group from inside it: a child started while its actor runs is
+/// tracked; one started once the actor is interrupted is refused, and never runs.
+#[tokio::test]
+async fn adding_to_a_stopping_group_is_refused_and_nothing_runs() {
+    no_leak(async {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (keep, kept) = tokio::sync::oneshot::channel::<Context>();
+        let mut group = Group::named("app");
+        let counter = Arc::clone(&ran);
+        group
+            .spawn(move |ctx: Context| async move {
+                let early = Arc::clone(&counter);
+                ctx.spawn(move |_child: Context| async move {
+                    early.fetch_add(1, Ordering::SeqCst);
+                })
+                .unwrap();
+                ctx.interrupted().await;
+                let late = Arc::clone(&counter);
+                let refused = ctx.spawn(move |_child: Context| async move {
+                    late.fetch_add(100, Ordering::SeqCst);
+                });
+                assert!(matches!(refused, Err(Error::Stopped)), "{refused:?}");
+                let _ = keep.send(ctx);
+            })
+            .name("server");
+        group.spawn(|_ctx: Context| async {}).name("oneshot");
+        group.run().await.unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+
+        // Adding to a finished group: the context outlived its group, the child never runs.
+        let ctx = kept.await.unwrap();
+        let counter = Arc::clone(&ran);
+        let refused = ctx.spawn(move |_child: Context| async move {
+            counter.fetch_add(1_000, Ordering::SeqCst);
+        });
+        assert!(matches!(refused, Err(Error::Stopped)), "{refused:?}");
+        tokio::task::yield_now().await;
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+    })
+    .await;
+}
+
+/// Adding to a task group that has stopped, or that has finished a `wait`: a stopped one
+/// refuses, a finished one (not stopped) runs the task in a new round.
+#[tokio::test]
+async fn go_on_a_stopped_task_group_is_refused_and_on_a_finished_one_runs() {
+    no_leak(async {
+        let tasks = run::TaskGroup::new();
+        tasks.go(|_ctx: Context| async {}).await.unwrap();
+        tasks.wait().await.unwrap();
+        let (ran, runs) = tokio::sync::oneshot::channel();
+        tasks
+            .go(move |_ctx: Context| async move {
+                let _ = ran.send(());
+            })
+            .await
+            .unwrap();
+        tasks.wait().await.unwrap();
+        runs.await
+            .expect("a finished (not stopped) task group runs new tasks");
+
+        tasks.cancel();
+        let refused = tasks
+            .go(|_ctx: Context| async { unreachable!("must not run") as () })
+            .await;
+        assert!(matches!(refused, Err(Error::Stopped)), "{refused:?}");
+        assert!(matches!(tasks.wait().await, Err(Error::Cancelled)));
+    })
+    .await;
+}

@@ -1,4 +1,4 @@
-//! The model test: random groups of 1 to 60 actors (random exit policies, stages, timeouts,
+//! The model test: random groups of 1 to 200 actors (random exit policies, stages, timeouts,
 //! behaviours: exit `Ok` / `Err` / panic at a random time, obey the interrupt or ignore it for
 //! a while or forever, a nested group), each run deterministically under paused time, and the
 //! core's invariants checked on every one:
@@ -105,16 +105,16 @@ fn actor() -> impl Strategy<Value = ActorModel> {
 
 fn group() -> impl Strategy<Value = GroupModel> {
     (
-        proptest::collection::vec(actor(), 1..60),
+        proptest::collection::vec(actor(), 1..=200),
         1..250u64,
         proptest::option::weighted(0.5, 1..10_000u64),
     )
         .prop_map(|(mut actors, stop_at, shutdown_timeout)| {
-            // Distinct exit times (ms, then the index as a tie-break in µs would not do: the
-            // timer's grain is 1 ms), so that "the first exit" is well defined.
+            // Distinct exit times (whole seconds plus the index in ms: the timer's grain is
+            // 1 ms and there are fewer than 1000 actors), so "the first exit" is well defined.
             for (index, actor) in actors.iter_mut().enumerate() {
                 if let Behaviour::Exit { at, .. } = &mut actor.behaviour {
-                    *at = *at * 100 + index as u64 + 1;
+                    *at = *at * 1_000 + index as u64 + 1;
                 }
             }
             // A group with an actor that ignores its interrupt forever needs a bound.
@@ -127,7 +127,7 @@ fn group() -> impl Strategy<Value = GroupModel> {
             };
             GroupModel {
                 actors,
-                stop_at: stop_at * 100 + 99,
+                stop_at: stop_at * 1_000 + 999,
                 shutdown_timeout,
             }
         })
