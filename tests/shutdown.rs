@@ -253,3 +253,35 @@ async fn a_token_actor_interrupted_first_returns_ok() {
     })
     .await;
 }
+
+/// A stage reached with no time left still lets every actor that returns at once return,
+/// however many there are: only the slow ones of the stage before are named.
+#[tokio::test(start_paused = true)]
+async fn a_stage_reached_out_of_time_lets_many_prompt_actors_return() {
+    no_leak(async {
+        let mut group = Group::named("app").shutdown_timeout(Duration::from_millis(1));
+        for index in 0..100 {
+            group
+                .spawn(|ctx: Context| async move {
+                    ctx.interrupted().await;
+                    sleep(SECOND).await; // slow: past the first stage's share
+                })
+                .name(format!("slow-{index}"))
+                .stage(0);
+            group
+                .spawn(|ctx: Context| ctx.into_interrupted())
+                .name(format!("prompt-{index}"));
+        }
+        group.spawn(|_ctx: Context| async {}).name("trigger");
+        let err = group.run().await.unwrap_err();
+        let Error::ShutdownTimeout { stuck, .. } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert_eq!(stuck.len(), 100, "{err}");
+        assert!(
+            stuck.iter().all(|name| name.leaf().starts_with("slow-")),
+            "{err}"
+        );
+    })
+    .await;
+}

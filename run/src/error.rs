@@ -58,7 +58,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// | call | variants |
 /// |---|---|
-/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles) |
+/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `RestartLimit`, `InvalidConfig` (a bad restart policy), `NoRuntime`, `Closed` (handles) |
 /// | [`TaskGroup::go`](crate::TaskGroup::go), [`Context::spawn`](crate::Context::spawn) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
 /// | [`Pool::submit`](crate::Pool::submit) and its kin, [`JobHandle`](crate::JobHandle) | `Closed`, `Full`, `DispatchTimeout`, `Panic`, `NoRuntime` |
 /// | builders: [`PoolBuilder::build`](crate::PoolBuilder::build), [`TaskGroupBuilder::build`](crate::TaskGroupBuilder::build), [`Signals::new`](crate::Signals::new) | `InvalidConfig`, `Closed`, `NoRuntime`, `SignalHandlers` |
@@ -129,6 +129,24 @@ pub enum Error {
         /// The other failures, in the order they happened.
         failures: Vec<Error>,
     },
+    /// A supervised actor failed more often than its
+    /// [`RestartPolicy`](crate::RestartPolicy) allows (`restarts` restarts within `period`):
+    /// its failure escalated. The source is its last error.
+    #[error(
+        "actor `{actor}` restarted {restarts} times within {period:?}, the most allowed: giving up"
+    )]
+    RestartLimit {
+        /// The actor that was given up on.
+        actor: ActorName,
+        /// The restarts within `period` when it failed again.
+        restarts: u32,
+        /// The policy's period.
+        period: std::time::Duration,
+        /// The failure that escalated; `None` when an actor restarted on every exit
+        /// ([`Restart::Always`](crate::Restart::Always)) returned `Ok`.
+        #[source]
+        last: Option<Box<Error>>,
+    },
     /// The handle or pool was closed already.
     #[error("already closed")]
     Closed,
@@ -188,7 +206,9 @@ impl Error {
     /// ```
     pub fn actor(&self) -> Option<&ActorName> {
         match self {
-            Error::Failed { actor, .. } | Error::Panic { actor, .. } => Some(actor),
+            Error::Failed { actor, .. }
+            | Error::Panic { actor, .. }
+            | Error::RestartLimit { actor, .. } => Some(actor),
             Error::Shutdown { cause, .. } => cause.actor(),
             _ => None,
         }
@@ -214,6 +234,7 @@ impl Error {
         match self {
             Error::Failed { source, .. } => source.downcast_ref(),
             Error::Shutdown { cause, .. } => cause.downcast_ref(),
+            Error::RestartLimit { last, .. } => last.as_deref()?.downcast_ref(),
             _ => None,
         }
     }
@@ -225,6 +246,7 @@ impl Error {
             self,
             Error::Failed { .. }
                 | Error::Panic { .. }
+                | Error::RestartLimit { .. }
                 | Error::Signal(_)
                 | Error::Forced(_)
                 | Error::ShutdownTimeout { .. }

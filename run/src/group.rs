@@ -7,7 +7,9 @@
 //! option is added to [`ActorSpec`] (or its rarely used [`ActorExtras`], boxed only when
 //! set), nowhere else; every actor starts as its own tokio task, in add order.
 
-use std::{borrow::Cow, fmt, future::Future, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    borrow::Cow, fmt, future::Future, marker::PhantomData, pin::Pin, sync::Arc, time::Duration,
+};
 
 use tokio::{runtime::Handle, task::JoinHandle};
 
@@ -25,11 +27,26 @@ use crate::{
     name::{type_leaf, Leaf},
     panic,
     runner::{ActorOutput, IntoResult, Runner},
+    supervise::{
+        policy::{Restart, RestartPolicy, Strategy},
+        status::StatusHandle,
+        supervisor::{Strategist, Supervisor},
+    },
 };
 
-/// Starts an actor's task, given its context and the interrupt chosen for it, if any;
-/// returns the task and the interrupt it is to get.
-type Launch = Box<dyn FnOnce(Context, Option<Interrupt>) -> (JoinHandle<()>, Interrupt) + Send>;
+/// Starts an actor's task; returns the task and the interrupt it is to get.
+type Launch = Box<dyn FnOnce(Start) -> (JoinHandle<()>, Interrupt) + Send>;
+
+/// What an actor's task is started with.
+struct Start {
+    ctx: Context,
+    /// Chosen with [`ActorOptions::interrupt`], if it was.
+    interrupt: Option<Interrupt>,
+    /// A restartable actor's policy and timeout, and its group's strategist.
+    restart: Option<RestartPolicy>,
+    timeout: Option<Duration>,
+    strategist: Option<Arc<Strategist>>,
+}
 type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The stage of actors not given one.
@@ -55,6 +72,8 @@ struct ActorExtras {
     /// Chosen with [`ActorOptions::interrupt`]; else the runner's own.
     interrupt: Option<Interrupt>,
     timeout: Option<Duration>,
+    /// Set for (and only for) an actor added with [`Group::supervise`].
+    restart: Option<RestartPolicy>,
 }
 
 impl ActorSpec {
@@ -125,6 +144,11 @@ pub struct Group {
     actors: Vec<ActorSpec>,
     shutdown_timeout: Option<Duration>,
     hook: Option<Hook>,
+    strategy: Strategy,
+    status: Option<StatusHandle>,
+    /// Runs one incarnation of a restartable actor: its path is its parent's, so the actor
+    /// keeps its name.
+    incarnation: bool,
 }
 
 impl Group {
@@ -235,12 +259,15 @@ impl Group {
         let name = runner.name();
         self.push(
             name,
-            Box::new(move |ctx: Context, chosen: Option<Interrupt>| {
+            Box::new(move |start: Start| {
                 let mut runner = runner;
-                let interrupt = chosen.unwrap_or_else(|| runner.interrupt());
+                let interrupt = start.interrupt.unwrap_or_else(|| runner.interrupt());
                 let abortable = matches!(interrupt, Interrupt::Abort);
-                let member = ctx.member().clone();
-                (member::spawn(runner.run(ctx), member, abortable), interrupt)
+                let member = start.ctx.member().clone();
+                (
+                    member::spawn(runner.run(start.ctx), member, abortable),
+                    interrupt,
+                )
             }),
         )
     }
@@ -262,6 +289,74 @@ impl Group {
         })
     }
 
+    /// Adds an actor that can be restarted: `make` makes a new runner for each incarnation.
+    ///
+    /// It is restarted [`OnFailure`](Restart::OnFailure) with the default intensity and
+    /// backoff unless [`ActorOptions::restart`] says otherwise; the group's
+    /// [`strategy`](Group::strategy) says which siblings restart with it. Each incarnation
+    /// runs under the actor's name, is interrupted through the runner's own
+    /// [`interrupt`](Runner::interrupt) and gets the actor's own
+    /// [`timeout`](ActorOptions::timeout); nothing restarts once the group is stopping.
+    /// Past the intensity limit the actor's final result is [`Error::RestartLimit`], and its
+    /// [exit policy](ActorOptions::exit) decides what that does to the group (a service, the
+    /// default, stops it). Each restart sends [`Event::Restarting`]. The actor's name comes
+    /// from [`ActorOptions::name`], else from the runner type (closures are numbered).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group, Restart, RestartPolicy};
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    /// use std::time::Duration;
+    ///
+    /// let runs = Arc::new(AtomicU32::new(0));
+    /// let mut group = Group::named("app");
+    /// let counter = runs.clone();
+    /// group
+    ///     .supervise(move || {
+    ///         let runs = counter.clone();
+    ///         move |_ctx: Context| async move {
+    ///             // Fails twice, then does its job and returns.
+    ///             match runs.fetch_add(1, Ordering::SeqCst) {
+    ///                 0 | 1 => Err(std::io::Error::other("flaky")),
+    ///                 _ => Ok(()),
+    ///             }
+    ///         }
+    ///     })
+    ///     .name("worker")
+    ///     .restart(RestartPolicy::new(Restart::OnFailure).max_restarts(3));
+    /// group.run().await.unwrap();
+    /// assert_eq!(runs.load(Ordering::SeqCst), 3);
+    /// # }
+    /// ```
+    pub fn supervise<F, R>(&mut self, make: F) -> ActorOptions<'_, Restartable>
+    where
+        F: Fn() -> R + Send + Sync + 'static,
+        R: Runner,
+    {
+        let options = self.push(
+            Cow::Borrowed(type_leaf::<R>()),
+            Box::new(move |start: Start| {
+                let member = start.ctx.member().clone();
+                let supervisor = Supervisor {
+                    make,
+                    policy: start.restart.unwrap_or_default(),
+                    timeout: start.timeout,
+                    strategist: start.strategist,
+                };
+                (
+                    member::spawn(supervisor.run(start.ctx), member, false),
+                    Interrupt::Context,
+                )
+            }),
+        );
+        let mut options = ActorOptions {
+            group: options.group,
+            kind: PhantomData,
+        };
+        options.actor().extras().restart = Some(RestartPolicy::new(Restart::OnFailure));
+        options
+    }
+
     fn push(&mut self, name: Cow<'static, str>, launch: Launch) -> ActorOptions<'_> {
         let mut spec = ActorSpec {
             launch,
@@ -272,7 +367,84 @@ impl Group {
         };
         spec.set_name(name);
         self.actors.push(spec);
-        ActorOptions { group: self }
+        ActorOptions {
+            group: self,
+            kind: PhantomData,
+        }
+    }
+
+    /// Which restartable siblings restart with an actor that is restarted (OTP's restart
+    /// strategy); [`Strategy::OneForOne`] unless set.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Group, Strategy};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let starts = Arc::new(Mutex::new(Vec::new()));
+    /// let mut group = Group::new().strategy(Strategy::OneForAll);
+    /// for name in ["db", "cache"] {
+    ///     let starts = starts.clone();
+    ///     group
+    ///         .supervise(move || {
+    ///             let starts = starts.clone();
+    ///             move |ctx: Context| async move {
+    ///                 let nth = {
+    ///                     let mut starts = starts.lock().unwrap();
+    ///                     starts.push(name);
+    ///                     starts.len()
+    ///                 };
+    ///                 if name == "cache" && nth == 2 {
+    ///                     return Err(std::io::Error::other("cache lost"));
+    ///                 }
+    ///                 if nth == 4 {
+    ///                     return Ok(()); // ends the example
+    ///                 }
+    ///                 ctx.interrupted().await;
+    ///                 Ok(())
+    ///             }
+    ///         })
+    ///         .name(name);
+    /// }
+    /// group.run().await.unwrap();
+    /// // `cache` failed: `db` was stopped too, and both started again in start order.
+    /// assert_eq!(*starts.lock().unwrap(), ["db", "cache", "db", "cache"]);
+    /// # }
+    /// ```
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// A handle that reads this group's [`Status`](crate::Status) while it runs: take it
+    /// before [`run`](Group::run), which consumes the group.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{ActorState, Context, Group};
+    ///
+    /// let mut group = Group::named("app");
+    /// let status = group.status_handle();
+    /// group.spawn(|ctx: Context| ctx.into_interrupted()).name("server");
+    /// let running = tokio::spawn(group.run_until(async {}));
+    /// assert!(status.snapshot().actors.is_empty()); // not running yet
+    /// running.await.unwrap().unwrap_err(); // cancelled at once
+    /// assert!(status.snapshot().actors.is_empty()); // returned
+    /// # }
+    /// ```
+    pub fn status_handle(&mut self) -> StatusHandle {
+        self.status
+            .get_or_insert_with(StatusHandle::default)
+            .clone()
+    }
+
+    /// The group that runs one incarnation of the restartable actor `ctx` belongs to.
+    pub(crate) fn incarnation(ctx: &Context) -> Self {
+        Self {
+            parent: Some(ctx.clone()),
+            incarnation: true,
+            ..Self::default()
+        }
     }
 
     /// Gives the whole shutdown at most `grace`, counted from the first interrupt: past it,
@@ -336,6 +508,9 @@ impl Group {
     }
 
     fn path(&self) -> Option<Arc<str>> {
+        if self.incarnation {
+            return self.parent.as_ref()?.member().scope.path().cloned();
+        }
         match (&self.parent, &self.segment) {
             (Some(parent), Some(segment)) => Some(format!("{}/{segment}", parent.name()).into()),
             (Some(parent), None) => Some(parent.name().to_string().into()),
@@ -388,8 +563,19 @@ impl Group {
                 mut actors,
                 shutdown_timeout,
                 hook,
+                strategy,
+                status,
                 ..
             } = self;
+            let mut restartable = false;
+            for actor in &actors {
+                if let Some(policy) = actor.extras.as_ref().and_then(|extras| extras.restart) {
+                    policy.validate()?;
+                    restartable = true;
+                }
+            }
+            let strategist =
+                (restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy));
 
             let stages = stage_order(&actors);
             let count = actors.len();
@@ -402,8 +588,11 @@ impl Group {
                     let name = crate::name::ActorName::new(path.clone(), leaf.clone());
                     tracing::info_span!("actor", actor = %name)
                 };
-                #[allow(unused_mut)]
                 let mut slot = Slot::new(leaf, actor.policy, stage);
+                slot.quiet = actor
+                    .extras
+                    .as_ref()
+                    .is_some_and(|extras| extras.restart.is_some());
                 #[cfg(feature = "tracing")]
                 {
                     slot.span = span;
@@ -418,17 +607,26 @@ impl Group {
                 stage_count: stages.len(),
                 run_loop: true,
             });
+            if let Some(status) = status {
+                status.attach(&scope);
+            }
             let mut running = Running::new(Arc::clone(&scope), count);
             for (index, actor) in actors.into_iter().enumerate() {
                 let ctx = Context::new(Member {
                     scope: Arc::clone(&scope),
                     index: index as u32,
                 });
-                let (interrupt, timeout) = match actor.extras {
-                    Some(extras) => (extras.interrupt, extras.timeout),
-                    None => (None, None),
+                let (interrupt, timeout, restart) = match actor.extras {
+                    Some(extras) => (extras.interrupt, extras.timeout, extras.restart),
+                    None => (None, None, None),
                 };
-                let (handle, interrupt) = (actor.launch)(ctx, interrupt);
+                let (handle, interrupt) = (actor.launch)(Start {
+                    ctx,
+                    interrupt,
+                    restart,
+                    timeout,
+                    strategist: restart.and(strategist.clone()),
+                });
                 running.push(handle, interrupt, timeout);
             }
             running.run(stop, stages.len(), shutdown_timeout).await
@@ -526,12 +724,77 @@ impl fmt::Debug for Group {
 /// assert!(group.run().await.is_ok());
 /// # }
 /// ```
-pub struct ActorOptions<'g> {
+pub struct ActorOptions<'g, Kind = RunsOnce> {
     /// The group; the actor is its last.
     group: &'g mut Group,
+    kind: PhantomData<Kind>,
 }
 
-impl ActorOptions<'_> {
+/// The kind of [`ActorOptions`] of an actor added with [`Group::spawn`] or [`Group::add`]: it
+/// runs once, and its interrupt can be chosen ([`ActorOptions::interrupt`]).
+#[derive(Debug)]
+pub enum RunsOnce {}
+
+/// The kind of [`ActorOptions`] of an actor added with [`Group::supervise`]: it can be
+/// restarted ([`ActorOptions::restart`]); each incarnation is interrupted through its
+/// runner's own interrupt.
+#[derive(Debug)]
+pub enum Restartable {}
+
+impl ActorOptions<'_, Restartable> {
+    /// Sets when and how often the actor is restarted; by default
+    /// [`Restart::OnFailure`] with the default intensity and backoff (see
+    /// [`RestartPolicy`]). A bad policy (a zero period, a backoff whose initial delay is
+    /// above its maximum) makes [`Group::run`] return [`Error::InvalidConfig`] before any
+    /// actor starts.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group, Restart, RestartPolicy};
+    /// use std::time::Duration;
+    ///
+    /// let mut group = Group::named("app");
+    /// group
+    ///     .supervise(|| |_ctx: Context| async { Err::<(), _>(std::io::Error::other("down")) })
+    ///     .name("link")
+    ///     .restart(RestartPolicy::new(Restart::OnFailure).max_restarts(2));
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(
+    ///     err.report().to_string(),
+    ///     "actor `app/link` restarted 2 times within 30s, the most allowed: giving up: \
+    ///      actor `app/link` failed: down"
+    /// );
+    /// assert_eq!(Error::exit_status(&Err(err)), 1);
+    /// # }
+    /// ```
+    pub fn restart(mut self, policy: impl Into<RestartPolicy>) -> Self {
+        self.actor().extras().restart = Some(policy.into());
+        self
+    }
+}
+
+impl ActorOptions<'_, RunsOnce> {
+    /// Sets how the actor is interrupted; see [`Interrupt`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group, Interrupt};
+    ///
+    /// let mut group = Group::new();
+    /// group
+    ///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
+    ///     .interrupt(Interrupt::Abort); // it never watches its Context: drop it instead
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
+    /// assert!(group.run().await.is_ok());
+    /// # }
+    /// ```
+    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.actor().extras().interrupt = Some(interrupt);
+        self
+    }
+}
+
+impl<Kind> ActorOptions<'_, Kind> {
     fn actor(&mut self) -> &mut ActorSpec {
         self.group
             .actors
@@ -597,25 +860,6 @@ impl ActorOptions<'_> {
         self
     }
 
-    /// Sets how the actor is interrupted; see [`Interrupt`].
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use run::{Context, Group, Interrupt};
-    ///
-    /// let mut group = Group::new();
-    /// group
-    ///     .spawn(|_ctx: Context| std::future::pending::<Result<(), std::io::Error>>())
-    ///     .interrupt(Interrupt::Abort); // it never watches its Context: drop it instead
-    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) });
-    /// assert!(group.run().await.is_ok());
-    /// # }
-    /// ```
-    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
-        self.actor().extras().interrupt = Some(interrupt);
-        self
-    }
-
     /// Puts the actor in shutdown stage `stage` (default 1): stages are interrupted in
     /// ascending order, each once every actor of the one before has returned or timed out.
     /// Stage 0 goes before the default stage, higher stages after it.
@@ -676,7 +920,7 @@ impl ActorOptions<'_> {
     }
 }
 
-impl fmt::Debug for ActorOptions<'_> {
+impl<Kind> fmt::Debug for ActorOptions<'_, Kind> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let spec = self.spec();
         let extras = spec.extras.as_deref();
@@ -690,6 +934,7 @@ impl fmt::Debug for ActorOptions<'_> {
             )
             .field("stage", &spec.stage)
             .field("timeout", &extras.and_then(|extras| extras.timeout))
+            .field("restart", &extras.and_then(|extras| extras.restart))
             .finish()
     }
 }

@@ -133,6 +133,7 @@ mod pool;
 mod runner;
 mod spawn;
 mod stop;
+mod supervise;
 mod task_group;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -149,12 +150,16 @@ pub use crate::core::{
 pub use actors::{handle::RunHandle, signals::Signals, token::Token};
 pub use context::Context;
 pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report, Signal};
-pub use group::{ActorOptions, Group};
+pub use group::{ActorOptions, Group, Restartable, RunsOnce};
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;
 pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
 pub use runner::{from_fn, ActorOutput, Runner};
 pub use stop::StopHandle;
+pub use supervise::{
+    policy::{Backoff, Restart, RestartPolicy, Strategy},
+    status::{ActorState, ActorStatus, Status, StatusHandle},
+};
 pub use task_group::{TaskGroup, TaskGroupBuilder};
 /// The token a [`Token`] actor watches, re-exported so that no direct `tokio-util`
 /// dependency is needed.

@@ -70,7 +70,7 @@ pub fn run_paused<F: Future>(future: F) -> F::Output {
 /// Records every [`Event`] of a group (and its nested groups) as a line, in order:
 /// `app/http started`, `app/http interrupted`, `app/http exited` (`app/signals exited:
 /// received SIGTERM` for a graceful stop), `app/http failed: ...`, `app/http panicked: ...`,
-/// `app/http timed out`.
+/// `app/http timed out`, `app/worker restarting #2 in 200ms`.
 ///
 /// ```
 /// # run::testing::run_paused(async {
@@ -123,6 +123,12 @@ impl Recorder {
                     ..
                 } => format!("{actor} failed: {}", error.report()),
                 Event::TimedOut { actor, .. } => format!("{actor} timed out"),
+                Event::Restarting {
+                    actor,
+                    attempt,
+                    delay,
+                    ..
+                } => format!("{actor} restarting #{attempt} in {delay:?}"),
             };
             lines
                 .lock()

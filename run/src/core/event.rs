@@ -68,6 +68,20 @@ pub enum Event<'a> {
         /// stop, for the group's timeout).
         after: Duration,
     },
+    /// A supervised actor ended and starts again after `delay`: its own exit, under its
+    /// [`RestartPolicy`](crate::RestartPolicy), or a sibling's under the group's
+    /// [`Strategy`](crate::Strategy) (then `delay` is zero and `error` what the stop
+    /// returned, if anything). Sent before the delay.
+    Restarting {
+        /// The actor.
+        actor: &'a ActorName,
+        /// Which restart of the actor this is: 1 for the first.
+        attempt: u32,
+        /// How long it waits before it starts again.
+        delay: Duration,
+        /// The error it ended with, if it failed.
+        error: Option<&'a Error>,
+    },
 }
 
 impl Event<'_> {
@@ -93,7 +107,8 @@ impl Event<'_> {
             Event::Started { actor }
             | Event::Interrupted { actor, .. }
             | Event::Exited { actor, .. }
-            | Event::TimedOut { actor, .. } => actor,
+            | Event::TimedOut { actor, .. }
+            | Event::Restarting { actor, .. } => actor,
         }
     }
 }
@@ -115,6 +130,18 @@ impl fmt::Display for Event<'_> {
             } => write!(f, "{actor} exited after {elapsed:?}: {}", error.report()),
             Event::TimedOut { actor, after } => {
                 write!(f, "{actor} timed out after {after:?} and was aborted")
+            }
+            Event::Restarting {
+                actor,
+                attempt,
+                delay,
+                error,
+            } => {
+                write!(f, "{actor} restarting (attempt {attempt}) in {delay:?}")?;
+                match error {
+                    Some(error) => write!(f, " after: {}", error.report()),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -177,5 +204,19 @@ fn trace(event: &Event<'_>) {
         Event::TimedOut { after, .. } => {
             tracing::warn!(target: TARGET, %actor, ?after, "shutdown timed out: aborted")
         }
+        Event::Restarting {
+            attempt,
+            delay,
+            error: Some(error),
+            ..
+        } => tracing::warn!(
+            target: TARGET, %actor, attempt, ?delay, error = %error.report(), "restarting"
+        ),
+        Event::Restarting {
+            attempt,
+            delay,
+            error: None,
+            ..
+        } => tracing::info!(target: TARGET, %actor, attempt, ?delay, "restarting"),
     }
 }

@@ -10,6 +10,7 @@
 //!   scope's).
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
+//! - [`status`]: the restart record of a supervised member, read by status snapshots.
 //!
 //! Below the core, used by it: [`error`](crate::error), [`name`](crate::name),
 //! [`panic`](crate::panic).
@@ -20,3 +21,4 @@ pub(crate) mod interrupt;
 pub(crate) mod member;
 pub(crate) mod scope;
 pub(crate) mod shutdown;
+pub(crate) mod status;

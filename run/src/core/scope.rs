@@ -41,6 +41,7 @@ use super::{
     cause::Cause,
     event::{self, Event, Hook},
     interrupt::{ExitPolicy, Interrupt},
+    status::RestartRecord,
 };
 use crate::{
     error::Error,
@@ -94,6 +95,9 @@ pub(crate) struct Slot {
     /// Parts still running: the execute, plus an async interrupt or a child task once
     /// started.
     unfinished: AtomicU8,
+    /// The member only runs other members (a supervisor's incarnations, which report for
+    /// it): it sends no events of its own.
+    pub(crate) quiet: bool,
     #[cfg(feature = "tracing")]
     pub(crate) span: tracing::Span,
 }
@@ -108,6 +112,7 @@ impl Slot {
             interrupted: AtomicBool::new(false),
             exited: AtomicBool::new(false),
             unfinished: AtomicU8::new(1),
+            quiet: false,
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
         }
@@ -221,8 +226,9 @@ pub(crate) struct Scope {
     /// Set by a signal actor that has seen its first signal: the run loop watches it, and a
     /// second signal forces the end.
     force: Mutex<Option<Force>>,
-    /// Scopes made under one of this scope's members, by member.
-    children: Mutex<Vec<(u32, Weak<Scope>)>>,
+    /// Scopes made under one of this scope's members, by member, and whether each was
+    /// stopped already (kept until dropped, for status snapshots).
+    children: Mutex<Vec<(u32, Weak<Scope>, bool)>>,
     has_children: AtomicBool,
     /// Some member has child tasks: interrupting a member must look for them.
     has_owned: AtomicBool,
@@ -233,6 +239,10 @@ pub(crate) struct Scope {
     idle: Notify,
     /// The face that owns the scope was dropped: dynamic members end at once.
     aborted: AtomicBool,
+    /// When the scope was made: its fixed members' uptime runs from here.
+    created: Instant,
+    /// The restart records of supervised members, by member.
+    restart_records: Mutex<Vec<(u32, Arc<RestartRecord>)>>,
 }
 
 impl Scope {
@@ -285,6 +295,8 @@ impl Scope {
             dynamic_running: AtomicUsize::new(0),
             idle: Notify::new(),
             aborted: AtomicBool::new(false),
+            created: Instant::now(),
+            restart_records: Mutex::default(),
         });
         if let Some(parent) = &scope.parent {
             parent.scope.adopt(parent.index, &scope);
@@ -298,8 +310,8 @@ impl Scope {
     fn adopt(&self, index: u32, child: &Arc<Scope>) {
         {
             let mut children = lock(&self.children);
-            children.retain(|(_, child)| child.strong_count() > 0);
-            children.push((index, Arc::downgrade(child)));
+            children.retain(|(_, child, _)| child.strong_count() > 0);
+            children.push((index, Arc::downgrade(child), false));
             self.has_children.store(true, Ordering::Release);
         }
         if self.is_interrupted(index as usize) {
@@ -315,12 +327,13 @@ impl Scope {
         let stopping: Vec<Arc<Scope>> = {
             let mut children = lock(&self.children);
             let mut stopping = Vec::new();
-            children.retain(|(index, child)| {
-                if !self.is_interrupted(*index as usize) {
+            children.retain_mut(|(index, child, stopped)| {
+                if *stopped || !self.is_interrupted(*index as usize) {
                     return child.strong_count() > 0;
                 }
+                *stopped = true;
                 stopping.extend(child.upgrade());
-                false
+                true
             });
             stopping
         };
@@ -331,6 +344,50 @@ impl Scope {
 
     pub(crate) fn path(&self) -> Option<&Arc<str>> {
         self.path.as_ref()
+    }
+
+    /// The scopes made under member `index` and still alive, in the order they were made.
+    pub(crate) fn children_of(&self, index: usize) -> Vec<Arc<Scope>> {
+        if !self.has_children.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        lock(&self.children)
+            .iter()
+            .filter(|(of, _, _)| *of as usize == index)
+            .filter_map(|(_, child, _)| child.upgrade())
+            .collect()
+    }
+
+    /// The number of fixed members.
+    pub(crate) fn fixed_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Fixed member `index`'s own name, without the path.
+    pub(crate) fn leaf(&self, index: usize) -> Leaf {
+        self.slots[index].leaf.clone()
+    }
+
+    /// Whether fixed member `index`'s execute has returned.
+    pub(crate) fn has_exited(&self, index: usize) -> bool {
+        self.slots[index].exited.load(Ordering::Acquire)
+    }
+
+    /// When the scope was made.
+    pub(crate) fn created(&self) -> Instant {
+        self.created
+    }
+
+    /// Keeps the restart record of supervised member `index`, for status snapshots.
+    pub(crate) fn keep_restart_record(&self, index: usize, record: Arc<RestartRecord>) {
+        lock(&self.restart_records).push((index as u32, record));
+    }
+
+    pub(crate) fn restart_record(&self, index: usize) -> Option<Arc<RestartRecord>> {
+        lock(&self.restart_records)
+            .iter()
+            .find(|(of, _)| *of as usize == index)
+            .map(|(_, record)| Arc::clone(record))
     }
 
     pub(crate) fn name(&self, index: usize) -> ActorName {
@@ -357,6 +414,18 @@ impl Scope {
     /// Emits an event about member `index`, inside its span: `report` is given the member's
     /// name and what to send the event to, and is not called when nobody observes.
     pub(crate) fn emit(&self, index: usize, report: impl FnOnce(&ActorName, &dyn Fn(&Event<'_>))) {
+        if self.slots.get(index).is_some_and(|slot| slot.quiet) {
+            return;
+        }
+        self.emit_unmuted(index, report);
+    }
+
+    /// [`emit`](Scope::emit), for a quiet member too: what its supervisor reports.
+    pub(crate) fn emit_unmuted(
+        &self,
+        index: usize,
+        report: impl FnOnce(&ActorName, &dyn Fn(&Event<'_>)),
+    ) {
         if !self.observed() {
             return;
         }
@@ -791,7 +860,12 @@ impl Scope {
     }
 
     pub(crate) fn stage_drained(&self, stage: usize) -> bool {
-        self.stages[stage].load(Ordering::Acquire) == 0
+        self.stage_left(stage) == 0
+    }
+
+    /// The members of `stage` not finished yet.
+    pub(crate) fn stage_left(&self, stage: usize) -> usize {
+        self.stages[stage].load(Ordering::Acquire)
     }
 
     // ------------------------------------------------------------------------------------

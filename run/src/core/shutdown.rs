@@ -220,9 +220,14 @@ impl Running {
             .collect();
         let stage_start = Instant::now();
         let mut force = scope.take_force();
-        // A stage reached with no time left still gets one turn of the scheduler: an actor
-        // that returns as soon as it sees its interrupt is not named stuck.
-        let mut had_a_turn = false;
+        // A stage reached with no time left still gets turns of the scheduler, so that an
+        // actor that returns as soon as it sees its interrupt is not named stuck: as many as
+        // let members return, and at least one per 32 members, since a scheduler runs a
+        // bounded batch of tasks (61 on tokio's current-thread one) between two polls of
+        // this loop, and the tasks of the members aborted before are in the queue too.
+        let least_turns = 1 + self.handles.len() / 32;
+        let mut turns = 0;
+        let mut left_before = usize::MAX;
         loop {
             if scope.stage_drained(stage) {
                 return Ok(());
@@ -237,10 +242,14 @@ impl Running {
             });
             if let Some(share) = share {
                 scope.set_stage_share(stage, share);
-                if !had_a_turn && share <= Instant::now() {
-                    had_a_turn = true;
-                    tokio::task::yield_now().await;
-                    continue;
+                if share <= Instant::now() {
+                    let left = scope.stage_left(stage);
+                    if turns < least_turns || left < left_before {
+                        turns += 1;
+                        left_before = left;
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
                 }
             }
             let own_deadline = timed

@@ -1,0 +1,14 @@
+//! Supervision (SPEC S1, S2): restartable actors, built on the [core](crate::core) as one
+//! nested scope per incarnation; nothing here runs for an actor that is never restarted.
+//!
+//! - [`policy`]: when, how often and after what delay an actor restarts; the group's
+//!   strategy.
+//! - [`supervisor`]: the loop of one restartable actor, and the strategy's coordination.
+//! - [`status`]: a snapshot of a running tree, for a `/status` endpoint.
+//!
+//! Invariants are stated in [`supervisor`]; the counting rules on
+//! [`RestartPolicy`](policy::RestartPolicy).
+
+pub(crate) mod policy;
+pub(crate) mod status;
+pub(crate) mod supervisor;

@@ -1,0 +1,503 @@
+//! Supervision (SPEC S1, S2) under paused time: restart policies, intensity, backoff,
+//! strategies, no restart while stopping, status snapshots.
+
+mod common;
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use common::no_leak;
+use run::{
+    testing::{assert_in_order, run_paused, Recorder},
+    ActorOptions, ActorState, Backoff, Context, Error, Group, Restart, RestartPolicy, Restartable,
+    Strategy,
+};
+use tokio::time::Instant;
+
+const MS: Duration = Duration::from_millis(1);
+const SECOND: Duration = Duration::from_secs(1);
+
+/// What an incarnation does, by its number (from 0), after running for its time.
+#[derive(Clone, Copy, Debug)]
+enum Act {
+    Fail(u64),
+    Ok(u64),
+    Panic(u64),
+    /// Runs until interrupted.
+    Serve,
+}
+
+/// The starts of every actor, in order, with their times since the log was made.
+#[derive(Clone)]
+struct Log {
+    starts: Arc<Mutex<Vec<(String, Duration)>>>,
+    t0: Instant,
+}
+
+impl Log {
+    fn new() -> Self {
+        Self {
+            starts: Arc::default(),
+            t0: Instant::now(),
+        }
+    }
+
+    fn names(&self) -> Vec<String> {
+        let starts = self.starts.lock().unwrap();
+        starts.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    fn gaps(&self) -> Vec<Duration> {
+        let starts = self.starts.lock().unwrap();
+        starts
+            .windows(2)
+            .map(|pair| pair[1].1 - pair[0].1)
+            .collect()
+    }
+}
+
+/// Adds a restartable actor named `name` to `group` that plays `acts`, one per incarnation
+/// (the last one ever after), logging `name N` as incarnation N is made.
+fn supervised<'g>(
+    group: &'g mut Group,
+    name: &'static str,
+    acts: &[Act],
+    log: &Log,
+) -> ActorOptions<'g, Restartable> {
+    let acts = acts.to_vec();
+    let log = log.clone();
+    let made = Arc::new(Mutex::new(0usize));
+    group
+        .supervise(move || {
+            let nth = {
+                let mut made = made.lock().unwrap();
+                *made += 1;
+                *made - 1
+            };
+            let at = log.t0.elapsed();
+            log.starts
+                .lock()
+                .unwrap()
+                .push((format!("{name} {nth}"), at));
+            let act = *acts.get(nth).or(acts.last()).unwrap();
+            move |ctx: Context| async move {
+                let run_for = |ms: u64| tokio::time::sleep(Duration::from_millis(ms));
+                match act {
+                    Act::Serve => {
+                        ctx.interrupted().await;
+                        Ok(())
+                    }
+                    Act::Fail(ms) => {
+                        run_for(ms).await;
+                        Err(std::io::Error::other(format!("failure {nth}")))
+                    }
+                    Act::Panic(ms) => {
+                        run_for(ms).await;
+                        panic!("panic {nth}")
+                    }
+                    Act::Ok(ms) => {
+                        run_for(ms).await;
+                        Ok(())
+                    }
+                }
+            }
+        })
+        .name(name)
+}
+
+fn no_backoff(restart: Restart) -> RestartPolicy {
+    RestartPolicy::new(restart).backoff(Backoff::none())
+}
+
+#[test]
+fn on_failure_restarts_after_errors_and_panics_until_an_ok() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let trace = Recorder::new();
+        let mut group = Group::named("app").hook(trace.hook());
+        supervised(
+            &mut group,
+            "worker",
+            &[Act::Fail(10), Act::Panic(10), Act::Ok(10)],
+            &log,
+        )
+        .restart(no_backoff(Restart::OnFailure));
+        group.run().await.unwrap();
+        assert_eq!(log.names(), ["worker 0", "worker 1", "worker 2"]);
+        assert_in_order(
+            &trace.lines(),
+            &[
+                "app/worker started",
+                "app/worker failed: actor `app/worker` failed: failure 0",
+                "app/worker restarting #1 in 0ns",
+                "app/worker started",
+                "app/worker panicked",
+                "app/worker restarting #2 in 0ns",
+                "app/worker started",
+                "app/worker exited",
+            ],
+        );
+        let restarts = trace
+            .lines()
+            .iter()
+            .filter(|line| line.contains("restarting"))
+            .count();
+        assert_eq!(restarts, 2);
+    }));
+}
+
+#[test]
+fn always_restarts_after_an_ok_too_and_never_does_not_restart() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        supervised(
+            &mut group,
+            "cron",
+            &[Act::Ok(10), Act::Ok(10), Act::Fail(10)],
+            &log,
+        )
+        .restart(no_backoff(Restart::Always).max_restarts(2));
+        let err = group.run().await.unwrap_err();
+        assert_eq!(log.names(), ["cron 0", "cron 1", "cron 2"]);
+        let Error::RestartLimit { restarts, last, .. } = &err else {
+            panic!("expected the restart limit, got {err:?}");
+        };
+        assert_eq!(*restarts, 2);
+        assert_eq!(
+            last.as_deref().unwrap().to_string(),
+            "actor `app/cron` failed"
+        );
+
+        let log = Log::new();
+        let mut group = Group::named("app");
+        supervised(&mut group, "once", &[Act::Fail(10)], &log).restart(Restart::Never);
+        let err = group.run().await.unwrap_err();
+        assert_eq!(log.names(), ["once 0"]);
+        assert_eq!(
+            err.report().to_string(),
+            "actor `app/once` failed: failure 0"
+        );
+    }));
+}
+
+#[test]
+fn the_intensity_limit_escalates_only_when_reached_within_the_period() {
+    run_paused(no_leak(async {
+        // Failing every 10 ms: the 4th failure would be a 4th restart within 1 s.
+        let log = Log::new();
+        let mut group = Group::named("app");
+        supervised(&mut group, "fast", &[Act::Fail(10)], &log).restart(
+            no_backoff(Restart::OnFailure)
+                .max_restarts(3)
+                .within(SECOND),
+        );
+        let err = group.run().await.unwrap_err();
+        assert_eq!(log.names().len(), 4);
+        assert_eq!(
+            err.report().to_string(),
+            "actor `app/fast` restarted 3 times within 1s, the most allowed: giving up: \
+             actor `app/fast` failed: failure 3"
+        );
+        assert_eq!(err.actor().unwrap(), "app/fast");
+        assert_eq!(Error::exit_status(&Err(err)), 1);
+
+        // Failing every 400 ms: never more than 3 restarts within 1 s, so it goes on until
+        // it succeeds on its 10th run.
+        let log = Log::new();
+        let mut group = Group::named("app");
+        let mut acts = vec![Act::Fail(400); 9];
+        acts.push(Act::Ok(0));
+        supervised(&mut group, "slow", &acts, &log).restart(
+            no_backoff(Restart::OnFailure)
+                .max_restarts(3)
+                .within(SECOND),
+        );
+        group.run().await.unwrap();
+        assert_eq!(log.names().len(), 10);
+    }));
+}
+
+#[test]
+fn the_backoff_doubles_with_jitter_up_to_its_cap() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        let mut acts = vec![Act::Fail(0); 7];
+        acts.push(Act::Ok(0));
+        supervised(&mut group, "link", &acts, &log).restart(
+            RestartPolicy::new(Restart::OnFailure)
+                .max_restarts(100)
+                .within(60 * SECOND)
+                .backoff(Backoff::new(100 * MS, 500 * MS)),
+        );
+        group.run().await.unwrap();
+        let gaps = log.gaps();
+        // Ceilings 100, 200, 400, 500, 500, ... ms; each delay in [ceiling / 2, ceiling].
+        let ceilings = [100, 200, 400, 500, 500, 500, 500].map(|ms| ms * MS);
+        assert_eq!(gaps.len(), ceilings.len());
+        for (gap, ceiling) in gaps.iter().zip(ceilings) {
+            assert!(
+                *gap >= ceiling / 2 && *gap <= ceiling,
+                "{gap:?} not within [{:?}, {ceiling:?}]: {gaps:?}",
+                ceiling / 2
+            );
+        }
+        // Jittered: not every delay at the same point of its range.
+        let at_bottom = gaps
+            .iter()
+            .zip(ceilings)
+            .filter(|(g, c)| **g == *c / 2)
+            .count();
+        assert!(at_bottom < gaps.len(), "{gaps:?}");
+    }));
+}
+
+#[test]
+fn the_backoff_resets_after_a_run_as_long_as_the_period() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        // Quick failures, then a run of 2 s (longer than the 1 s period), then quick again.
+        let acts = [
+            Act::Fail(0),
+            Act::Fail(0),
+            Act::Fail(2000),
+            Act::Fail(0),
+            Act::Ok(0),
+        ];
+        supervised(&mut group, "link", &acts, &log).restart(
+            RestartPolicy::new(Restart::OnFailure)
+                .max_restarts(100)
+                .within(SECOND)
+                .backoff(Backoff::new(100 * MS, 10 * SECOND)),
+        );
+        group.run().await.unwrap();
+        let gaps = log.gaps();
+        let within = |gap: Duration, ceiling: Duration| gap >= ceiling / 2 && gap <= ceiling;
+        assert!(within(gaps[0], 100 * MS), "{gaps:?}");
+        assert!(within(gaps[1], 200 * MS), "{gaps:?}");
+        // The third ran 2 s: its restart starts over at the first delay.
+        assert!(within(gaps[2] - 2 * SECOND, 100 * MS), "{gaps:?}");
+        assert!(within(gaps[3], 200 * MS), "{gaps:?}");
+    }));
+}
+
+#[test]
+fn a_bad_policy_is_refused_before_anything_starts() {
+    run_paused(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        supervised(&mut group, "link", &[Act::Ok(0)], &log)
+            .restart(RestartPolicy::new(Restart::Always).within(Duration::ZERO));
+        let err = group.run().await.unwrap_err();
+        assert!(matches!(err, Error::InvalidConfig(_)), "{err:?}");
+        assert!(log.names().is_empty());
+    });
+}
+
+/// One strategy, four restartable actors and a plain one; `c` fails once.
+fn strategy_run(strategy: Strategy) -> (Vec<String>, Vec<String>) {
+    run_paused(no_leak(async move {
+        let log = Log::new();
+        let trace = Recorder::new();
+        let mut group = Group::named("app").strategy(strategy).hook(trace.hook());
+        supervised(&mut group, "a", &[Act::Serve], &log);
+        supervised(&mut group, "b", &[Act::Serve], &log);
+        let plain = log.clone();
+        group
+            .spawn(move |ctx: Context| async move {
+                plain
+                    .starts
+                    .lock()
+                    .unwrap()
+                    .push(("plain".into(), Duration::ZERO));
+                ctx.interrupted().await;
+            })
+            .name("plain");
+        supervised(&mut group, "c", &[Act::Fail(10), Act::Serve], &log)
+            .restart(no_backoff(Restart::OnFailure));
+        supervised(&mut group, "d", &[Act::Serve], &log);
+        // Ends the run once the restarts are done.
+        group
+            .spawn(|_ctx: Context| tokio::time::sleep(SECOND))
+            .name("timer");
+        group.run().await.unwrap();
+        let lines = trace
+            .lines()
+            .into_iter()
+            .filter(|line| line.contains("interrupted") || line.contains("restarting"))
+            .filter(|line| !line.contains("timer"))
+            .collect();
+        (log.names(), lines)
+    }))
+}
+
+#[test]
+fn one_for_one_restarts_only_the_failed_actor() {
+    let (starts, _) = strategy_run(Strategy::OneForOne);
+    assert_eq!(starts, ["a 0", "b 0", "plain", "c 0", "d 0", "c 1"]);
+}
+
+#[test]
+fn one_for_all_stops_the_others_in_reverse_and_starts_all_in_order() {
+    let (starts, lines) = strategy_run(Strategy::OneForAll);
+    assert_eq!(
+        starts,
+        ["a 0", "b 0", "plain", "c 0", "d 0", "a 1", "b 1", "c 1", "d 1"]
+    );
+    // Before the final stop: c failed (its interrupt is still called once, as in any
+    // group), d, b, a stopped in reverse start order; the plain actor untouched.
+    assert_eq!(
+        lines[..8],
+        [
+            "app/c interrupted",
+            "app/c restarting #1 in 0ns",
+            "app/d interrupted",
+            "app/d restarting #1 in 0ns",
+            "app/b interrupted",
+            "app/b restarting #1 in 0ns",
+            "app/a interrupted",
+            "app/a restarting #1 in 0ns",
+        ]
+    );
+    assert!(
+        !lines[..8].iter().any(|line| line.contains("plain")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn rest_for_one_restarts_the_failed_actor_and_those_added_after_it() {
+    let (starts, _) = strategy_run(Strategy::RestForOne);
+    assert_eq!(starts, ["a 0", "b 0", "plain", "c 0", "d 0", "c 1", "d 1"]);
+}
+
+#[test]
+fn nothing_restarts_once_the_group_is_stopping() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let trace = Recorder::new();
+        let mut group = Group::named("app").hook(trace.hook());
+        // Fails when interrupted: a failure during the shutdown, on the error, no restart.
+        let made = log.clone();
+        group
+            .supervise(move || {
+                made.starts
+                    .lock()
+                    .unwrap()
+                    .push(("stubborn".into(), Duration::ZERO));
+                |ctx: Context| async move {
+                    ctx.interrupted().await;
+                    Err::<(), _>(std::io::Error::other("failed to stop"))
+                }
+            })
+            .name("stubborn");
+        // In its backoff when the group stops: it does not start again.
+        supervised(&mut group, "flaky", &[Act::Fail(10)], &log)
+            .restart(RestartPolicy::new(Restart::OnFailure).backoff(Backoff::new(SECOND, SECOND)));
+        group
+            .spawn(|_ctx: Context| tokio::time::sleep(100 * MS))
+            .name("timer");
+        let err = group.run().await.unwrap_err();
+        assert_eq!(log.names(), ["stubborn", "flaky 0"]);
+        let report = err.report().to_string();
+        assert!(
+            report.contains("actor `app/stubborn` failed: failed to stop"),
+            "{report}"
+        );
+        assert!(
+            report.contains("actor `app/flaky` failed: failure 0"),
+            "{report}"
+        );
+        let restarts = trace
+            .lines()
+            .iter()
+            .filter(|line| line.contains("restarting"))
+            .count();
+        assert_eq!(restarts, 1, "{:?}", trace.lines());
+    }));
+}
+
+#[test]
+fn status_shows_every_state_nested() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        let status = group.status_handle();
+        group
+            .spawn(|ctx: Context| async move {
+                let mut nested = ctx.group_named("http");
+                nested
+                    .spawn(|conn: Context| conn.into_interrupted())
+                    .name("listener");
+                nested.run().await
+            })
+            .name("server");
+        supervised(&mut group, "flaky", &[Act::Fail(100), Act::Serve], &log)
+            .restart(RestartPolicy::new(Restart::OnFailure).backoff(Backoff::new(SECOND, SECOND)));
+        group
+            .spawn(|_ctx: Context| async {})
+            .exit(run::ExitPolicy::Task)
+            .name("job");
+        group
+            .spawn(|ctx: Context| async move {
+                ctx.interrupted().await;
+                tokio::time::sleep(SECOND).await; // slow to stop
+            })
+            .name("slow");
+        let snapshots = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&snapshots);
+        group
+            .spawn(move |ctx: Context| async move {
+                tokio::time::sleep(50 * MS).await;
+                seen.lock().unwrap().push(ctx.status());
+                tokio::time::sleep(100 * MS).await; // flaky failed at 100 ms: backing off
+                seen.lock().unwrap().push(ctx.status());
+                tokio::time::sleep(2 * SECOND).await; // restarted
+                seen.lock().unwrap().push(ctx.status());
+            })
+            .name("probe");
+        let running = tokio::spawn(group.run());
+        tokio::time::sleep(2500 * MS).await; // the probe has returned: the group is stopping
+        let stopping = status.snapshot();
+        running.await.unwrap().unwrap();
+        assert!(status.snapshot().actors.is_empty());
+
+        let snapshots = snapshots.lock().unwrap();
+        let state = |snapshot: &run::Status, path: &str| snapshot.find(path).unwrap().state;
+        let first = &snapshots[0];
+        assert_eq!(state(first, "app/server"), ActorState::Running);
+        assert_eq!(
+            state(first, "app/server/http/listener"),
+            ActorState::Running
+        );
+        assert_eq!(state(first, "app/flaky"), ActorState::Running);
+        assert_eq!(state(first, "app/job"), ActorState::Exited);
+        assert_eq!(first.find("app/job").unwrap().uptime, None);
+        assert_eq!(first.find("app/server").unwrap().uptime, Some(50 * MS));
+        assert_eq!(
+            first.to_string(),
+            "app/server: running, up 50ms\n  \
+               app/server/http/listener: running, up 50ms\n\
+             app/flaky: running, up 50ms\n\
+             app/job: exited\n\
+             app/slow: running, up 50ms\n\
+             app/probe: running, up 50ms\n"
+        );
+        let backing_off = snapshots[1].find("app/flaky").unwrap();
+        assert_eq!(backing_off.state, ActorState::Restarting);
+        assert_eq!(backing_off.restarts, 1);
+        assert_eq!(
+            backing_off.last_error.as_deref(),
+            Some("actor `app/flaky` failed: failure 0")
+        );
+        let restarted = snapshots[2].find("app/flaky").unwrap();
+        assert_eq!(restarted.state, ActorState::Running);
+        assert!(restarted.uptime.unwrap() < 2 * SECOND, "{restarted:?}");
+        assert_eq!(state(&stopping, "app/slow"), ActorState::Stopping);
+        assert_eq!(state(&stopping, "app/probe"), ActorState::Exited);
+    }));
+}
