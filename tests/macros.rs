@@ -383,3 +383,94 @@ async fn a_runner_name_shows_however_the_struct_is_run() {
         "{lines:?}"
     );
 }
+
+/// A runner that fails the first `fails` times it runs (counted across its clones), then
+/// serves until interrupted; logs each start.
+#[derive(Clone)]
+struct Flaky {
+    log: Log,
+    label: &'static str,
+    fails: usize,
+    runs: Arc<Mutex<usize>>,
+}
+
+impl Flaky {
+    fn new(log: &Log, label: &'static str, fails: usize) -> Self {
+        Self {
+            log: log.clone(),
+            label,
+            fails,
+            runs: Arc::default(),
+        }
+    }
+}
+
+impl Runner for Flaky {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+        let run = {
+            let mut runs = self.runs.lock().unwrap();
+            *runs += 1;
+            *runs
+        };
+        self.log.push(format!("start {} #{run}", self.label));
+        if run <= self.fails {
+            return Err(std::io::Error::other("flaky"));
+        }
+        ctx.interrupted().await;
+        Ok(())
+    }
+}
+
+/// Returns once `log` has `lines` lines.
+#[actor]
+async fn stop_at(log: Log, lines: usize) {
+    while log.lines().len() < lines {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
+#[derive(Runner)]
+#[runner(strategy = "rest_for_one")]
+struct Supervised {
+    #[actor]
+    plain: Flaky,
+    #[actor(
+        restart = "on_failure",
+        max_restarts = 5,
+        within = "10s",
+        backoff = "1ms..2ms"
+    )]
+    db: Flaky,
+    #[actor(restart = "always")]
+    cache: Flaky,
+    #[actor]
+    stopper: StopAt,
+}
+
+#[tokio::test(start_paused = true)]
+async fn restart_options_and_a_strategy_on_a_derived_runner() {
+    let log = Log::default();
+    let mut group = Group::named("app");
+    group.spawn(Supervised {
+        plain: Flaky::new(&log, "plain", 0),
+        db: Flaky::new(&log, "db", 2),
+        cache: Flaky::new(&log, "cache", 0),
+        stopper: stop_at(log.clone(), 7),
+    });
+    group.run().await.unwrap();
+    // db fails twice: each time rest-for-one restarts cache (added after it) too, not plain.
+    assert_eq!(
+        log.lines(),
+        [
+            "start plain #1",
+            "start db #1",
+            "start cache #1",
+            "start db #2",
+            "start cache #2",
+            "start db #3",
+            "start cache #3",
+        ]
+    );
+}

@@ -501,3 +501,126 @@ fn status_shows_every_state_nested() {
         assert_eq!(state(&stopping, "app/probe"), ActorState::Exited);
     }));
 }
+
+#[test]
+fn a_child_started_at_run_time_restarts_and_its_handle_stops_just_its_subtree() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let trace = Recorder::new();
+        let mut group = Group::named("app").hook(trace.hook());
+        let made = log.clone();
+        group
+            .spawn(move |ctx: Context| async move {
+                let made = made.clone();
+                let starts = Arc::new(Mutex::new(0));
+                let session = ctx.supervise_named(
+                    "session",
+                    move || {
+                        let made = made.clone();
+                        let starts = Arc::clone(&starts);
+                        move |session: Context| async move {
+                            let nth = {
+                                let mut starts = starts.lock().unwrap();
+                                *starts += 1;
+                                *starts - 1
+                            };
+                            made.starts
+                                .lock()
+                                .unwrap()
+                                .push((format!("session {nth}"), made.t0.elapsed()));
+                            if nth == 0 {
+                                tokio::time::sleep(10 * MS).await;
+                                return Err(Error::Cancelled); // any failure
+                            }
+                            // A subtree: a nested group of two.
+                            let mut nested = session.group();
+                            nested
+                                .spawn(|c: Context| c.into_interrupted())
+                                .name("reader");
+                            nested
+                                .spawn(|c: Context| c.into_interrupted())
+                                .name("writer");
+                            nested.run().await
+                        }
+                    },
+                    no_backoff(Restart::OnFailure),
+                )?;
+                tokio::time::sleep(SECOND).await;
+                let status = ctx.status();
+                let child = status
+                    .find("app/server/session")
+                    .expect("the child in the status");
+                assert_eq!(child.restarts, 1);
+                assert_eq!(child.state, ActorState::Running);
+                assert_eq!(child.children.len(), 2, "{status}");
+                session.stop();
+                session.join().await?;
+                // Stopped alone: this actor runs on, and the child is gone from the status.
+                assert!(!ctx.is_interrupted());
+                assert!(ctx.status().find("app/server/session").is_none());
+                ctx.interrupted().await;
+                Ok::<_, Error>(())
+            })
+            .name("server");
+        group
+            .spawn(|_ctx: Context| tokio::time::sleep(2 * SECOND))
+            .name("timer");
+        group.run().await.unwrap();
+        assert_eq!(log.names(), ["session 0", "session 1"]);
+        assert_in_order(
+            &trace.lines(),
+            &[
+                "app/server/session restarting #1 in 0ns",
+                "app/server/session/reader interrupted",
+                "app/server/session exited",
+                "app/timer exited",
+            ],
+        );
+    }));
+}
+
+#[test]
+fn a_child_past_its_limit_stops_the_group_and_its_join_says_why() {
+    run_paused(no_leak(async {
+        let (joined, join) = tokio::sync::oneshot::channel();
+        let mut group = Group::named("app");
+        group
+            .spawn(move |ctx: Context| async move {
+                let child = ctx.supervise_named(
+                    "link",
+                    || |_c: Context| async { Err::<(), _>(std::io::Error::other("down")) },
+                    no_backoff(Restart::OnFailure).max_restarts(1),
+                )?;
+                let _ = joined.send(child.join().await);
+                ctx.interrupted().await;
+                Ok::<_, Error>(())
+            })
+            .name("server");
+        let err = group.run().await.unwrap_err();
+        assert_eq!(
+            err.report().to_string(),
+            "actor `app/server/link` restarted 1 time within 30s, the most allowed: giving up: \
+             actor `app/server/link` failed: down"
+        );
+        let joined = join.await.unwrap().unwrap_err();
+        assert!(matches!(joined, Error::RestartLimit { .. }), "{joined:?}");
+    }));
+}
+
+#[test]
+fn a_child_with_a_bad_policy_is_refused() {
+    run_paused(async {
+        let mut group = Group::new();
+        group.spawn(|ctx: Context| async move {
+            let refused = ctx.supervise(
+                || |_c: Context| async {},
+                RestartPolicy::new(Restart::Always).within(Duration::ZERO),
+            );
+            assert!(
+                matches!(refused, Err(Error::InvalidConfig(_))),
+                "{refused:?}"
+            );
+        });
+        group.run().await.unwrap();
+    });
+}

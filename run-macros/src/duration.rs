@@ -66,6 +66,30 @@ fn parse_str(text: &str) -> Result<Duration, String> {
     Ok(total)
 }
 
+/// Parses a backoff range `"<initial>..<max>"`, such as `"100ms..5s"`, or an error on the
+/// literal saying what was expected.
+pub(crate) fn parse_range(lit: &LitStr) -> syn::Result<(Duration, Duration)> {
+    let value = lit.value();
+    let fail = |reason: String| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid backoff {value:?}: {reason}; expected an initial and a maximum delay, such as \"100ms..5s\""
+            ),
+        )
+    };
+    let Some((initial, max)) = value.split_once("..") else {
+        return Err(fail("it has no `..`".into()));
+    };
+    let initial =
+        parse_str(initial).map_err(|reason| fail(format!("the initial delay: {reason}")))?;
+    let max = parse_str(max).map_err(|reason| fail(format!("the maximum: {reason}")))?;
+    if initial > max {
+        return Err(fail("the initial delay is above the maximum".into()));
+    }
+    Ok((initial, max))
+}
+
 /// `::core::time::Duration::new(secs, nanos)`.
 pub(crate) fn expand(duration: Duration) -> TokenStream {
     let secs = proc_macro2::Literal::u64_unsuffixed(duration.as_secs());

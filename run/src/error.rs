@@ -133,7 +133,8 @@ pub enum Error {
     /// [`RestartPolicy`](crate::RestartPolicy) allows (`restarts` restarts within `period`):
     /// its failure escalated. The source is its last error.
     #[error(
-        "actor `{actor}` restarted {restarts} times within {period:?}, the most allowed: giving up"
+        "actor `{actor}` restarted {restarts} {times} within {period:?}, the most allowed: giving up",
+        times = if *.restarts == 1 { "time" } else { "times" }
     )]
     RestartLimit {
         /// The actor that was given up on.

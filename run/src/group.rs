@@ -146,9 +146,9 @@ pub struct Group {
     hook: Option<Hook>,
     strategy: Strategy,
     status: Option<StatusHandle>,
-    /// Runs one incarnation of a restartable actor: its path is its parent's, so the actor
-    /// keeps its name.
-    incarnation: bool,
+    /// Runs one incarnation of a restartable actor: the path is the actor's group's, given
+    /// as it is, so that the actor keeps its name.
+    incarnation_path: Option<Option<Arc<str>>>,
 }
 
 impl Group {
@@ -342,6 +342,7 @@ impl Group {
                     policy: start.restart.unwrap_or_default(),
                     timeout: start.timeout,
                     strategist: start.strategist,
+                    until: None,
                 };
                 (
                     member::spawn(supervisor.run(start.ctx), member, false),
@@ -438,11 +439,12 @@ impl Group {
             .clone()
     }
 
-    /// The group that runs one incarnation of the restartable actor `ctx` belongs to.
-    pub(crate) fn incarnation(ctx: &Context) -> Self {
+    /// The group that runs one incarnation of the restartable actor `ctx` belongs to, whose
+    /// group's path is `path`.
+    pub(crate) fn incarnation(ctx: &Context, path: Option<Arc<str>>) -> Self {
         Self {
             parent: Some(ctx.clone()),
-            incarnation: true,
+            incarnation_path: Some(path),
             ..Self::default()
         }
     }
@@ -508,8 +510,8 @@ impl Group {
     }
 
     fn path(&self) -> Option<Arc<str>> {
-        if self.incarnation {
-            return self.parent.as_ref()?.member().scope.path().cloned();
+        if let Some(path) = &self.incarnation_path {
+            return path.clone();
         }
         match (&self.parent, &self.segment) {
             (Some(parent), Some(segment)) => Some(format!("{}/{segment}", parent.name()).into()),

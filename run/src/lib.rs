@@ -157,6 +157,7 @@ pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
 pub use runner::{from_fn, ActorOutput, Runner};
 pub use stop::StopHandle;
 pub use supervise::{
+    child::ChildHandle,
     policy::{Backoff, Restart, RestartPolicy, Strategy},
     status::{ActorState, ActorStatus, Status, StatusHandle},
 };

@@ -283,6 +283,7 @@ pub use run_macros::actor;
 /// |---|---|---|
 /// | `name = "app"` | the type's name | the runner's name ([`Runner::name`](crate::Runner::name)) |
 /// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `strategy = "one_for_all"` | `"one_for_one"` | which restartable fields restart together ([`Strategy`](crate::Strategy)): `"one_for_one"`, `"one_for_all"` or `"rest_for_one"` |
 ///
 /// On a field, `#[actor]` or `#[actor(...)]`:
 ///
@@ -293,6 +294,10 @@ pub use run_macros::actor;
 /// | `exit = "task"` | `"service"` | its [`ExitPolicy`](crate::ExitPolicy): `"service"`, `"task"` or `"sidecar"` |
 /// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)); 0 goes before the default |
 /// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)) |
+/// | `restart = "on_failure"` | `"never"` | restart it ([`Restart`](crate::Restart)): `"never"`, `"on_failure"` or `"always"`; the field's type must be `Clone` (each incarnation runs a clone, see [`Group::supervise`](crate::Group::supervise)), and `interrupt` does not go with it |
+/// | `max_restarts = 3` | 5 | with `restart`: at most this many restarts within `within` ([`RestartPolicy`](crate::RestartPolicy)) |
+/// | `within = "10s"` | `"30s"` | with `restart`: the intensity period, not zero |
+/// | `backoff = "100ms..5s"` | `"100ms..5s"` | with `restart`: the first delay and the cap of the exponential [`Backoff`](crate::Backoff) |
 /// | `skip` | | the field is data, though its type is a `Runner`: without it, an unmarked field whose type is a `Runner` is a compile error on the field (it would silently never run; checked for types that do not depend on the struct's generic parameters) |
 ///
 /// # Interrupts

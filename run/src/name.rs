@@ -78,6 +78,11 @@ impl ActorName {
         Self { group, leaf }
     }
 
+    /// The group's path and the leaf.
+    pub(crate) fn into_parts(self) -> (Option<Arc<str>>, Leaf) {
+        (self.group, self.leaf)
+    }
+
     /// The path of the group the actor belongs to, if that group has one.
     ///
     /// ```

@@ -12,7 +12,7 @@ use crate::{
     core::{cause::Cause, event::Event, interrupt::Interrupt},
     error::{BoxError, Error},
     group::Group,
-    runner::{from_fn, ActorOutput},
+    runner::{from_fn, ActorOutput, Runner},
 };
 
 /// `output.into_result()` with the error boxed, as a function so that a wrong output type is
@@ -59,6 +59,18 @@ pub fn derived_group(ctx: &Context, name: &'static str) -> Group {
         ctx.group()
     } else {
         ctx.group_named(name)
+    }
+}
+
+/// The factory of a restartable derived field: a new clone of `runner` for each incarnation.
+/// The mutex makes it `Sync` for any `Send` runner.
+pub fn remake<R: Runner + Clone>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
+    let runner = std::sync::Mutex::new(runner);
+    move || {
+        runner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

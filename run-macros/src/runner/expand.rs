@@ -55,6 +55,10 @@ pub(super) fn expand(derived: &Derived<'_>) -> TokenStream {
         Some(name) => quote!(#krate::__private::derived_group(&__ctx, #name)),
         None => quote!(__ctx.group()),
     };
+    let group = match &derived.strategy {
+        Some(strategy) => quote!(#group.strategy(#krate::Strategy::#strategy)),
+        None => group,
+    };
     let name = derived.name.as_ref().map(|name| {
         quote! {
             fn name(&self) -> ::std::borrow::Cow<'static, str> {
@@ -177,7 +181,13 @@ fn bounds(derived: &Derived<'_>) -> WhereClause {
         .unwrap_or_else(|| syn::parse_quote!(where));
     for field in &derived.fields {
         let ty = field.ty;
-        let bound = if field.actor.is_some() {
+        let restartable = field
+            .actor
+            .as_ref()
+            .is_some_and(|actor| actor.restart.is_some());
+        let bound = if restartable {
+            quote!(#ty: #krate::Runner + ::core::clone::Clone)
+        } else if field.actor.is_some() {
             quote!(#ty: #krate::Runner)
         } else {
             quote!(#ty: ::core::marker::Send + 'static)
@@ -214,6 +224,27 @@ fn spawn(derived: &Derived<'_>, field: &Field<'_>) -> Option<TokenStream> {
         options.extend(quote!(.interrupt(__interrupt)));
         quote!(let __interrupt = #call;)
     });
+    if let Some(restart) = &actor.restart {
+        let kind = &restart.kind;
+        let mut policy = quote!(#krate::RestartPolicy::new(#krate::Restart::#kind));
+        if let Some(max) = restart.max_restarts {
+            policy.extend(quote!(.max_restarts(#max)));
+        }
+        if let Some(within) = restart.within {
+            let within = duration::expand(within);
+            policy.extend(quote!(.within(#within)));
+        }
+        if let Some((initial, max)) = restart.backoff {
+            let (initial, max) = (duration::expand(initial), duration::expand(max));
+            policy.extend(quote!(.backoff(#krate::Backoff::new(#initial, #max))));
+        }
+        return Some(quote! {
+            __group
+                .supervise(#krate::__private::remake(#binding))
+                #options
+                .restart(#policy);
+        });
+    }
     Some(quote! {
         #interrupt
         __group.spawn(#binding)#options;

@@ -6,9 +6,21 @@ use syn::{Attribute, DeriveInput, Meta};
 
 use crate::{errors::Errors, options::Settings};
 
-pub(super) const CONTAINER_OPTIONS: &[&str] = &["name", "crate"];
-pub(super) const FIELD_OPTIONS: &[&str] =
-    &["name", "interrupt", "exit", "stage", "timeout", "skip"];
+pub(super) const CONTAINER_OPTIONS: &[&str] = &["name", "crate", "strategy"];
+pub(super) const FIELD_OPTIONS: &[&str] = &[
+    "name",
+    "interrupt",
+    "exit",
+    "stage",
+    "timeout",
+    "restart",
+    "max_restarts",
+    "within",
+    "backoff",
+    "skip",
+];
+/// The options that only go with `restart = "on_failure"` or `"always"`.
+pub(super) const RESTART_OPTIONS: &[&str] = &["max_restarts", "within", "backoff"];
 
 pub(super) struct Input {
     pub(super) item: DeriveInput,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use quote::format_ident;
 use syn::{Data, Ident, LitStr, Member, Path, Type};
 
-use super::parse::Input;
+use super::parse::{Input, RESTART_OPTIONS};
 use crate::{duration, errors::Errors, krate, options, options::Settings};
 
 pub(super) struct ActorField {
@@ -18,6 +18,19 @@ pub(super) struct ActorField {
     pub(super) exit: Option<Ident>,
     pub(super) stage: Option<u32>,
     pub(super) timeout: Option<Duration>,
+    /// `restart = "on_failure"` or `"always"`, with its intensity and backoff: the field is
+    /// restartable (its type must be `Clone`).
+    pub(super) restart: Option<RestartField>,
+}
+
+/// A restartable field's policy, checked: `None` keeps the runtime's default.
+pub(super) struct RestartField {
+    /// The `Restart` variant, spanned on the literal.
+    pub(super) kind: Ident,
+    pub(super) max_restarts: Option<u32>,
+    pub(super) within: Option<Duration>,
+    /// `(initial, max)`.
+    pub(super) backoff: Option<(Duration, Duration)>,
 }
 
 pub(super) struct Field<'a> {
@@ -34,6 +47,8 @@ pub(super) struct Field<'a> {
 pub(super) struct Derived<'a> {
     pub(super) krate: Path,
     pub(super) name: Option<LitStr>,
+    /// The `Strategy` variant, spanned on the literal.
+    pub(super) strategy: Option<Ident>,
     pub(super) fields: Vec<Field<'a>>,
     pub(super) input: &'a Input,
 }
@@ -55,6 +70,24 @@ pub(super) fn validate<'a>(
         .settings
         .get("name")
         .and_then(|setting| errors.take(options::actor_name(setting)));
+    let strategy = input.settings.get("strategy").and_then(|setting| {
+        errors.take(setting.lit_str("\"one_for_all\"").and_then(|lit| {
+            let variant = match lit.value().as_str() {
+                "one_for_one" => "OneForOne",
+                "one_for_all" => "OneForAll",
+                "rest_for_one" => "RestForOne",
+                other => {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "unknown strategy {other:?}; expected \"one_for_one\", \"one_for_all\" or \"rest_for_one\""
+                        ),
+                    ))
+                }
+            };
+            Ok(Ident::new(variant, lit.span()))
+        }))
+    });
 
     let mut fields = Vec::new();
     match &item.data {
@@ -98,6 +131,7 @@ pub(super) fn validate<'a>(
     Derived {
         krate,
         name,
+        strategy,
         fields,
         input,
     }
@@ -120,7 +154,10 @@ fn skip(settings: &Settings, errors: &mut Errors) -> bool {
         }
         None => return false,
     }
-    for other in ["name", "interrupt", "exit", "stage", "timeout"] {
+    for other in super::parse::FIELD_OPTIONS
+        .iter()
+        .filter(|option| **option != "skip")
+    {
         if let Some(other) = settings.get(other) {
             errors.push(syn::Error::new(
                 other.key.span(),
@@ -190,11 +227,90 @@ fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) 
     let timeout = settings
         .get("timeout")
         .and_then(|setting| errors.take(setting.lit_str("\"10s\"").and_then(duration::parse)));
+    let restart = restart_field(settings, errors);
+    if let (Some(_), Some(setting)) = (&restart, settings.get("interrupt")) {
+        errors.push(syn::Error::new(
+            setting.key.span(),
+            "`interrupt` does not go with `restart`: each incarnation of a restartable actor is interrupted through its runner's own interrupt",
+        ));
+    }
     ActorField {
         name,
-        interrupt,
+        interrupt: interrupt.filter(|_| restart.is_none()),
         exit,
         stage,
         timeout,
+        restart,
     }
+}
+
+/// The `restart` option and the options that go with it; those given without a restart are
+/// reported on their keys.
+fn restart_field(settings: &Settings, errors: &mut Errors) -> Option<RestartField> {
+    let kind = settings.get("restart").and_then(|setting| {
+        errors.take(setting.lit_str("\"on_failure\"").and_then(|lit| {
+            match lit.value().as_str() {
+                "never" => Ok(None),
+                "on_failure" => Ok(Some(Ident::new("OnFailure", lit.span()))),
+                "always" => Ok(Some(Ident::new("Always", lit.span()))),
+                other => Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "unknown restart policy {other:?}; expected \"never\", \"on_failure\" or \"always\""
+                    ),
+                )),
+            }
+        }))
+    });
+    let Some(Some(kind)) = kind else {
+        for option in RESTART_OPTIONS {
+            if let Some(setting) = settings.get(option) {
+                errors.push(syn::Error::new(
+                    setting.key.span(),
+                    format!(
+                        "`{option}` needs a restart: add `restart = \"on_failure\"` or `restart = \"always\"`"
+                    ),
+                ));
+            }
+        }
+        return None;
+    };
+    let max_restarts = settings.get("max_restarts").and_then(|setting| {
+        errors.take(setting.lit_int("3").and_then(|lit| {
+            lit.base10_parse::<u32>().map_err(|_| {
+                syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "invalid max_restarts `{lit}`; expected an integer from 0 to {}",
+                        u32::MAX
+                    ),
+                )
+            })
+        }))
+    });
+    let within = settings.get("within").and_then(|setting| {
+        errors.take(setting.lit_str("\"10s\"").and_then(|lit| {
+            let within = duration::parse(lit)?;
+            if within.is_zero() {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "a zero `within` period allows no restart at all; expected a period such as \"10s\"",
+                ));
+            }
+            Ok(within)
+        }))
+    });
+    let backoff = settings.get("backoff").and_then(|setting| {
+        errors.take(
+            setting
+                .lit_str("\"100ms..5s\"")
+                .and_then(duration::parse_range),
+        )
+    });
+    Some(RestartField {
+        kind,
+        max_restarts,
+        within,
+        backoff,
+    })
 }

@@ -363,14 +363,30 @@ impl Scope {
         self.slots.len()
     }
 
-    /// Fixed member `index`'s own name, without the path.
-    pub(crate) fn leaf(&self, index: usize) -> Leaf {
-        self.slots[index].leaf.clone()
+    /// Whether member `index`'s execute has returned (for a child task: while it is still
+    /// counted).
+    pub(crate) fn has_exited(&self, index: usize) -> bool {
+        match self.slots.get(index) {
+            Some(slot) => slot.exited.load(Ordering::Acquire),
+            None => {
+                let dynamic = lock(&self.dynamic);
+                let at = dynamic.at(index, self.slots.len());
+                dynamic.exited.get(at).copied().unwrap_or(true)
+            }
+        }
     }
 
-    /// Whether fixed member `index`'s execute has returned.
-    pub(crate) fn has_exited(&self, index: usize) -> bool {
-        self.slots[index].exited.load(Ordering::Acquire)
+    /// The child tasks ([`Context::spawn`](crate::Context::spawn)) of member `owner` still
+    /// running, by index, in the order of their entries.
+    pub(crate) fn child_tasks_of(&self, owner: usize) -> Vec<usize> {
+        if !self.has_owned.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let dynamic = lock(&self.dynamic);
+        (0..dynamic.owners.len())
+            .filter(|&at| dynamic.owners[at] == Some(owner as u32) && dynamic.started[at])
+            .map(|at| self.slots.len() + at)
+            .collect()
     }
 
     /// When the scope was made.

@@ -60,7 +60,8 @@ pub struct ActorStatus {
     pub restarts: u32,
     /// The error its last restart followed, if that was a failure.
     pub last_error: Option<String>,
-    /// The actors of the groups it runs ([`Context::group`]), in the order they were added.
+    /// The actors of the groups it runs ([`Context::group`]), in the order they were added,
+    /// then its child tasks ([`Context::spawn`], [`Context::supervise`]).
     pub children: Vec<ActorStatus>,
 }
 
@@ -151,18 +152,23 @@ fn actor_of(scope: &Scope, index: usize) -> ActorStatus {
     let since = record
         .as_ref()
         .map_or_else(|| scope.created(), |record| record.since());
-    let children = scope
+    let mut children: Vec<ActorStatus> = scope
         .children_of(index)
         .iter()
         .flat_map(|child| match record {
             // An incarnation: its one member is this actor; show what that one runs.
             Some(_) => (0..child.fixed_count())
-                .flat_map(|inner| child.children_of(inner))
-                .flat_map(|grandchild| actors_of(&grandchild))
+                .flat_map(|inner| actor_of(child, inner).children)
                 .collect::<Vec<_>>(),
             None => actors_of(child),
         })
         .collect();
+    children.extend(
+        scope
+            .child_tasks_of(index)
+            .into_iter()
+            .map(|child| actor_of(scope, child)),
+    );
     ActorStatus {
         name: scope.name(index),
         state,

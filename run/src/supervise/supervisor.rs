@@ -27,6 +27,7 @@ use tokio::{
     sync::{mpsc, oneshot, Mutex as TurnLock, OwnedMutexGuard},
     time::Instant,
 };
+use tokio_util::sync::CancellationToken;
 
 use super::policy::{RestartPolicy, Strategy};
 use crate::{
@@ -86,6 +87,40 @@ pub(crate) struct Supervisor<F> {
     /// The actor's own shutdown timeout, given to each incarnation.
     pub(crate) timeout: Option<Duration>,
     pub(crate) strategist: Option<Arc<Strategist>>,
+    /// A child started at run time: its handle's stop
+    /// ([`ChildHandle`](super::child::ChildHandle)).
+    pub(crate) until: Option<CancellationToken>,
+}
+
+/// What ends a supervisor: its member's interrupt (the group stops), or its handle's stop.
+#[derive(Clone, Copy)]
+struct Stopping<'a> {
+    ctx: &'a Context,
+    until: Option<&'a CancellationToken>,
+}
+
+impl Stopping<'_> {
+    fn now(&self) -> bool {
+        self.ctx.is_interrupted() || self.until.is_some_and(CancellationToken::is_cancelled)
+    }
+
+    async fn wait(&self) {
+        let handle = async {
+            match self.until {
+                Some(until) => until.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        let _ = race3(self.ctx.interrupted(), handle, std::future::pending::<()>()).await;
+    }
+}
+
+/// A supervisor's final result once it was stopped: the stop itself is no failure.
+fn without_the_stop(result: Result<(), Error>) -> Result<(), Error> {
+    match result {
+        Err(Error::Cancelled) => Ok(()),
+        other => other,
+    }
 }
 
 /// How an incarnation ended.
@@ -104,6 +139,10 @@ where
     pub(crate) async fn run(self, ctx: Context) -> Result<(), Error> {
         let member = ctx.member().clone();
         let (scope, index) = (&member.scope, member.index());
+        let stopping = Stopping {
+            ctx: &ctx,
+            until: self.until.as_ref(),
+        };
         let record = Arc::new(RestartRecord::new());
         scope.keep_restart_record(index, Arc::clone(&record));
         let (orders_in, mut orders) = mpsc::unbounded_channel();
@@ -112,7 +151,8 @@ where
         } else {
             drop(orders_in);
         }
-        let leaf = scope.leaf(index).to_name();
+        let (path, leaf) = member.name().into_parts();
+        let leaf = leaf.to_name();
         let mut restarts_in_period = VecDeque::new();
         let mut consecutive = 0;
         let mut attempt = 0;
@@ -126,26 +166,27 @@ where
             record.started();
             let started_at = Instant::now();
             let runner = panic::catch(|| (self.make)());
-            if let Some(started) = started.take() {
-                let _ = started.send(());
-            }
-            if let Some((turn, later)) = start_after.take() {
-                start_in_order(later).await;
-                drop(turn);
-            }
+            let turn = Turn {
+                started: started.take(),
+                start_after: start_after.take(),
+            };
             let ending = match runner {
                 Ok(runner) => {
-                    self.incarnate(&ctx, runner, leaf.clone(), &mut orders)
+                    let place = (path.clone(), leaf.clone());
+                    self.incarnate(stopping, runner, place, &mut orders, turn)
                         .await
                 }
-                Err(panicked) => Ending::Exit(Err(panicked.into_error(ctx.name()))),
+                Err(panicked) => {
+                    turn.pass().await;
+                    Ending::Exit(Err(panicked.into_error(ctx.name())))
+                }
             };
             let (result, order) = match ending {
                 Ending::Exit(result) => (result, None),
                 Ending::Ordered(result, order) => (result, Some(order)),
             };
-            if ctx.is_interrupted() {
-                return result;
+            if stopping.now() {
+                return without_the_stop(result);
             }
             if let Some(order) = order {
                 // A sibling's restart: the stop was asked for, only a failure is news.
@@ -154,7 +195,7 @@ where
                     .filter(|error| !matches!(error, Error::Cancelled));
                 attempt += 1;
                 self.restarting(&ctx, &record, attempt, Duration::ZERO, error.as_ref());
-                match self.obey(&ctx, order).await {
+                match self.obey(stopping, order).await {
                     Some(ack) => started = ack,
                     None => return error.map_or(Ok(()), Err),
                 }
@@ -193,7 +234,7 @@ where
                 .as_ref()
                 .filter(|strategist| strategist.strategy != Strategy::OneForOne)
             else {
-                if !sleep_unless_interrupted(&ctx, delay).await {
+                if !sleep_unless_stopping(stopping, delay).await {
                     return error.map_or(Ok(()), Err);
                 }
                 continue;
@@ -201,19 +242,20 @@ where
             // A strategy restart: one at a time; while waiting for the turn, a sibling's
             // restart that includes this actor is obeyed instead.
             let turn = Arc::clone(&strategist.turn).lock_owned();
-            let waited = race3(turn, orders.recv(), ctx.interrupted()).await;
+            let waited = race3(turn, orders.recv(), stopping.wait()).await;
             match waited {
                 First::A(turn) => {
-                    let Some(later) = stop_siblings(&ctx, strategist, member.index).await else {
+                    let Some(later) = stop_siblings(stopping, strategist, member.index).await
+                    else {
                         return error.map_or(Ok(()), Err);
                     };
-                    if !sleep_unless_interrupted(&ctx, delay).await {
+                    if !sleep_unless_stopping(stopping, delay).await {
                         return error.map_or(Ok(()), Err);
                     }
                     start_in_order(later.earlier).await;
                     start_after = Some((turn, later.later));
                 }
-                First::B(Some(order)) => match self.obey(&ctx, order).await {
+                First::B(Some(order)) => match self.obey(stopping, order).await {
                     Some(ack) => started = ack,
                     None => return error.map_or(Ok(()), Err),
                 },
@@ -222,17 +264,19 @@ where
         }
     }
 
-    /// Runs one incarnation of the actor, as a nested scope of one member named as the actor;
-    /// a sibling's order stops it.
+    /// Runs one incarnation of the actor, as a nested scope of one member named as the actor
+    /// (`place`: its group's path and its leaf); a sibling's order or the handle's stop stops
+    /// it.
     async fn incarnate(
         &self,
-        ctx: &Context,
+        stopping: Stopping<'_>,
         runner: R,
-        leaf: Cow<'static, str>,
+        (path, leaf): (Option<Arc<str>>, Cow<'static, str>),
         orders: &mut mpsc::UnboundedReceiver<Order>,
+        turn: Turn,
     ) -> Ending {
         let (stop, stopped) = oneshot::channel::<()>();
-        let mut group = Group::incarnation(ctx);
+        let mut group = Group::incarnation(stopping.ctx, path);
         let options = group.spawn(runner).name(leaf);
         if let Some(timeout) = self.timeout {
             options.timeout(timeout);
@@ -240,10 +284,28 @@ where
         let mut run = pin!(group.run_until(async move {
             let _ = stopped.await;
         }));
+        // The first poll spawns the incarnation's task: only then may the next actor of a
+        // strategy restart start, so that they start in order.
+        let first = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+        turn.pass().await;
+        if let Poll::Ready(result) = first {
+            return Ending::Exit(result);
+        }
         let mut orders_open = true;
+        // The member's interrupt reaches the incarnation through the parent link; the
+        // handle's stop does not.
+        let mut handle_stop = pin!(async {
+            match stopping.until {
+                Some(until) => until.cancelled().await,
+                None => std::future::pending().await,
+            }
+        });
         let ordered = poll_fn(|cx| {
             if let Poll::Ready(result) = run.as_mut().poll(cx) {
-                return Poll::Ready(Err(result));
+                return Poll::Ready(Err(Some(result)));
+            }
+            if handle_stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(None));
             }
             if orders_open {
                 match orders.poll_recv(cx) {
@@ -256,7 +318,11 @@ where
         })
         .await;
         match ordered {
-            Err(result) => Ending::Exit(result),
+            Err(Some(result)) => Ending::Exit(result),
+            Err(None) => {
+                drop(stop);
+                Ending::Exit(run.await)
+            }
             Ok(order) => {
                 drop(stop);
                 Ending::Ordered(run.await, order)
@@ -266,9 +332,13 @@ where
 
     /// Answers a sibling's order (its incarnation has ended) and waits for the go; `None` if
     /// the group stopped meanwhile, else the sender of the `started` answer, if any.
-    async fn obey(&self, ctx: &Context, order: Order) -> Option<Option<oneshot::Sender<()>>> {
+    async fn obey(
+        &self,
+        stopping: Stopping<'_>,
+        order: Order,
+    ) -> Option<Option<oneshot::Sender<()>>> {
         let _ = order.stopped.send(());
-        match race3(order.go, ctx.interrupted(), std::future::pending::<()>()).await {
+        match race3(order.go, stopping.wait(), std::future::pending::<()>()).await {
             First::A(Ok(started)) => Some(Some(started)),
             // The coordinator is gone (its group is stopping): start again, and the stop
             // reaches the new incarnation at once.
@@ -310,7 +380,11 @@ struct Stopped {
 
 /// Stops the siblings member `index` restarts with, one by one in reverse start order, each
 /// through its own interrupt and timeout; `None` if the group stopped meanwhile.
-async fn stop_siblings(ctx: &Context, strategist: &Strategist, index: u32) -> Option<Stopped> {
+async fn stop_siblings(
+    stopping: Stopping<'_>,
+    strategist: &Strategist,
+    index: u32,
+) -> Option<Stopped> {
     let mut stopped = Stopped {
         earlier: Vec::new(),
         later: Vec::new(),
@@ -327,7 +401,7 @@ async fn stop_siblings(ctx: &Context, strategist: &Strategist, index: u32) -> Op
         {
             continue; // it has ended for good
         }
-        match race3(has_stopped, ctx.interrupted(), std::future::pending::<()>()).await {
+        match race3(has_stopped, stopping.wait(), std::future::pending::<()>()).await {
             First::A(Ok(())) if sibling < index => stopped.earlier.push(go),
             First::A(Ok(())) => stopped.later.push(go),
             First::A(Err(_)) => {} // it ended for good instead
@@ -339,7 +413,27 @@ async fn stop_siblings(ctx: &Context, strategist: &Strategist, index: u32) -> Op
     Some(stopped)
 }
 
-/// Starts stopped siblings in order, each once the one before has made its incarnation.
+/// This actor's part in a strategy restart, passed on once its incarnation has started.
+struct Turn {
+    /// The coordinator waiting for this sibling to have started.
+    started: Option<oneshot::Sender<()>>,
+    /// This actor's own restart: the turn, and the siblings to start after it.
+    start_after: Option<(OwnedMutexGuard<()>, Vec<Go>)>,
+}
+
+impl Turn {
+    async fn pass(self) {
+        if let Some(started) = self.started {
+            let _ = started.send(());
+        }
+        if let Some((turn, later)) = self.start_after {
+            start_in_order(later).await;
+            drop(turn);
+        }
+    }
+}
+
+/// Starts stopped siblings in order, each once the one before has started its incarnation.
 async fn start_in_order(siblings: Vec<Go>) {
     for go in siblings {
         let (started, has_started) = oneshot::channel();
@@ -349,14 +443,14 @@ async fn start_in_order(siblings: Vec<Go>) {
     }
 }
 
-/// Waits `delay`, unless the actor is interrupted first (then `false`).
-async fn sleep_unless_interrupted(ctx: &Context, delay: Duration) -> bool {
+/// Waits `delay`, unless the supervisor is stopped first (then `false`).
+async fn sleep_unless_stopping(stopping: Stopping<'_>, delay: Duration) -> bool {
     if delay.is_zero() {
-        return !ctx.is_interrupted();
+        return !stopping.now();
     }
     let sleep = tokio::time::sleep(delay);
     matches!(
-        race3(sleep, ctx.interrupted(), std::future::pending::<()>()).await,
+        race3(sleep, stopping.wait(), std::future::pending::<()>()).await,
         First::A(())
     )
 }

@@ -1,0 +1,22 @@
+use run::{Context, Runner};
+
+#[derive(Clone)]
+struct Worker;
+
+impl Runner for Worker {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+        ctx.interrupted().await;
+        Ok(())
+    }
+}
+
+#[derive(Runner)]
+#[runner(strategy = "all_for_one")]
+struct App {
+    #[actor(restart = "always")]
+    worker: Worker,
+}
+
+fn main() {}

@@ -1,0 +1,21 @@
+use run::{Context, Runner};
+
+#[derive(Clone)]
+struct Worker;
+
+impl Runner for Worker {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+        ctx.interrupted().await;
+        Ok(())
+    }
+}
+
+#[derive(Runner)]
+struct App {
+    #[actor(max_restarts = 3, within = "10s")]
+    worker: Worker,
+}
+
+fn main() {}

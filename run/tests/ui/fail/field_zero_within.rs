@@ -1,0 +1,21 @@
+use run::{Context, Runner};
+
+#[derive(Clone)]
+struct Worker;
+
+impl Runner for Worker {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+        ctx.interrupted().await;
+        Ok(())
+    }
+}
+
+#[derive(Runner)]
+struct App {
+    #[actor(restart = "on_failure", within = "0s")]
+    worker: Worker,
+}
+
+fn main() {}
