@@ -21,15 +21,17 @@ use crate::{
         scope::{Member, Scope, ScopeConfig, Slot},
         shutdown::Running,
     },
+    deploy::{order::Gate, ActorStart, GroupSettings, Plan},
     error::Error,
     name::{type_leaf, Leaf},
     panic,
     runner::{ActorOutput, IntoResult, Runner},
 };
 
-/// Starts an actor's task, given its context and the interrupt chosen for it, if any;
-/// returns the task and the interrupt it is to get.
-type Launch = Box<dyn FnOnce(Context, Option<Interrupt>) -> (JoinHandle<()>, Interrupt) + Send>;
+/// Starts an actor's task, given its context, the interrupt chosen for it and the gate its
+/// start waits at (start order), if any; returns the task and the interrupt it is to get.
+type Launch =
+    Box<dyn FnOnce(Context, Option<Interrupt>, Option<Gate>) -> (JoinHandle<()>, Interrupt) + Send>;
 type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The stage of actors not given one.
@@ -38,7 +40,7 @@ const DEFAULT_STAGE: u32 = 1;
 /// The one record of an actor added and not yet run: the single place an option is added.
 /// Kept small (48 bytes), since a group holds one per actor: what most actors lack is in
 /// [`ActorExtras`], allocated only when set.
-struct ActorSpec {
+pub(crate) struct ActorSpec {
     launch: Launch,
     /// The name given or derived, when it is static; empty numbers the actor.
     name: &'static str,
@@ -49,16 +51,18 @@ struct ActorSpec {
 
 /// The options most actors do not set.
 #[derive(Default)]
-struct ActorExtras {
+pub(crate) struct ActorExtras {
     /// A name that is not `'static`; wins over [`ActorSpec::name`].
     name: Option<Cow<'static, str>>,
     /// Chosen with [`ActorOptions::interrupt`]; else the runner's own.
     interrupt: Option<Interrupt>,
     timeout: Option<Duration>,
+    /// Start order and readiness ([`crate::deploy`]).
+    pub(crate) start: ActorStart,
 }
 
 impl ActorSpec {
-    fn extras(&mut self) -> &mut ActorExtras {
+    pub(crate) fn extras(&mut self) -> &mut ActorExtras {
         self.extras.get_or_insert_with(Box::default)
     }
 
@@ -125,6 +129,8 @@ pub struct Group {
     actors: Vec<ActorSpec>,
     shutdown_timeout: Option<Duration>,
     hook: Option<Hook>,
+    /// Readiness, drain, start-up timeout ([`crate::deploy`]).
+    pub(crate) deploy: GroupSettings,
 }
 
 impl Group {
@@ -235,13 +241,19 @@ impl Group {
         let name = runner.name();
         self.push(
             name,
-            Box::new(move |ctx: Context, chosen: Option<Interrupt>| {
-                let mut runner = runner;
-                let interrupt = chosen.unwrap_or_else(|| runner.interrupt());
-                let abortable = matches!(interrupt, Interrupt::Abort);
-                let member = ctx.member().clone();
-                (member::spawn(runner.run(ctx), member, abortable), interrupt)
-            }),
+            Box::new(
+                move |ctx: Context, chosen: Option<Interrupt>, gate: Option<Gate>| {
+                    let mut runner = runner;
+                    let interrupt = chosen.unwrap_or_else(|| runner.interrupt());
+                    let abortable = matches!(interrupt, Interrupt::Abort);
+                    let member = ctx.member().clone();
+                    let task = match gate {
+                        None => member::spawn(runner.run(ctx), member, abortable),
+                        Some(gate) => member::spawn(gate.start(runner, ctx), member, abortable),
+                    };
+                    (task, interrupt)
+                },
+            ),
         )
     }
 
@@ -375,9 +387,11 @@ impl Group {
     pub fn run(self) -> impl Future<Output = Result<(), Error>> + Send {
         async move {
             if self.actors.is_empty() {
+                self.deploy.end();
                 return Ok(());
             }
             if Handle::try_current().is_err() {
+                self.deploy.end();
                 return Err(Error::NoRuntime);
             }
             panic::install_hook();
@@ -388,15 +402,45 @@ impl Group {
                 mut actors,
                 shutdown_timeout,
                 hook,
+                deploy,
                 ..
             } = self;
 
-            let stages = stage_order(&actors);
+            let mut stages = stage_order(&actors);
             let count = actors.len();
+            let leaves: Vec<Leaf> = (actors.iter_mut().enumerate())
+                .map(|(index, actor)| actor.take_leaf(index))
+                .collect();
+            let mut plan = {
+                let starts: Vec<_> = (actors.iter().zip(&leaves))
+                    .map(|(actor, leaf)| {
+                        let start = actor.extras.as_deref().map(|extras| &extras.start);
+                        (leaf, start, actor.stage)
+                    })
+                    .collect();
+                let plan = Plan::new(
+                    &deploy,
+                    parent.as_ref(),
+                    path.as_ref(),
+                    &starts,
+                    shutdown_timeout,
+                );
+                if plan.is_err() {
+                    deploy.end();
+                }
+                plan?
+            };
+            // Start order turns (stage, depth) pairs into the core's stages.
+            let ordered = plan.as_ref().and_then(|plan| plan.stages.as_ref());
+            if let Some((_, stage_count)) = ordered {
+                stages = (0..*stage_count as u32).collect();
+            }
             let mut slots = Vec::with_capacity(count);
-            for (index, actor) in actors.iter_mut().enumerate() {
-                let stage = stages.binary_search(&actor.stage).unwrap_or_default();
-                let leaf = actor.take_leaf(index);
+            for (index, (actor, leaf)) in actors.iter_mut().zip(leaves).enumerate() {
+                let stage = match ordered {
+                    Some((of, _)) => of[index],
+                    None => stages.binary_search(&actor.stage).unwrap_or_default(),
+                };
                 #[cfg(feature = "tracing")]
                 let span = {
                     let name = crate::name::ActorName::new(path.clone(), leaf.clone());
@@ -417,6 +461,10 @@ impl Group {
                 slots: slots.into_boxed_slice(),
                 stage_count: stages.len(),
                 run_loop: true,
+                extension: plan.as_ref().map(|plan| {
+                    let shared: Arc<dyn crate::core::extension::Extension> = plan.shared.clone();
+                    shared
+                }),
             });
             let mut running = Running::new(Arc::clone(&scope), count);
             for (index, actor) in actors.into_iter().enumerate() {
@@ -428,10 +476,19 @@ impl Group {
                     Some(extras) => (extras.interrupt, extras.timeout),
                     None => (None, None),
                 };
-                let (handle, interrupt) = (actor.launch)(ctx, interrupt);
+                let gate = plan.as_mut().and_then(|plan| plan.gate(index));
+                let (handle, interrupt) = (actor.launch)(ctx, interrupt, gate);
                 running.push(handle, interrupt, timeout);
             }
-            running.run(stop, stages.len(), shutdown_timeout).await
+            let stop = match &plan {
+                Some(plan) => plan.watch(stop, &scope),
+                None => stop,
+            };
+            let result = running
+                .run(stop, stages.len(), shutdown_timeout, deploy.drain)
+                .await;
+            drop(plan);
+            result
         }
     }
 
@@ -532,7 +589,7 @@ pub struct ActorOptions<'g> {
 }
 
 impl ActorOptions<'_> {
-    fn actor(&mut self) -> &mut ActorSpec {
+    pub(crate) fn actor(&mut self) -> &mut ActorSpec {
         self.group
             .actors
             .last_mut()

@@ -7,8 +7,16 @@ use syn::{Attribute, DeriveInput, Meta};
 use crate::{errors::Errors, options::Settings};
 
 pub(super) const CONTAINER_OPTIONS: &[&str] = &["name", "crate"];
-pub(super) const FIELD_OPTIONS: &[&str] =
-    &["name", "interrupt", "exit", "stage", "timeout", "skip"];
+pub(super) const FIELD_OPTIONS: &[&str] = &[
+    "name",
+    "interrupt",
+    "exit",
+    "stage",
+    "timeout",
+    "skip",
+    "after",
+    "ready_when_told",
+];
 
 pub(super) struct Input {
     pub(super) item: DeriveInput,

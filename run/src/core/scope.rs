@@ -40,6 +40,7 @@ use tokio::{sync::Notify, task::JoinHandle, time::Instant};
 use super::{
     cause::Cause,
     event::{self, Event, Hook},
+    extension::Extension,
     interrupt::{ExitPolicy, Interrupt},
 };
 use crate::{
@@ -183,6 +184,8 @@ pub(crate) struct ScopeConfig {
     pub(crate) stage_count: usize,
     /// Whether a run loop delivers the interrupts (a `Group`), or the stop itself does.
     pub(crate) run_loop: bool,
+    /// What a layer above learns of this scope (readiness); `None` when unused.
+    pub(crate) extension: Option<Arc<dyn Extension>>,
 }
 
 /// The one stop engine; see the [module invariants](self).
@@ -233,6 +236,7 @@ pub(crate) struct Scope {
     idle: Notify,
     /// The face that owns the scope was dropped: dynamic members end at once.
     aborted: AtomicBool,
+    extension: Option<Arc<dyn Extension>>,
 }
 
 impl Scope {
@@ -244,6 +248,7 @@ impl Scope {
             slots,
             stage_count,
             run_loop,
+            extension,
         } = config;
         let counted = slots
             .iter()
@@ -285,6 +290,7 @@ impl Scope {
             dynamic_running: AtomicUsize::new(0),
             idle: Notify::new(),
             aborted: AtomicBool::new(false),
+            extension,
         });
         if let Some(parent) = &scope.parent {
             parent.scope.adopt(parent.index, &scope);
@@ -663,6 +669,23 @@ impl Scope {
     /// Notes that the run loop has seen the stop.
     pub(crate) fn mark_stop_started(&self) {
         let _ = self.stop_started.set(Instant::now());
+        if let Some(extension) = &self.extension {
+            extension.stop_began();
+        }
+    }
+
+    /// The layer above that extends this scope, if any.
+    pub(crate) fn extension(&self) -> Option<&Arc<dyn Extension>> {
+        self.extension.as_ref()
+    }
+
+    /// Fixed member `index` has been polled once; see [`Extension::first_polled`].
+    pub(crate) fn first_polled(&self, index: usize) {
+        if let Some(extension) = &self.extension {
+            if index < self.slots.len() {
+                extension.first_polled(index);
+            }
+        }
     }
 
     /// How long since the run loop saw the stop.
