@@ -3,9 +3,12 @@
 //! actors run concurrently, so their start lines come in any order.
 //!
 //! `cargo run --example service`, then `curl http://127.0.0.1:3000/` (each request queues a
-//! job for the worker) and Ctrl-C or `kill <pid>`: the server stops accepting and finishes
-//! its requests, the worker drains its queue, then the reporter prints the final count.
-//! `SERVICE_ADDR` sets the address (`127.0.0.1:0` picks a free port, printed on start).
+//! job for the worker) and Ctrl-C or `kill <pid>`: `/ready` answers 503 at once while the
+//! service goes on serving for the drain (1 s: a load balancer moves the traffic away
+//! meanwhile), then the server stops accepting and finishes its requests, the worker drains
+//! its queue, then the reporter prints the final count. `/ready` and `/live` are the probes
+//! of a Kubernetes Deployment (deploy/kubernetes.yaml). `SERVICE_ADDR` sets the address
+//! (`127.0.0.1:0` picks a free port, printed on start).
 
 // Also a check that the code `#[run::main]`, `#[actor]` and `#[derive(Runner)]` generate is
 // clean under pedantic lints (CI denies warnings).
@@ -28,17 +31,18 @@ use tokio::{
     sync::{mpsc, Notify},
 };
 
-/// The service: its actors are spawned in declaration order and then run concurrently, so
-/// their `start` lines print in any order (starting one only once another is ready, by
-/// dependency, is not built yet). They are interrupted by stage: `http` and `worker` first,
-/// `reporter` once both have stopped.
+/// The service: `worker` and `reporter` start at once, `http` only once the worker says it
+/// is ready (it takes jobs): the service is ready, `/ready` answers 200, once all three are.
+/// The stop goes the other way: `http` first, then `worker` (it started after it), then, in
+/// stage 2, `reporter`.
 #[derive(Runner)]
 struct Service {
     /// Serves until interrupted, then finishes the requests in flight.
-    #[actor]
+    #[actor(after = "worker")]
     http: Http,
-    /// Interrupted through `Worker::stopper`: it then drains the jobs already queued.
-    #[actor(interrupt = "stopper")]
+    /// Interrupted through `Worker::stopper`: it then drains the jobs already queued. Ready
+    /// once it says so.
+    #[actor(interrupt = "stopper", ready_when_told)]
     worker: Worker,
     /// Interrupted only once the server and the worker have stopped: the count is final.
     #[actor(stage = 2)]
@@ -57,9 +61,12 @@ impl Runner for Http {
     async fn run(self, ctx: Context) -> Result<(), Self::Error> {
         println!("start {}", ctx.name());
         let next = Arc::new(AtomicU64::new(1));
+        // `/ready` and `/live` answer from the whole app's state: 503 from the first signal on.
+        let readiness = ctx.readiness().expect("`#[run::main]` tracks readiness");
         let app = Router::new()
             .route("/", get(queue_job))
-            .with_state((self.jobs, next));
+            .with_state((self.jobs, next))
+            .merge(run::probe_routes(readiness));
         // Each connection is a child task of this actor (`ctx.spawn`), not a bare
         // `tokio::spawn` as in `axum::serve`: it is interrupted with the server (and then
         // finishes its request), the server waits for it, and a timeout aborts it with the
@@ -123,6 +130,8 @@ impl Runner for Worker {
 
     async fn run(mut self, ctx: Context) -> Result<(), Self::Error> {
         println!("start {}", ctx.name());
+        // Taking jobs from now on: `http` may start.
+        ctx.set_ready();
         loop {
             tokio::select! {
                 () = self.stop.notified() => self.jobs.close(),
@@ -160,7 +169,8 @@ async fn reporter(period: Duration, done: Arc<AtomicU64>, ctx: Context) {
     );
 }
 
-#[run::main(shutdown_timeout = "10s")]
+// On SIGTERM: 1 s of drain, then at most 9 s for the staged shutdown.
+#[run::main(shutdown_timeout = "10s", drain = "1s")]
 async fn main(ctx: Context) -> Result<(), BoxError> {
     let addr = std::env::var("SERVICE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     let listener = TcpListener::bind(&addr).await?;

@@ -105,13 +105,18 @@ impl Service {
     }
 }
 
-/// A plain HTTP/1.1 GET on loopback; returns the whole response.
+/// A plain HTTP/1.1 GET of `/` on loopback; returns the whole response.
 fn get(addr: &str) -> String {
+    get_path(addr, "/")
+}
+
+/// A plain HTTP/1.1 GET of `path` on loopback; returns the whole response.
+fn get_path(addr: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(STEP)).unwrap();
     write!(
         stream,
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
@@ -158,11 +163,86 @@ fn the_service_serves_then_stops_gracefully_on_sigterm() {
             .position(|line| line.starts_with(prefix))
             .unwrap_or_else(|| panic!("no {prefix:?} in {lines:?}"))
     };
-    // Stage 1 (server, worker) stops before stage 2 (reporter), which sees the final count.
+    // The server (started after the worker) stops before the worker, and stage 1 before
+    // stage 2 (reporter), which sees the final count.
     let reporter = position("stop main/reporter");
-    assert!(position("stop main/http") < reporter, "{lines:?}");
+    assert!(
+        position("stop main/http") < position("stop main/worker"),
+        "{lines:?}"
+    );
     assert!(position("stop main/worker") < reporter, "{lines:?}");
     assert_eq!(lines[reporter], "stop main/reporter: 1 jobs done");
+    // The server started only once the worker was ready.
+    assert!(
+        position("start main/worker") < position("start main/http"),
+        "{lines:?}"
+    );
+}
+
+/// The status line of a response: `HTTP/1.1 200 OK`.
+fn status_line(response: &str) -> &str {
+    response.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn on_sigterm_ready_turns_503_at_once_while_the_service_serves_through_the_drain() {
+    let mut service = Service::start("127.0.0.1:0");
+    let listening = service.wait_for("listening on http://");
+    let addr = listening
+        .trim_start_matches("listening on http://")
+        .to_string();
+    service.wait_for("start main/http");
+    // Ready once every actor is: poll until then (bounded), as a Kubernetes probe does.
+    let deadline = std::time::Instant::now() + STEP;
+    while status_line(&get_path(&addr, "/ready")) != "HTTP/1.1 200 OK" {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(status_line(&get_path(&addr, "/live")), "HTTP/1.1 200 OK");
+
+    let signalled = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    loop {
+        let ready = get_path(&addr, "/ready");
+        if status_line(&ready) == "HTTP/1.1 503 Service Unavailable" {
+            break;
+        }
+        assert_eq!(status_line(&ready), "HTTP/1.1 200 OK", "{ready}");
+        assert!(
+            signalled.elapsed() < Duration::from_millis(100),
+            "/ready still 200 after 100 ms"
+        );
+    }
+    assert!(
+        signalled.elapsed() < Duration::from_millis(100),
+        "/ready turned 503 only after {:?}",
+        signalled.elapsed()
+    );
+    // Still serving during the drain: the app itself and liveness answer.
+    let response = get(&addr);
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.ends_with("queued job 1\n"), "{response}");
+    assert_eq!(status_line(&get_path(&addr, "/live")), "HTTP/1.1 200 OK");
+    assert!(
+        signalled.elapsed() < Duration::from_secs(1),
+        "the checks took longer than the drain: the test proves nothing"
+    );
+
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(1),
+        "stopped before the drain ended"
+    );
+    assert!(lines.contains(&"job 1 done".to_string()), "{lines:?}");
 }
 
 #[test]

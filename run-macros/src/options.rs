@@ -13,6 +13,9 @@ use syn::{
 
 use crate::errors::Errors;
 
+/// The options that may be written alone, as flags: `skip` means `skip = true`.
+const FLAGS: &[&str] = &["skip", "ready_when_told"];
+
 /// One option as written: `key = value`.
 pub(crate) struct Setting {
     pub(crate) key: Ident,
@@ -109,9 +112,10 @@ impl Settings {
                     format!("expected an option name: one of {}", list(known)),
                 )
             })?;
-            let value: Expr = if key == "skip" && known.contains(&"skip") && !input.peek(Token![=])
+            let value: Expr = if FLAGS.iter().any(|flag| key == flag && known.contains(flag))
+                && !input.peek(Token![=])
             {
-                // The one flag: `#[actor(skip)]` reads as `skip = true`.
+                // A flag: `#[actor(skip)]` reads as `skip = true`.
                 syn::parse_quote_spanned!(key.span()=> true)
             } else if !input.peek(Token![=]) {
                 return Err(syn::Error::new(

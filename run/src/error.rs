@@ -58,7 +58,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// | call | variants |
 /// |---|---|
-/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `RestartLimit`, `InvalidConfig` (a bad restart policy), `NoRuntime`, `Closed` (handles) |
+/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles); a group with restartable actors also `RestartLimit`; a group with deployment options also `StartupTimeout`; before anything starts, `UnknownDependency`, `DependencyCycle`, `InvalidConfig` (a bad restart policy, a drain that does not fit) |
 /// | [`TaskGroup::go`](crate::TaskGroup::go), [`Context::spawn`](crate::Context::spawn) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
 /// | [`Pool::submit`](crate::Pool::submit) and its kin, [`JobHandle`](crate::JobHandle) | `Closed`, `Full`, `DispatchTimeout`, `Panic`, `NoRuntime` |
 /// | builders: [`PoolBuilder::build`](crate::PoolBuilder::build), [`TaskGroupBuilder::build`](crate::TaskGroupBuilder::build), [`Signals::new`](crate::Signals::new) | `InvalidConfig`, `Closed`, `NoRuntime`, `SignalHandlers` |
@@ -173,6 +173,32 @@ pub enum Error {
     /// The signal handlers of [`Signals`](crate::Signals) could not be installed.
     #[error("cannot install the signal handlers: {0}")]
     SignalHandlers(Arc<std::io::Error>),
+    /// An actor was to start [`after`](crate::ActorOptions::after) a name that no actor of
+    /// its group has; nothing was started.
+    #[error("actor `{actor}` starts after `{after}`, but its group has no actor of that name")]
+    UnknownDependency {
+        /// The actor that names it.
+        actor: ActorName,
+        /// The name.
+        after: String,
+    },
+    /// The start order ([`after`](crate::ActorOptions::after)) has a cycle; nothing was
+    /// started.
+    #[error("the start order has a cycle: {}", Cycle(.cycle))]
+    DependencyCycle {
+        /// The actors of one cycle, each starting after the next; the first again last.
+        cycle: Vec<ActorName>,
+    },
+    /// The group was not ready within its
+    /// [start-up timeout](crate::Group::startup_timeout): it was stopped.
+    #[error("start-up timed out after {after:?}; not ready: {}", Names(.not_ready))]
+    StartupTimeout {
+        /// The actors that had started but never became ready (not those still waiting to
+        /// start after them).
+        not_ready: Vec<ActorName>,
+        /// The timeout.
+        after: std::time::Duration,
+    },
 }
 
 impl Error {
@@ -253,6 +279,7 @@ impl Error {
                 | Error::ShutdownTimeout { .. }
                 | Error::Shutdown { .. }
                 | Error::Cancelled
+                | Error::StartupTimeout { .. }
         )
     }
 
@@ -444,6 +471,21 @@ impl fmt::Display for Names<'_> {
                 f.write_str(", ")?;
             }
             write!(f, "{name}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `a -> b -> a`: each actor starts after the next.
+struct Cycle<'a>(&'a [ActorName]);
+
+impl fmt::Display for Cycle<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (position, name) in self.0.iter().enumerate() {
+            if position > 0 {
+                f.write_str(" starts after ")?;
+            }
+            write!(f, "`{name}`")?;
         }
         Ok(())
     }

@@ -23,6 +23,7 @@ use crate::{
         scope::{Member, Scope, ScopeConfig, Slot},
         shutdown::Running,
     },
+    deploy::{order::Gate, ActorStart, GroupSettings, Plan},
     error::Error,
     name::{type_leaf, Leaf},
     panic,
@@ -46,6 +47,8 @@ struct Start {
     restart: Option<RestartPolicy>,
     timeout: Option<Duration>,
     strategist: Option<Arc<Strategist>>,
+    /// The gate its start waits at (start order), if any.
+    gate: Option<Gate>,
 }
 type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -55,7 +58,7 @@ const DEFAULT_STAGE: u32 = 1;
 /// The one record of an actor added and not yet run: the single place an option is added.
 /// Kept small (48 bytes), since a group holds one per actor: what most actors lack is in
 /// [`ActorExtras`], allocated only when set.
-struct ActorSpec {
+pub(crate) struct ActorSpec {
     launch: Launch,
     /// The name given or derived, when it is static; empty numbers the actor.
     name: &'static str,
@@ -66,7 +69,7 @@ struct ActorSpec {
 
 /// The options most actors do not set.
 #[derive(Default)]
-struct ActorExtras {
+pub(crate) struct ActorExtras {
     /// A name that is not `'static`; wins over [`ActorSpec::name`].
     name: Option<Cow<'static, str>>,
     /// Chosen with [`ActorOptions::interrupt`]; else the runner's own.
@@ -74,10 +77,12 @@ struct ActorExtras {
     timeout: Option<Duration>,
     /// Set for (and only for) an actor added with [`Group::supervise`].
     restart: Option<RestartPolicy>,
+    /// Start order and readiness ([`crate::deploy`]).
+    pub(crate) start: ActorStart,
 }
 
 impl ActorSpec {
-    fn extras(&mut self) -> &mut ActorExtras {
+    pub(crate) fn extras(&mut self) -> &mut ActorExtras {
         self.extras.get_or_insert_with(Box::default)
     }
 
@@ -149,6 +154,8 @@ pub struct Group {
     /// Runs one incarnation of a restartable actor: the path is the actor's group's, given
     /// as it is, so that the actor keeps its name.
     incarnation_path: Option<Option<Arc<str>>>,
+    /// Readiness, drain, start-up timeout ([`crate::deploy`]).
+    pub(crate) deploy: GroupSettings,
 }
 
 impl Group {
@@ -264,10 +271,11 @@ impl Group {
                 let interrupt = start.interrupt.unwrap_or_else(|| runner.interrupt());
                 let abortable = matches!(interrupt, Interrupt::Abort);
                 let member = start.ctx.member().clone();
-                (
-                    member::spawn(runner.run(start.ctx), member, abortable),
-                    interrupt,
-                )
+                let task = match start.gate {
+                    None => member::spawn(runner.run(start.ctx), member, abortable),
+                    Some(gate) => member::spawn(gate.start(runner, start.ctx), member, abortable),
+                };
+                (task, interrupt)
             }),
         )
     }
@@ -344,10 +352,11 @@ impl Group {
                     strategist: start.strategist,
                     until: None,
                 };
-                (
-                    member::spawn(supervisor.run(start.ctx), member, false),
-                    Interrupt::Context,
-                )
+                let task = match start.gate {
+                    None => member::spawn(supervisor.supervise(start.ctx), member, false),
+                    Some(gate) => member::spawn(gate.start(supervisor, start.ctx), member, false),
+                };
+                (task, Interrupt::Context)
             }),
         );
         let mut options = ActorOptions {
@@ -552,9 +561,11 @@ impl Group {
     pub fn run(self) -> impl Future<Output = Result<(), Error>> + Send {
         async move {
             if self.actors.is_empty() {
+                self.deploy.end();
                 return Ok(());
             }
             if Handle::try_current().is_err() {
+                self.deploy.end();
                 return Err(Error::NoRuntime);
             }
             panic::install_hook();
@@ -567,6 +578,7 @@ impl Group {
                 hook,
                 strategy,
                 status,
+                deploy,
                 ..
             } = self;
             let mut restartable = false;
@@ -579,12 +591,41 @@ impl Group {
             let strategist =
                 (restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy));
 
-            let stages = stage_order(&actors);
+            let mut stages = stage_order(&actors);
             let count = actors.len();
+            let leaves: Vec<Leaf> = (actors.iter_mut().enumerate())
+                .map(|(index, actor)| actor.take_leaf(index))
+                .collect();
+            let mut plan = {
+                let starts: Vec<_> = (actors.iter().zip(&leaves))
+                    .map(|(actor, leaf)| {
+                        let start = actor.extras.as_deref().map(|extras| &extras.start);
+                        (leaf, start, actor.stage)
+                    })
+                    .collect();
+                let plan = Plan::new(
+                    &deploy,
+                    parent.as_ref(),
+                    path.as_ref(),
+                    &starts,
+                    shutdown_timeout,
+                );
+                if plan.is_err() {
+                    deploy.end();
+                }
+                plan?
+            };
+            // Start order turns (stage, depth) pairs into the core's stages.
+            let ordered = plan.as_ref().and_then(|plan| plan.stages.as_ref());
+            if let Some((_, stage_count)) = ordered {
+                stages = (0..*stage_count as u32).collect();
+            }
             let mut slots = Vec::with_capacity(count);
-            for (index, actor) in actors.iter_mut().enumerate() {
-                let stage = stages.binary_search(&actor.stage).unwrap_or_default();
-                let leaf = actor.take_leaf(index);
+            for (index, (actor, leaf)) in actors.iter_mut().zip(leaves).enumerate() {
+                let stage = match ordered {
+                    Some((of, _)) => of[index],
+                    None => stages.binary_search(&actor.stage).unwrap_or_default(),
+                };
                 #[cfg(feature = "tracing")]
                 let span = {
                     let name = crate::name::ActorName::new(path.clone(), leaf.clone());
@@ -608,6 +649,10 @@ impl Group {
                 slots: slots.into_boxed_slice(),
                 stage_count: stages.len(),
                 run_loop: true,
+                extension: plan.as_ref().map(|plan| {
+                    let shared: Arc<dyn crate::core::extension::Extension> = plan.shared.clone();
+                    shared
+                }),
             });
             if let Some(status) = status {
                 status.attach(&scope);
@@ -622,16 +667,26 @@ impl Group {
                     Some(extras) => (extras.interrupt, extras.timeout, extras.restart),
                     None => (None, None, None),
                 };
+                let gate = plan.as_mut().and_then(|plan| plan.gate(index));
                 let (handle, interrupt) = (actor.launch)(Start {
                     ctx,
                     interrupt,
                     restart,
                     timeout,
                     strategist: restart.and(strategist.clone()),
+                    gate,
                 });
                 running.push(handle, interrupt, timeout);
             }
-            running.run(stop, stages.len(), shutdown_timeout).await
+            let stop = match &plan {
+                Some(plan) => plan.watch(stop, &scope),
+                None => stop,
+            };
+            let result = running
+                .run(stop, stages.len(), shutdown_timeout, deploy.drain)
+                .await;
+            drop(plan);
+            result
         }
     }
 
@@ -797,7 +852,7 @@ impl ActorOptions<'_, RunsOnce> {
 }
 
 impl<Kind> ActorOptions<'_, Kind> {
-    fn actor(&mut self) -> &mut ActorSpec {
+    pub(crate) fn actor(&mut self) -> &mut ActorSpec {
         self.group
             .actors
             .last_mut()

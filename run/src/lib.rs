@@ -50,6 +50,10 @@
 //!   [`wait`](RunHandle::wait).
 //! - [`Event`] hooks ([`Group::hook`], [`TaskGroupBuilder::hook`]): start, interrupt, exit and
 //!   timeout of every actor, nested groups included.
+//! - Deployment: [`Readiness`] (ready / live, probes' status codes; [`Context::set_ready`],
+//!   [`ActorOptions::ready_when_told`]), start order ([`ActorOptions::after`],
+//!   [`Group::startup_timeout`]), the drain before the stop ([`Group::drain`]), systemd's
+//!   notifications under [`#[run::main]`](macro@main) (feature `systemd`).
 //! - [`Error`]: what a run returns; [`Error::report`] lists every failure, and
 //!   [`Error::exit_status`] gives the process exit code.
 //!
@@ -60,6 +64,9 @@
 //! - `tracing`: one `tracing` span per actor of a [`Group`] (named `actor`, with the actor's
 //!   full path), and a `tracing` event for every [`Event`], with target `run::event`
 //!   (`RUST_LOG=run::event=debug`).
+//! - `axum`: `run::probe_routes`, `/ready` and `/live` as an axum router.
+//! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its
+//!   watchdog while the app is live (through `sd-notify`); without `NOTIFY_SOCKET`, nothing.
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
 //!   (`testing::run_paused`), inject signals without sending real ones
 //!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,
@@ -73,11 +80,12 @@
 //! - Faces: `group` ([`Group`], [`ActorOptions`]; [`Context::group`]), `task_group`
 //!   ([`TaskGroup`]), `actors` ([`Signals`], [`Token`], [`RunHandle`]).
 //! - `runner` ([`Runner`](trait@Runner)) and `context` ([`Context`]: what an actor sees).
+//! - `deploy` (readiness, start order, probes, systemd), on the core and `group`.
 //! - `core`, the one stop engine under every kind of group: `core::scope` (members, the first
 //!   cause, the push-down parent link, deadlines, the failures kept), `core::member` (runs one
 //!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],
 //!   [`Interrupt`]), `core::shutdown` (a group's staged run loop), `core::cause` ([`Cause`]),
-//!   `core::event` ([`Event`]).
+//!   `core::event` ([`Event`]), `core::extension` (what the core tells `deploy`).
 //! - Leaves: `error` ([`Error`], [`Signal`]), `name` ([`ActorName`]), `panic`; `pool`
 //!   ([`Pool`]) is independent of the core.
 //!
@@ -124,6 +132,7 @@ struct ReadmeDoctests;
 mod actors;
 mod context;
 mod core;
+mod deploy;
 mod error;
 mod group;
 mod macros;
@@ -149,6 +158,9 @@ pub use crate::core::{
 };
 pub use actors::{handle::RunHandle, signals::Signals, token::Token};
 pub use context::Context;
+#[cfg(feature = "axum")]
+pub use deploy::probe::probe_routes;
+pub use deploy::readiness::Readiness;
 pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report, Signal};
 pub use group::{ActorOptions, Group, Restartable, RunsOnce};
 pub use macros::{actor, main, Runner};

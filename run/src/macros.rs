@@ -29,6 +29,8 @@
 /// | `flavor = "current_thread"` | `"multi_thread"` | the tokio runtime, as `#[tokio::main]` |
 /// | `worker_threads = 4` | one per core | worker threads of the multi-thread runtime |
 /// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)); durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
+/// | `drain = "5s"` | none | on SIGINT / SIGTERM, readiness turns not ready at once and the actors keep running this long before the shutdown ([`Group::drain`](crate::Group::drain)); it counts against `shutdown_timeout`, and one that does not fit is a compile error |
+/// | `startup_timeout = "60s"` | none | the app must be ready within this, or it stops with [`Error::StartupTimeout`](crate::Error::StartupTimeout) naming the actors that never became ready |
 /// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
 /// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
 /// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
@@ -36,6 +38,14 @@
 ///
 /// A misspelled `init` or `hook` function, or one with the wrong signature, is a compile
 /// error on its string.
+///
+/// The root group tracks readiness: [`Context::readiness`](crate::Context::readiness) gives
+/// the whole app's, for `/ready` and `/live` probes. With feature `systemd` and
+/// `NOTIFY_SOCKET` set, it tells systemd `STATUS=starting`, then `READY=1` once the app is
+/// ready, `STOPPING=1` when the stop begins (`STATUS=draining`, then `STATUS=stopping`), and
+/// pings the watchdog (`WATCHDOG=1`, every half of `WATCHDOG_USEC`) only while the app is
+/// [live](crate::Readiness::is_live): an actor that says it is unhealthy, or a shutdown past
+/// its timeout, stops the pings so that systemd restarts the service.
 ///
 /// # Exit codes
 ///
@@ -298,6 +308,8 @@ pub use run_macros::actor;
 /// | `max_restarts = 3` | 5 | with `restart`: at most this many restarts within `within` ([`RestartPolicy`](crate::RestartPolicy)) |
 /// | `within = "10s"` | `"30s"` | with `restart`: the intensity period, not zero |
 /// | `backoff = "100ms..5s"` | `"100ms..5s"` | with `restart`: the first delay and the cap of the exponential [`Backoff`](crate::Backoff) |
+/// | `after = "db"`, `after = ["db", "cache"]` | none | it starts once these actor fields (by actor name) are ready, and stops before them ([`ActorOptions::after`](crate::ActorOptions::after)); an unknown name or a cycle is a compile error on the name |
+/// | `ready_when_told` | | it is ready only once it calls [`Context::set_ready`](crate::Context::set_ready) ([`ActorOptions::ready_when_told`](crate::ActorOptions::ready_when_told)) |
 /// | `skip` | | the field is data, though its type is a `Runner`: without it, an unmarked field whose type is a `Runner` is a compile error on the field (it would silently never run; checked for types that do not depend on the struct's generic parameters) |
 ///
 /// # Interrupts

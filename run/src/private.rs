@@ -86,6 +86,8 @@ pub struct MainConfig {
     flavor: Flavor,
     worker_threads: Option<usize>,
     shutdown_timeout: Duration,
+    drain: Option<Duration>,
+    startup_timeout: Option<Duration>,
     signals: bool,
     context: bool,
     init: Option<Box<dyn FnOnce() + Send>>,
@@ -104,6 +106,8 @@ impl MainConfig {
             flavor: Flavor::MultiThread,
             worker_threads: None,
             shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
+            drain: None,
+            startup_timeout: None,
             signals: true,
             context: true,
             init: None,
@@ -139,6 +143,18 @@ impl MainConfig {
     /// `shutdown_timeout = "..."`.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// `drain = "..."`: see [`Group::drain`].
+    pub fn drain(mut self, delay: Duration) -> Self {
+        self.drain = Some(delay);
+        self
+    }
+
+    /// `startup_timeout = "..."`: see [`Group::startup_timeout`].
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.startup_timeout = Some(timeout);
         self
     }
 
@@ -184,6 +200,8 @@ where
     };
     let MainConfig {
         shutdown_timeout,
+        drain,
+        startup_timeout,
         signals,
         context,
         init,
@@ -198,6 +216,14 @@ where
         if let Some(hook) = hook {
             group = group.hook(hook);
         }
+        if let Some(drain) = drain {
+            group = group.drain(drain);
+        }
+        if let Some(timeout) = startup_timeout {
+            group = group.startup_timeout(timeout);
+        }
+        // The whole app's readiness: for `Context::readiness` (probes) and systemd.
+        let readiness = group.readiness();
         // A body that fails during the shutdown is kept on the group's error (G11): the
         // exit code then says the shutdown was not graceful.
         let main = from_fn(move |ctx: Context| async move { body(ctx).await.map_err(Into::into) });
@@ -210,7 +236,7 @@ where
             // Installed before the group starts: no window where a signal kills the process.
             group.spawn(Signals::new()?);
         }
-        Ok::<_, Error>(group.run().await)
+        Ok::<_, Error>(crate::deploy::run_root(group.run(), readiness).await)
     });
     // Bounded: a blocking task that never returns must not keep the process alive.
     runtime.shutdown_timeout(shutdown_timeout);

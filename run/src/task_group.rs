@@ -608,6 +608,7 @@ impl TaskGroupBuilder {
                 slots: Box::new([]),
                 stage_count: 1,
                 run_loop: false,
+                extension: None,
             }),
             pool: self.pool,
             capture_panics: !self.propagate_panics,

@@ -15,12 +15,19 @@ pub struct Process {
 impl Process {
     /// Starts `bin` with piped stdin, stdout and stderr.
     pub fn start(bin: &str) -> Self {
-        let mut child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        Self::from_command(command)
+    }
+
+    /// Starts `command`, whose stdout must be piped.
+    pub fn from_command(mut command: Command) -> Self {
+        let mut child = command
             .spawn()
-            .unwrap_or_else(|error| panic!("cargo builds {bin} for the tests: {error}"));
+            .unwrap_or_else(|error| panic!("cargo builds {command:?} for the tests: {error}"));
         let lines = BufReader::new(child.stdout.take().unwrap()).lines();
         Self { child, lines }
     }

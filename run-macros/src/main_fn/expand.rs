@@ -40,6 +40,14 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
         let timeout = duration::expand(timeout);
         config.extend(quote!(.shutdown_timeout(#timeout)));
     }
+    if let Some(drain) = main.drain {
+        let drain = duration::expand(drain);
+        config.extend(quote!(.drain(#drain)));
+    }
+    if let Some(timeout) = main.startup_timeout {
+        let timeout = duration::expand(timeout);
+        config.extend(quote!(.startup_timeout(#timeout)));
+    }
     if let Some(signals) = main.signals {
         config.extend(quote!(.signals(#signals)));
     }

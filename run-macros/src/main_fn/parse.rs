@@ -7,6 +7,8 @@ pub(super) const OPTIONS: &[&str] = &[
     "flavor",
     "worker_threads",
     "shutdown_timeout",
+    "drain",
+    "startup_timeout",
     "signals",
     "init",
     "hook",

@@ -16,6 +16,9 @@ pub(super) struct Main<'a> {
     pub(super) krate: Path,
     pub(super) flavor: Flavor,
     pub(super) shutdown_timeout: Option<Duration>,
+    /// `drain = "5s"`: how long the app keeps serving, not ready, after the first signal.
+    pub(super) drain: Option<Duration>,
+    pub(super) startup_timeout: Option<Duration>,
     pub(super) signals: Option<bool>,
     /// `init = "path"`: a function called inside the runtime before the root group is made.
     pub(super) init: Option<(LitStr, Path)>,
@@ -66,6 +69,24 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
     let shutdown_timeout = settings
         .get("shutdown_timeout")
         .and_then(|setting| errors.take(setting.lit_str("\"30s\"").and_then(duration::parse)));
+    let drain = settings
+        .get("drain")
+        .and_then(|setting| errors.take(setting.lit_str("\"5s\"").and_then(duration::parse)));
+    if let (Some(drain), Some(setting)) = (drain, settings.get("drain")) {
+        // The default shutdown timeout of `run::__private::MainConfig`.
+        let timeout = shutdown_timeout.unwrap_or(Duration::from_secs(30));
+        if drain >= timeout {
+            errors.push(syn::Error::new(
+                setting.value.span(),
+                format!(
+                    "the drain ({drain:?}) does not fit in the shutdown timeout ({timeout:?}); expected a drain shorter than `shutdown_timeout`, which it counts against"
+                ),
+            ));
+        }
+    }
+    let startup_timeout = settings
+        .get("startup_timeout")
+        .and_then(|setting| errors.take(setting.lit_str("\"60s\"").and_then(duration::parse)));
     let signals = settings
         .get("signals")
         .and_then(|setting| errors.take(setting.lit_bool().map(|lit| lit.value)));
@@ -116,6 +137,8 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         krate,
         flavor,
         shutdown_timeout,
+        drain,
+        startup_timeout,
         signals,
         init,
         hook,

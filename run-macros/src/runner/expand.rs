@@ -217,6 +217,12 @@ fn spawn(derived: &Derived<'_>, field: &Field<'_>) -> Option<TokenStream> {
         let timeout = duration::expand(timeout);
         options.extend(quote!(.timeout(#timeout)));
     }
+    for after in &actor.after {
+        options.extend(quote!(.after(#after)));
+    }
+    if actor.ready_when_told {
+        options.extend(quote!(.ready_when_told()));
+    }
     let interrupt = actor.interrupt.as_ref().map(|(lit, method)| {
         // Spanned on the literal: a missing method or a wrong signature is reported there.
         let call = quote!(#krate::__private::into_interrupt(<#ty>::#method(&#binding)));

@@ -17,6 +17,8 @@ pub(super) const FIELD_OPTIONS: &[&str] = &[
     "max_restarts",
     "within",
     "backoff",
+    "after",
+    "ready_when_told",
     "skip",
 ];
 /// The options that only go with `restart = "on_failure"` or `"always"`.

@@ -21,6 +21,9 @@ pub(super) struct ActorField {
     /// `restart = "on_failure"` or `"always"`, with its intensity and backoff: the field is
     /// restartable (its type must be `Clone`).
     pub(super) restart: Option<RestartField>,
+    /// `after = "db"` or `after = ["db", "cache"]`: the names, each with its own span.
+    pub(super) after: Vec<LitStr>,
+    pub(super) ready_when_told: bool,
 }
 
 /// A restartable field's policy, checked: `None` keeps the runtime's default.
@@ -112,6 +115,7 @@ pub(super) fn validate<'a>(
                     skipped,
                 });
             }
+            check_order(&fields, errors);
             if !fields.iter().any(|field| field.actor.is_some()) {
                 shape_errors.push(syn::Error::new(
                     item.ident.span(),
@@ -234,6 +238,14 @@ fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) 
             "`interrupt` does not go with `restart`: each incarnation of a restartable actor is interrupted through its runner's own interrupt",
         ));
     }
+    let after = settings
+        .get("after")
+        .and_then(|setting| errors.take(after_names(setting)))
+        .unwrap_or_default();
+    let ready_when_told = settings
+        .get("ready_when_told")
+        .and_then(|setting| errors.take(setting.lit_bool().map(|lit| lit.value)))
+        .unwrap_or(false);
     ActorField {
         name,
         interrupt: interrupt.filter(|_| restart.is_none()),
@@ -241,6 +253,8 @@ fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) 
         stage,
         timeout,
         restart,
+        after,
+        ready_when_told,
     }
 }
 
@@ -313,4 +327,91 @@ fn restart_field(settings: &Settings, errors: &mut Errors) -> Option<RestartFiel
         within,
         backoff,
     })
+}
+
+/// `after = "db"` or `after = ["db", "cache"]`.
+fn after_names(setting: &options::Setting) -> syn::Result<Vec<LitStr>> {
+    const EXPECTED: &str =
+        "expected the name of another actor field, such as `after = \"db\"`, or a list, such as `after = [\"db\", \"cache\"]`";
+    let lit = |expr: &syn::Expr| match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => Ok(lit.clone()),
+        other => Err(syn::Error::new_spanned(other, EXPECTED)),
+    };
+    match &setting.value {
+        syn::Expr::Array(array) => array.elems.iter().map(lit).collect(),
+        other => Ok(vec![lit(other)?]),
+    }
+}
+
+/// Checks every `after` name against the actor fields' names, and the graph for a cycle;
+/// each error is on the name that is wrong (for a cycle, the name that closes it).
+pub(super) fn check_order(fields: &[Field<'_>], errors: &mut Errors) {
+    let actors: Vec<&ActorField> = fields
+        .iter()
+        .filter_map(|field| field.actor.as_ref())
+        .collect();
+    let names: Vec<&str> = actors
+        .iter()
+        .filter_map(|actor| actor.name.as_deref())
+        .collect();
+    // Per actor (by position in `actors`): the actors it starts after, with the name's literal.
+    let mut edges: Vec<Vec<(usize, &LitStr)>> = vec![Vec::new(); actors.len()];
+    for (at, actor) in actors.iter().enumerate() {
+        for lit in &actor.after {
+            let wanted = lit.value();
+            let found: Vec<usize> = (actors.iter().enumerate())
+                .filter(|(_, other)| other.name.as_deref() == Some(wanted.as_str()))
+                .map(|(other, _)| other)
+                .collect();
+            if found.is_empty() {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "unknown actor {wanted:?} in `after`; expected the name of another actor field of this struct: {}",
+                        names
+                            .iter()
+                            .map(|name| format!("{name:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            edges[at].extend(found.into_iter().map(|other| (other, lit)));
+        }
+    }
+    // A depth-first search; an edge back to an actor on the path closes a cycle.
+    let mut state = vec![0u8; actors.len()]; // 0 unseen, 1 on the path, 2 done
+    for root in 0..actors.len() {
+        if state[root] == 0 {
+            visit(root, &edges, &mut state, errors);
+        }
+    }
+}
+
+fn visit(at: usize, edges: &[Vec<(usize, &LitStr)>], state: &mut [u8], errors: &mut Errors) {
+    state[at] = 1;
+    for &(next, lit) in &edges[at] {
+        match state[next] {
+            0 => visit(next, edges, state, errors),
+            1 if next == at => errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "`after = {:?}` names the actor itself; expected the name of another actor field",
+                    lit.value()
+                ),
+            )),
+            1 => errors.push(syn::Error::new(
+                lit.span(),
+                format!(
+                    "`after = {:?}` closes a cycle in the start order; expected actors that start after others without coming back to themselves",
+                    lit.value()
+                ),
+            )),
+            _ => {}
+        }
+    }
+    state[at] = 2;
 }

@@ -6,7 +6,8 @@
 //! size of every task. Invariants: the scope learns the member's result exactly once, when
 //! the execute returns, panics (caught, as [`Error::Panic`]), or (for
 //! [`Interrupt::Abort`](super::interrupt::Interrupt::Abort)) is dropped on interrupt;
-//! `Started` is emitted on the first poll and `Exited` right before the result is reported.
+//! `Started` is emitted on the first poll and `Exited` right before the result is reported;
+//! the scope's extension, if any, learns of the first poll once it has returned.
 
 use std::{
     future::{Future, Pending},
@@ -110,6 +111,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = self.project();
+        let first_poll = matches!(this.start, Start::NotYet);
         if let Start::NotYet = this.start {
             *this.start = Start::Unobserved;
             if let Some(member) = this.member.as_ref() {
@@ -125,7 +127,14 @@ where
         let Some(running) = execute.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let outcome = match running.poll(cx) {
+        let polled = running.poll(cx);
+        if first_poll {
+            // After the poll: what the execute set up in it (a nested group) exists now.
+            if let Some(member) = this.member.as_ref() {
+                member.scope.first_polled(member.index());
+            }
+        }
+        let outcome = match polled {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => match this.interrupted.as_pin_mut() {
                 Some(interrupted) => {

@@ -11,12 +11,14 @@
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
 //! - [`status`]: the restart record of a supervised member, read by status snapshots.
+//! - [`extension`]: what it tells the one layer above that extends a scope (readiness).
 //!
 //! Below the core, used by it: [`error`](crate::error), [`name`](crate::name),
 //! [`panic`](crate::panic).
 
 pub(crate) mod cause;
 pub(crate) mod event;
+pub(crate) mod extension;
 pub(crate) mod interrupt;
 pub(crate) mod member;
 pub(crate) mod scope;

@@ -40,6 +40,7 @@ use tokio::{sync::Notify, task::JoinHandle, time::Instant};
 use super::{
     cause::Cause,
     event::{self, Event, Hook},
+    extension::Extension,
     interrupt::{ExitPolicy, Interrupt},
     status::RestartRecord,
 };
@@ -188,6 +189,8 @@ pub(crate) struct ScopeConfig {
     pub(crate) stage_count: usize,
     /// Whether a run loop delivers the interrupts (a `Group`), or the stop itself does.
     pub(crate) run_loop: bool,
+    /// What a layer above learns of this scope (readiness); `None` when unused.
+    pub(crate) extension: Option<Arc<dyn Extension>>,
 }
 
 /// The one stop engine; see the [module invariants](self).
@@ -243,6 +246,7 @@ pub(crate) struct Scope {
     created: Instant,
     /// The restart records of supervised members, by member.
     restart_records: Mutex<Vec<(u32, Arc<RestartRecord>)>>,
+    extension: Option<Arc<dyn Extension>>,
 }
 
 impl Scope {
@@ -254,6 +258,7 @@ impl Scope {
             slots,
             stage_count,
             run_loop,
+            extension,
         } = config;
         let counted = slots
             .iter()
@@ -297,6 +302,7 @@ impl Scope {
             aborted: AtomicBool::new(false),
             created: Instant::now(),
             restart_records: Mutex::default(),
+            extension,
         });
         if let Some(parent) = &scope.parent {
             parent.scope.adopt(parent.index, &scope);
@@ -748,6 +754,23 @@ impl Scope {
     /// Notes that the run loop has seen the stop.
     pub(crate) fn mark_stop_started(&self) {
         let _ = self.stop_started.set(Instant::now());
+        if let Some(extension) = &self.extension {
+            extension.stop_began();
+        }
+    }
+
+    /// The layer above that extends this scope, if any.
+    pub(crate) fn extension(&self) -> Option<&Arc<dyn Extension>> {
+        self.extension.as_ref()
+    }
+
+    /// Fixed member `index` has been polled once; see [`Extension::first_polled`].
+    pub(crate) fn first_polled(&self, index: usize) {
+        if let Some(extension) = &self.extension {
+            if index < self.slots.len() {
+                extension.first_polled(index);
+            }
+        }
     }
 
     /// How long since the run loop saw the stop.

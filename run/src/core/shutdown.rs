@@ -11,6 +11,9 @@
 //!   a later stage still gets its share; a member's own timeout runs from its interrupt;
 //! - a forced shutdown (a second signal) aborts every member still running at once, without
 //!   interrupting the stages not reached yet;
+//! - with a drain delay, a graceful stop (a signal, a stop request) first waits that long with
+//!   every member still running (readiness already says not ready), unless every member has
+//!   returned or the stop is forced; the delay counts against the shutdown timeout;
 //! - dropping a [`Running`] before it finished (the `run` future was dropped) delivers every
 //!   interrupt not yet delivered (cause [`Cause::Cancelled`]; async interrupts are not
 //!   started) and aborts every task: no task outlives it.
@@ -98,11 +101,28 @@ impl Running {
         stop: Option<impl Future<Output = ()>>,
         stage_count: usize,
         grace: Option<Duration>,
+        drain: Option<Duration>,
     ) -> Result<(), Error> {
         wait_for_stop(&self.scope, stop).await;
+        let began = Instant::now();
         // `Err` only when forced; otherwise the result is read once every task has ended, so
         // that a panic while a task is dropped is on it too.
-        let forced = self.shut_down(stage_count, grace).await;
+        let forced = match self.drain(drain, stage_count).await {
+            Ok(()) => {
+                if let Some(extension) = self.scope.extension() {
+                    extension.interrupts_began();
+                }
+                self.shut_down(stage_count, grace, began).await
+            }
+            Err(error) => {
+                for index in 0..self.handles.len() {
+                    if self.scope.abandon(index) {
+                        self.abort(index);
+                    }
+                }
+                Err(error)
+            }
+        };
         for (index, handle) in self.handles.iter_mut().enumerate() {
             // A task fails to join when it was aborted (accounted for already) or when the
             // actor's future panicked as it was dropped by the abort: that panic is the actor's.
@@ -131,16 +151,67 @@ impl Running {
         forced.and_then(|()| self.scope.result())
     }
 
-    /// Interrupts stage by stage and waits for each; `Err` if the shutdown was forced.
+    /// Waits the drain delay, if the stop is a graceful one (a signal, a stop request) and a
+    /// member still runs; `Err` if the stop was forced meanwhile.
+    async fn drain(&mut self, drain: Option<Duration>, stage_count: usize) -> Result<(), Error> {
+        let scope = Arc::clone(&self.scope);
+        let graceful = matches!(
+            scope.settle_cause(Cause::Finished),
+            Cause::Exit {
+                result: Err(Error::Signal(_)),
+                ..
+            } | Cause::StopRequested
+        );
+        let Some(drain) = drain.filter(|_| graceful) else {
+            return Ok(());
+        };
+        let mut force = scope.take_force();
+        let mut sleep = pin!(tokio::time::sleep(drain));
+        loop {
+            if (0..stage_count).all(|stage| scope.stage_drained(stage)) {
+                break;
+            }
+            if force.is_none() {
+                force = scope.take_force();
+            }
+            let mut woken = pin!(scope.woken());
+            let outcome = poll_fn(|cx| {
+                if let Some(force) = &mut force {
+                    if let Poll::Ready(error) = force.as_mut().poll(cx) {
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                }
+                if sleep.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Some(Ok(())));
+                }
+                woken.as_mut().poll(cx).map(|()| None)
+            })
+            .await;
+            match outcome {
+                Some(Err(error)) => return Err(error),
+                Some(Ok(())) => break,
+                None => {}
+            }
+        }
+        // Not forced yet: the stages watch for the second signal from here on.
+        if let Some(force) = force {
+            scope.set_force(force);
+        }
+        Ok(())
+    }
+
+    /// Interrupts stage by stage and waits for each; `Err` if the shutdown was forced. The
+    /// shutdown timeout counts from `began`, when the stop was seen (a drain included).
     async fn shut_down(
         &mut self,
         stage_count: usize,
         grace: Option<Duration>,
+        began: Instant,
     ) -> Result<(), Error> {
         let scope = Arc::clone(&self.scope);
         let cause = scope.settle_cause(Cause::Finished);
         if let Some(grace) = grace {
-            scope.set_deadline(Instant::now() + grace);
+            scope.set_deadline(began + grace);
         }
         let mut order: Vec<usize> = (0..self.handles.len()).collect();
         if stage_count > 1 {

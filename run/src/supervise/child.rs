@@ -64,7 +64,7 @@ where
     type Error = Error;
 
     async fn run(self, ctx: Context) -> Result<(), Error> {
-        let result = self.supervisor.run(ctx).await;
+        let result = self.supervisor.supervise(ctx).await;
         let _ = self.done.send(result.clone());
         result
     }

@@ -136,7 +136,7 @@ where
     F: Fn() -> R + Send + Sync + 'static,
     R: Runner,
 {
-    pub(crate) async fn run(self, ctx: Context) -> Result<(), Error> {
+    pub(crate) async fn supervise(self, ctx: Context) -> Result<(), Error> {
         let member = ctx.member().clone();
         let (scope, index) = (&member.scope, member.index());
         let stopping = Stopping {
@@ -365,6 +365,22 @@ where
                 error,
             });
         });
+    }
+}
+
+impl<F, R> Runner for Supervisor<F>
+where
+    F: Fn() -> R + Send + Sync + 'static,
+    R: Runner,
+{
+    type Error = Error;
+
+    fn run(self, ctx: Context) -> impl Future<Output = Result<(), Error>> + Send {
+        self.supervise(ctx)
+    }
+
+    fn interrupt(&mut self) -> crate::core::interrupt::Interrupt {
+        crate::core::interrupt::Interrupt::Context
     }
 }
 

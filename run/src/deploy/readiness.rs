@@ -1,0 +1,481 @@
+//! Readiness and liveness (SPEC S3): what each actor says, what its group adds up to, what a
+//! nested group reports to the actor it runs under.
+//!
+//! Invariants:
+//! - an actor is ready once started (its execute polled once), unless it waits to be told
+//!   ([`ActorOptions::ready_when_told`](crate::ActorOptions::ready_when_told)), waits for
+//!   others ([`ActorOptions::after`](crate::ActorOptions::after): then once it has started
+//!   after them), or runs a group nested under it: then it is ready when that group is;
+//! - a group is ready while it runs, has not begun to stop, and every actor is ready; live
+//!   while no actor says it is unhealthy and its shutdown is not past its timeout;
+//! - every change is made under one lock per group and reported up (child before parent,
+//!   so no lock order can invert); a group that tracks nothing has no state at all.
+
+use std::{
+    any::Any,
+    future::Future,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
+
+use tokio::{
+    sync::{futures::Notified, watch, Notify},
+    time::Instant,
+};
+
+use crate::{context::Context, core::extension::Extension};
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding it; a poisoned one would still be consistent.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What a group's readiness is, as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Status {
+    pub(crate) ready: bool,
+    /// No actor says it is unhealthy (the shutdown's overdue check is made on read).
+    pub(crate) healthy: bool,
+    pub(crate) stopping: bool,
+    /// The drain, if any, is over: the interrupts are being delivered.
+    pub(crate) interrupting: bool,
+    /// The group's `run()` has returned (or never ran).
+    pub(crate) ended: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct MemberState {
+    ready: bool,
+    unhealthy: bool,
+    /// Ready only when told (`ready_when_told`).
+    told: bool,
+    /// Starts after others: the first poll does not count.
+    deferred: bool,
+    /// A group nested under it reports its readiness.
+    claimed: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    members: Vec<MemberState>,
+    running: bool,
+    stopping: bool,
+    interrupting: bool,
+    ended: bool,
+    /// Past it, the shutdown is overdue: the group is not live.
+    overdue_at: Option<Instant>,
+    grace: Option<Duration>,
+    /// The actor of the group above that this group reports to, by member index.
+    parent: Option<(Arc<Shared>, usize)>,
+}
+
+/// The readiness state of one running group: the scope's [`Extension`].
+pub(crate) struct Shared {
+    inner: Mutex<Inner>,
+    status: watch::Sender<Status>,
+    /// Woken (all waiters) at every change, of any member: what start order waits on.
+    changed: Notify,
+}
+
+impl Shared {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::default(),
+            status: watch::Sender::new(Status {
+                healthy: true,
+                ..Status::default()
+            }),
+            changed: Notify::new(),
+        })
+    }
+
+    /// The group starts with these members; `grace` is its shutdown timeout.
+    pub(crate) fn start(
+        &self,
+        members: Vec<(bool, bool)>,
+        grace: Option<Duration>,
+        parent: Option<(Arc<Shared>, usize)>,
+    ) {
+        let mut inner = lock(&self.inner);
+        inner.members = members
+            .into_iter()
+            .map(|(told, deferred)| MemberState {
+                told,
+                deferred,
+                ..MemberState::default()
+            })
+            .collect();
+        inner.running = true;
+        inner.grace = grace;
+        if let Some((parent, index)) = &parent {
+            parent.claim(*index);
+        }
+        inner.parent = parent;
+        self.publish(&inner);
+    }
+
+    fn update(&self, change: impl FnOnce(&mut Inner)) {
+        let mut inner = lock(&self.inner);
+        change(&mut inner);
+        self.publish(&inner);
+        drop(inner);
+        self.changed.notify_waiters();
+    }
+
+    /// A wake-up for the next change; one created before a check loses nothing.
+    pub(crate) fn changed(&self) -> Notified<'_> {
+        self.changed.notified()
+    }
+
+    fn member(&self, index: usize, change: impl FnOnce(&mut MemberState)) {
+        self.update(|inner| {
+            if let Some(member) = inner.members.get_mut(index) {
+                change(member);
+            }
+        });
+    }
+
+    /// Recomputes the status, publishes it, and reports it up; under the lock, so that
+    /// reports reach the parent in order.
+    fn publish(&self, inner: &Inner) {
+        let ready = inner.running
+            && !inner.stopping
+            && !inner.ended
+            && inner.members.iter().all(|member| member.ready);
+        let healthy = !inner.members.iter().any(|member| member.unhealthy);
+        let status = Status {
+            ready,
+            healthy,
+            stopping: inner.stopping || inner.ended,
+            interrupting: inner.interrupting,
+            ended: inner.ended,
+        };
+        let changed = self.status.send_if_modified(|old| {
+            let changed = *old != status;
+            *old = status;
+            changed
+        });
+        if let (true, Some((parent, index))) = (changed, &inner.parent) {
+            parent.member(*index, |member| {
+                member.ready = ready;
+                member.unhealthy = !healthy;
+            });
+        }
+    }
+
+    /// A group nested under member `index` reports its readiness from now on.
+    fn claim(&self, index: usize) {
+        self.member(index, |member| {
+            member.claimed = true;
+            member.ready = false;
+        });
+    }
+
+    /// A member that starts after others has started.
+    pub(crate) fn deferred_started(&self, index: usize) {
+        self.member(index, |member| {
+            if !member.told && !member.claimed {
+                member.ready = true;
+            }
+        });
+    }
+
+    pub(crate) fn set_ready(&self, index: usize, ready: bool) {
+        self.member(index, |member| member.ready = ready);
+    }
+
+    pub(crate) fn set_healthy(&self, index: usize, healthy: bool) {
+        self.member(index, |member| member.unhealthy = !healthy);
+    }
+
+    pub(crate) fn is_member_ready(&self, index: usize) -> bool {
+        lock(&self.inner)
+            .members
+            .get(index)
+            .is_some_and(|member| member.ready)
+    }
+
+    /// The members, by index, that are not ready.
+    pub(crate) fn not_ready(&self) -> Vec<usize> {
+        let inner = lock(&self.inner);
+        (inner.members.iter().enumerate())
+            .filter(|(_, member)| !member.ready)
+            .map(|(index, _)| index)
+            .collect()
+    }
+
+    /// The group's `run()` has returned, or will never run its actors.
+    pub(crate) fn end(&self) {
+        self.update(|inner| inner.ended = true);
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        *self.status.borrow()
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    fn is_live(&self) -> bool {
+        let status = self.status();
+        let overdue = lock(&self.inner)
+            .overdue_at
+            .is_some_and(|at| Instant::now() >= at);
+        status.healthy && !overdue && !status.ended
+    }
+
+    /// The readiness state of the group `ctx`'s actor runs in, and the actor's index in it.
+    fn of(ctx: &Context) -> Option<(&Shared, usize)> {
+        let member = ctx.member();
+        let shared = member
+            .scope
+            .extension()?
+            .as_any()
+            .downcast_ref::<Shared>()?;
+        Some((shared, member.index()))
+    }
+}
+
+impl Extension for Shared {
+    fn first_polled(&self, index: usize) {
+        self.member(index, |member| {
+            if !member.told && !member.deferred && !member.claimed {
+                member.ready = true;
+            }
+        });
+    }
+
+    fn stop_began(&self) {
+        self.update(|inner| {
+            inner.stopping = true;
+            inner.overdue_at = inner.grace.map(|grace| Instant::now() + grace);
+        });
+    }
+
+    fn interrupts_began(&self) {
+        self.update(|inner| inner.interrupting = true);
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// A live view of a group's readiness and liveness: what a `/ready` and a `/live` probe, or
+/// systemd's notifications, are made from. Get it before the group runs, with
+/// [`Group::readiness`](crate::Group::readiness), or from inside, with
+/// [`Context::readiness`]. Cloning is cheap; every clone watches the same group.
+///
+/// The group is *ready* while it runs, has not begun to stop, and every actor is ready (see
+/// [`Context::set_ready`]); *live* while no actor says it is unhealthy
+/// ([`Context::set_unhealthy`]) and its shutdown has not run past its timeout.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, Group};
+///
+/// let mut group = Group::named("app");
+/// let readiness = group.readiness();
+/// group
+///     .spawn(|ctx: Context| async move {
+///         // ... connect, warm up ...
+///         ctx.set_ready();
+///         ctx.interrupted().await;
+///     })
+///     .name("db")
+///     .ready_when_told();
+/// let watcher = readiness.clone();
+/// group.spawn(move |_ctx: Context| async move {
+///     assert!(watcher.wait_ready().await); // once `db` said so
+///     assert!(watcher.is_ready() && watcher.is_live());
+/// });
+/// group.run().await.unwrap();
+/// assert!(!readiness.is_ready()); // the group has ended
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Readiness {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Readiness {
+    /// Whether the group is ready now.
+    pub fn is_ready(&self) -> bool {
+        self.shared.status().ready
+    }
+
+    /// Whether the group is live now: no actor says it is unhealthy and its shutdown is not
+    /// overdue. A draining or stopping group is still live; an ended one is not.
+    pub fn is_live(&self) -> bool {
+        self.shared.is_live()
+    }
+
+    /// Whether the group has begun to stop (or has ended): from the first signal on, during
+    /// a drain too.
+    pub fn is_stopping(&self) -> bool {
+        self.shared.status().stopping
+    }
+
+    /// Completes once the group is ready (`true`), or once it begins to stop without having
+    /// been ready (`false`).
+    // An explicit `Send` future rather than an `async fn`; see `Group::run`.
+    #[allow(clippy::manual_async_fn)]
+    pub fn wait_ready(&self) -> impl Future<Output = bool> + Send + 'static {
+        let mut status = self.shared.subscribe();
+        async move {
+            match status
+                .wait_for(|status| status.ready || status.stopping)
+                .await
+            {
+                Ok(status) => status.ready,
+                Err(_) => false,
+            }
+        }
+    }
+
+    /// Completes once the group begins to stop (at once if it has).
+    #[allow(clippy::manual_async_fn)]
+    pub fn wait_stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut status = self.shared.subscribe();
+        async move {
+            let _ = status.wait_for(|status| status.stopping).await;
+        }
+    }
+
+    /// The status code of a readiness probe (`GET /ready`): 200 when
+    /// [ready](Readiness::is_ready), else 503. Framework-free: hand it to any HTTP server.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let mut group = run::Group::new();
+    /// let readiness = group.readiness();
+    /// assert_eq!(readiness.ready_status(), 503); // not running yet
+    /// assert_eq!(readiness.live_status(), 200);
+    /// # }
+    /// ```
+    pub fn ready_status(&self) -> u16 {
+        if self.is_ready() {
+            200
+        } else {
+            503
+        }
+    }
+
+    /// The status code of a liveness probe (`GET /live`): 200 when
+    /// [live](Readiness::is_live), else 503.
+    pub fn live_status(&self) -> u16 {
+        if self.is_live() {
+            200
+        } else {
+            503
+        }
+    }
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness")
+            .field("ready", &self.is_ready())
+            .field("live", &self.is_live())
+            .field("stopping", &self.is_stopping())
+            .finish()
+    }
+}
+
+impl Context {
+    /// Says this actor is ready (serving, connected, warmed up): what an actor marked
+    /// [`ready_when_told`](crate::ActorOptions::ready_when_told) must do for its group to be
+    /// ready; actors started [`after`](crate::ActorOptions::after) it start now. An actor
+    /// that never calls it is ready once started. Does nothing when no one tracks the
+    /// group's readiness, and for a child task ([`Context::spawn`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::new();
+    /// let readiness = group.readiness();
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         ctx.set_ready();
+    ///         ctx.set_not_ready(); // lost its database: out of the load balancer
+    ///         ctx.interrupted().await;
+    ///     })
+    ///     .ready_when_told();
+    /// let view = readiness.clone();
+    /// group.spawn(move |_ctx: Context| async move {
+    ///     tokio::task::yield_now().await;
+    ///     assert!(!view.is_ready());
+    /// });
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn set_ready(&self) {
+        if let Some((shared, index)) = Shared::of(self) {
+            shared.set_ready(index, true);
+        }
+    }
+
+    /// Says this actor is not ready (any more): its group is not ready until it says
+    /// [`set_ready`](Context::set_ready) again.
+    pub fn set_not_ready(&self) {
+        if let Some((shared, index)) = Shared::of(self) {
+            shared.set_ready(index, false);
+        }
+    }
+
+    /// Says this actor is stuck or broken beyond repair: its group, and every group above,
+    /// is not live (`/live` answers 503, systemd's watchdog pings stop, so that the service
+    /// is restarted) until it says [`set_healthy`](Context::set_healthy).
+    pub fn set_unhealthy(&self) {
+        if let Some((shared, index)) = Shared::of(self) {
+            shared.set_healthy(index, false);
+        }
+    }
+
+    /// Takes back [`set_unhealthy`](Context::set_unhealthy).
+    pub fn set_healthy(&self) {
+        if let Some((shared, index)) = Shared::of(self) {
+            shared.set_healthy(index, true);
+        }
+    }
+
+    /// The readiness of the whole app: of the top group of the tree this actor runs in
+    /// (what a `/ready` probe answers for); `None` if that group does not track readiness.
+    /// It does under [`#[run::main]`](crate::main), and a hand-made group does once
+    /// [`Group::readiness`](crate::Group::readiness) was called, or an actor of it uses a
+    /// readiness option ([`ready_when_told`](crate::ActorOptions::ready_when_told),
+    /// [`after`](crate::ActorOptions::after)) or it has a
+    /// [drain](crate::Group::drain) or a [start-up timeout](crate::Group::startup_timeout).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut app = Group::named("app");
+    /// let _ = app.readiness();
+    /// app.spawn(|ctx: Context| async move {
+    ///     let mut inner = ctx.group_named("inner");
+    ///     inner.spawn(|ctx: Context| async move {
+    ///         let readiness = ctx.readiness().expect("the top group tracks readiness");
+    ///         assert!(readiness.wait_ready().await);
+    ///     });
+    ///     inner.run().await
+    /// });
+    /// app.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn readiness(&self) -> Option<Readiness> {
+        let root = self.member().scope.root();
+        let shared = Arc::clone(root.extension()?)
+            .into_any()
+            .downcast::<Shared>()
+            .ok()?;
+        Some(Readiness { shared })
+    }
+}
