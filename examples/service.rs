@@ -7,7 +7,8 @@
 //! service goes on serving for the drain (1 s: a load balancer moves the traffic away
 //! meanwhile), then the server stops accepting and finishes its requests, the worker drains
 //! its queue, then the reporter prints the final count. `/ready` and `/live` are the probes
-//! of a Kubernetes Deployment (deploy/kubernetes.yaml). `SERVICE_ADDR` sets the address
+//! of a Kubernetes Deployment (deploy/kubernetes.yaml); `/status` prints the tree of actors
+//! with their states (`curl 127.0.0.1:3000/status`). `SERVICE_ADDR` sets the address
 //! (`127.0.0.1:0` picks a free port, printed on start).
 
 // Also a check that the code `#[run::main]`, `#[actor]` and `#[derive(Runner)]` generate is
@@ -63,9 +64,15 @@ impl Runner for Http {
         let next = Arc::new(AtomicU64::new(1));
         // `/ready` and `/live` answer from the whole app's state: 503 from the first signal on.
         let readiness = ctx.readiness().expect("`#[run::main]` tracks readiness");
+        // `/status`: the whole app's tree of actors, with their states and restarts.
+        let status = ctx.clone();
         let app = Router::new()
             .route("/", get(queue_job))
             .with_state((self.jobs, next))
+            .route(
+                "/status",
+                get(move || std::future::ready(status.status().to_string())),
+            )
             .merge(run::probe_routes(readiness));
         // Each connection is a child task of this actor (`ctx.spawn`), not a bare
         // `tokio::spawn` as in `axum::serve`: it is interrupted with the server (and then

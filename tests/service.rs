@@ -4,6 +4,8 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
@@ -18,30 +20,8 @@ use std::{
 /// wait that the test relies on.
 const STEP: Duration = Duration::from_secs(60);
 
-/// Builds the example (a no-op when `cargo test` already has) and returns its path.
 fn example() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            "service",
-            "--manifest-path",
-        ])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build --example service failed");
-    // This test runs from target/<profile>/deps/; examples are in target/<profile>/examples/.
-    let profile_dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_path_buf();
-    profile_dir
-        .join("examples")
-        .join(format!("service{}", std::env::consts::EXE_SUFFIX))
+    common::process::example("service")
 }
 
 struct Service {

@@ -65,6 +65,7 @@
 //!   full path), and a `tracing` event for every [`Event`], with target `run::event`
 //!   (`RUST_LOG=run::event=debug`).
 //! - `axum`: `run::probe_routes`, `/ready` and `/live` as an axum router.
+//! - `serde`: `serde::Serialize` for status snapshots ([`Status`]), for a JSON `/status`.
 //! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its
 //!   watchdog while the app is live (through `sd-notify`); without `NOTIFY_SOCKET`, nothing.
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
@@ -80,7 +81,8 @@
 //! - Faces: `group` ([`Group`], [`ActorOptions`]; [`Context::group`]), `task_group`
 //!   ([`TaskGroup`]), `actors` ([`Signals`], [`Token`], [`RunHandle`]).
 //! - `runner` ([`Runner`](trait@Runner)) and `context` ([`Context`]: what an actor sees).
-//! - `deploy` (readiness, start order, probes, systemd), on the core and `group`.
+//! - `supervise` (restart policies, strategies, restartable children, status snapshots) and
+//!   `deploy` (readiness, start order, probes, systemd), on the core and `group`.
 //! - `core`, the one stop engine under every kind of group: `core::scope` (members, the first
 //!   cause, the push-down parent link, deadlines, the failures kept), `core::member` (runs one
 //!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],

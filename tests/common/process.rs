@@ -3,9 +3,30 @@
 
 use std::{
     io::{BufRead, BufReader, Lines, Read},
+    path::PathBuf,
     process::{Child, ChildStdout, Command, Stdio},
     time::Duration,
 };
+
+/// Builds example `name` (a no-op when `cargo test` already has) and returns its path.
+pub fn example(name: &str) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", name, "--manifest-path"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "cargo build --example {name} failed");
+    // A test runs from target/<profile>/deps/; examples are in target/<profile>/examples/.
+    let profile_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .to_path_buf();
+    profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
 
 pub struct Process {
     pub child: Child,

@@ -54,7 +54,8 @@ pub struct ActorStatus {
     pub name: ActorName,
     /// Where it is in its life.
     pub state: ActorState,
-    /// How long its current incarnation has run; `None` once it has exited.
+    /// How long its current incarnation has run; `None` while it restarts and once it has
+    /// exited. `Display` shows it in whole milliseconds.
     pub uptime: Option<Duration>,
     /// How many times it was restarted.
     pub restarts: u32,
@@ -172,7 +173,8 @@ fn actor_of(scope: &Scope, index: usize) -> ActorStatus {
     ActorStatus {
         name: scope.name(index),
         state,
-        uptime: (!exited).then(|| since.elapsed()),
+        uptime: (state == ActorState::Running || state == ActorState::Stopping)
+            .then(|| since.elapsed()),
         restarts: record.as_ref().map_or(0, |record| record.restarts()),
         last_error: record
             .as_ref()
@@ -195,6 +197,8 @@ impl fmt::Display for Status {
                     indent = depth * 2
                 )?;
                 if let Some(uptime) = actor.uptime {
+                    // Whole milliseconds: a status line is read by people.
+                    let uptime = Duration::from_millis(uptime.as_millis() as u64);
                     write!(f, ", up {uptime:?}")?;
                 }
                 if actor.restarts > 0 {
