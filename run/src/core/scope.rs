@@ -786,6 +786,11 @@ impl Scope {
         }
     }
 
+    /// Whether fixed member `index`'s execute has returned.
+    pub(crate) fn has_exited(&self, index: usize) -> bool {
+        self.slots[index].exited.load(Ordering::Acquire)
+    }
+
     pub(crate) fn is_unfinished(&self, index: usize) -> bool {
         self.slots[index].unfinished.load(Ordering::Acquire) > 0
     }

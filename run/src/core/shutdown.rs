@@ -17,13 +17,16 @@
 
 use std::{
     future::{poll_fn, Future},
-    pin::pin,
+    pin::{pin, Pin},
     sync::Arc,
-    task::Poll,
+    task::{Context, Poll, Waker},
     time::Duration,
 };
 
-use tokio::{task::JoinHandle, time::Instant};
+use tokio::{
+    task::{JoinError, JoinHandle},
+    time::Instant,
+};
 
 use super::{cause::Cause, event::Event, interrupt::Interrupt, scope::Scope};
 use crate::error::Error;
@@ -39,7 +42,11 @@ pub(crate) struct Timed {
 /// A running scope's tasks and undelivered interrupts; see the [module invariants](self).
 pub(crate) struct Running {
     scope: Arc<Scope>,
-    handles: Vec<JoinHandle<()>>,
+    /// Each member's task, until it is joined. A task that ended before the stop is joined
+    /// (and freed) as soon as the stop is seen: like the tasks of a `TaskTracker`, the first
+    /// to end is freed first, and glibc does not return the heap's top to the system at the
+    /// end of every run only to fault it back in at the next (issue 16).
+    handles: Vec<Option<JoinHandle<()>>>,
     /// The interrupts that call something, by member index, until delivered; the others only
     /// mark the member, so its slot's flag is all they need.
     calls: Vec<(usize, Option<Interrupt>)>,
@@ -78,7 +85,7 @@ impl Running {
         timeout: Option<Duration>,
     ) {
         let index = self.handles.len();
-        self.handles.push(handle);
+        self.handles.push(Some(handle));
         if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
             self.calls.push((index, Some(interrupt)));
         }
@@ -100,18 +107,17 @@ impl Running {
         grace: Option<Duration>,
     ) -> Result<(), Error> {
         wait_for_stop(&self.scope, stop).await;
+        self.join_ended();
         // `Err` only when forced; otherwise the result is read once every task has ended, so
         // that a panic while a task is dropped is on it too.
         let forced = self.shut_down(stage_count, grace).await;
-        for (index, handle) in self.handles.iter_mut().enumerate() {
-            // A task fails to join when it was aborted (accounted for already) or when the
-            // actor's future panicked as it was dropped by the abort: that panic is the actor's.
-            if let Err(error) = handle.await {
-                if let Ok(payload) = error.try_into_panic() {
-                    let panicked = crate::panic::Panicked::from_payload(payload);
-                    self.scope
-                        .record_failure(panicked.into_error(self.scope.name(index)));
-                }
+        for index in 0..self.handles.len() {
+            // Taken only once joined: if this future is dropped meanwhile, the rest are
+            // aborted by `Drop`.
+            if let Some(handle) = &mut self.handles[index] {
+                let joined = handle.await;
+                self.handles[index] = None;
+                self.joined(index, joined);
             }
         }
         for (_, handle) in &mut self.interrupt_tasks {
@@ -129,6 +135,40 @@ impl Running {
         }
         self.finished = true;
         forced.and_then(|()| self.scope.result())
+    }
+
+    /// Joins, without waiting, the tasks of the members whose execute has already returned
+    /// (the one that stopped the scope, at least).
+    fn join_ended(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        for index in 0..self.handles.len() {
+            if !self.scope.has_exited(index) {
+                continue;
+            }
+            let Some(handle) = &mut self.handles[index] else {
+                continue;
+            };
+            if !handle.is_finished() {
+                continue;
+            }
+            if let Poll::Ready(joined) = Pin::new(handle).poll(&mut cx) {
+                self.handles[index] = None;
+                self.joined(index, joined);
+            }
+        }
+    }
+
+    /// Member `index`'s task has been joined. It fails to join when it was aborted
+    /// (accounted for already) or when the actor's future panicked as it was dropped by the
+    /// abort: that panic is the actor's.
+    fn joined(&self, index: usize, joined: Result<(), JoinError>) {
+        if let Err(error) = joined {
+            if let Ok(payload) = error.try_into_panic() {
+                let panicked = crate::panic::Panicked::from_payload(payload);
+                self.scope
+                    .record_failure(panicked.into_error(self.scope.name(index)));
+            }
+        }
     }
 
     /// Interrupts stage by stage and waits for each; `Err` if the shutdown was forced.
@@ -301,7 +341,9 @@ impl Running {
     }
 
     fn abort(&mut self, index: usize) {
-        self.handles[index].abort();
+        if let Some(handle) = &self.handles[index] {
+            handle.abort();
+        }
         self.scope.abort_children(index);
         for (_, task) in self.interrupt_tasks.iter().filter(|(of, _)| *of == index) {
             task.abort();
@@ -320,7 +362,7 @@ impl Drop for Running {
             self.deliver(index, cause, false);
         }
         scope.wake_interrupted();
-        for handle in &self.handles {
+        for handle in self.handles.iter().flatten() {
             handle.abort();
         }
         for (_, task) in &self.interrupt_tasks {
