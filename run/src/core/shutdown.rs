@@ -226,19 +226,13 @@ impl Running {
         if self.scope.is_interrupted(index) {
             return;
         }
-        if let Ok(at) = self
-            .timeouts
-            .binary_search_by_key(&index, |timed| timed.index)
-        {
+        if let Some(at) = find(&self.timeouts, index, |timed| timed.index) {
             let timed = &mut self.timeouts[at];
             let deadline = Instant::now() + timed.timeout;
             timed.deadline = Some(deadline);
             self.scope.set_member_deadline(index, deadline);
         }
-        let call = match self.calls.binary_search_by_key(&index, |(of, _)| *of) {
-            Ok(at) => self.calls[at].1.take(),
-            Err(_) => None,
-        };
+        let call = find(&self.calls, index, |(of, _)| *of).and_then(|at| self.calls[at].1.take());
         let task = self.scope.deliver(index, call, cause, start_async);
         if let Some(task) = task {
             self.interrupt_tasks.push((index, task));
@@ -375,6 +369,19 @@ impl Drop for Running {
         {
             task.abort();
         }
+    }
+}
+
+/// Where member `index`'s entry is in `list`, sorted by member index, if it has one. Found
+/// without a search in the common cases: no member has an entry, or every member has one (as
+/// with oklog's `Group::add`), so that it is at `index`.
+fn find<T>(list: &[T], index: usize, of: impl Fn(&T) -> usize) -> Option<usize> {
+    if list.is_empty() {
+        return None;
+    }
+    match list.get(index) {
+        Some(entry) if of(entry) == index => Some(index),
+        _ => list.binary_search_by_key(&index, of).ok(),
     }
 }
 
