@@ -182,28 +182,40 @@ impl Running {
         if let Some(grace) = grace {
             scope.set_deadline(Instant::now() + grace);
         }
-        let mut order: Vec<usize> = (0..self.handles.len()).collect();
-        if stage_count > 1 {
+        let count = self.handles.len();
+        let staged = stage_count > 1;
+        // With one stage (the common case) the members go in index order: no list of them
+        // is made, and no pass over them looks for the stage's end.
+        let order: Vec<usize> = if staged {
+            let mut order: Vec<usize> = (0..count).collect();
             order.sort_by_key(|&index| scope.stage_of(index));
-        }
-        let mut remaining = &order[..];
+            order
+        } else {
+            Vec::new()
+        };
+        let member = |at: usize| if staged { order[at] } else { at };
+        let mut start = 0;
         for stage in 0..stage_count {
-            let end = remaining
-                .iter()
-                .position(|&index| scope.stage_of(index) != stage)
-                .unwrap_or(remaining.len());
-            let (members, rest) = remaining.split_at(end);
-            remaining = rest;
-            for &index in members {
-                self.deliver(index, cause, true);
+            let end = if staged {
+                let stage_len = order[start..]
+                    .iter()
+                    .position(|&index| scope.stage_of(index) != stage);
+                start + stage_len.unwrap_or(count - start)
+            } else {
+                count
+            };
+            let members = start..end;
+            start = end;
+            for at in members.clone() {
+                self.deliver(member(at), cause, true);
             }
             scope.wake_interrupted();
             match self.wait_stage(stage, stage_count - stage).await {
                 Ok(()) => {}
                 Err(Interrupted::OutOfTime) => {
                     let after = scope.since_stop();
-                    for &index in members {
-                        self.abort_if_unfinished(index, after);
+                    for at in members {
+                        self.abort_if_unfinished(member(at), after);
                     }
                 }
                 Err(Interrupted::Forced(error)) => {
