@@ -182,6 +182,11 @@ pub(crate) fn type_leaf<T: ?Sized>() -> &'static str {
 /// segment is a closure or async block (`{{closure}}`). Only the last segment counts: a fn or
 /// type declared inside an async body keeps its name.
 fn leaf_of_type_name(full: &'static str) -> &'static str {
+    // A name ending in `}` ends in a closure or async block segment: known empty without a
+    // scan. That is every closure actor, so `Group::spawn` of one costs no scan.
+    if full.ends_with('}') {
+        return "";
+    }
     let bytes = full.as_bytes();
     let (mut start, mut end, mut depth) = (0, full.len(), 0_usize);
     let mut at = 0;
@@ -238,6 +243,8 @@ mod tests {
             "Http"
         );
         assert_eq!(leaf_of_type_name("app::f::{async_block#0}"), "");
+        assert_eq!(leaf_of_type_name("app::f::{{closure}}::{{closure}}"), "");
+        assert_eq!(leaf_of_type_name("app::Wrap<app::f::{{closure}}>"), "Wrap");
         assert_eq!(leaf_of_type_name("Http<alloc::vec::Vec<u8>>"), "Http");
         assert_eq!(leaf_of_type_name("u8"), "u8");
     }

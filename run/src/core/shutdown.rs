@@ -20,13 +20,16 @@
 
 use std::{
     future::{poll_fn, Future},
-    pin::pin,
+    pin::{pin, Pin},
     sync::Arc,
-    task::Poll,
+    task::{Context, Poll, Waker},
     time::Duration,
 };
 
-use tokio::{task::JoinHandle, time::Instant};
+use tokio::{
+    task::{JoinError, JoinHandle},
+    time::Instant,
+};
 
 use super::{cause::Cause, event::Event, interrupt::Interrupt, scope::Scope};
 use crate::error::Error;
@@ -42,7 +45,11 @@ pub(crate) struct Timed {
 /// A running scope's tasks and undelivered interrupts; see the [module invariants](self).
 pub(crate) struct Running {
     scope: Arc<Scope>,
-    handles: Vec<JoinHandle<()>>,
+    /// Each member's task, until it is joined. A task that ended before the stop is joined
+    /// (and freed) as soon as the stop is seen: like the tasks of a `TaskTracker`, the first
+    /// to end is freed first, and glibc does not return the heap's top to the system at the
+    /// end of every run only to fault it back in at the next (issue 16).
+    handles: Vec<Option<JoinHandle<()>>>,
     /// The interrupts that call something, by member index, until delivered; the others only
     /// mark the member, so its slot's flag is all they need.
     calls: Vec<(usize, Option<Interrupt>)>,
@@ -81,7 +88,7 @@ impl Running {
         timeout: Option<Duration>,
     ) {
         let index = self.handles.len();
-        self.handles.push(handle);
+        self.handles.push(Some(handle));
         if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
             self.calls.push((index, Some(interrupt)));
         }
@@ -105,6 +112,7 @@ impl Running {
     ) -> Result<(), Error> {
         wait_for_stop(&self.scope, stop).await;
         let began = Instant::now();
+        self.join_ended();
         // `Err` only when forced; otherwise the result is read once every task has ended, so
         // that a panic while a task is dropped is on it too.
         let forced = match self.drain(drain, stage_count).await {
@@ -123,15 +131,13 @@ impl Running {
                 Err(error)
             }
         };
-        for (index, handle) in self.handles.iter_mut().enumerate() {
-            // A task fails to join when it was aborted (accounted for already) or when the
-            // actor's future panicked as it was dropped by the abort: that panic is the actor's.
-            if let Err(error) = handle.await {
-                if let Ok(payload) = error.try_into_panic() {
-                    let panicked = crate::panic::Panicked::from_payload(payload);
-                    self.scope
-                        .record_failure(panicked.into_error(self.scope.name(index)));
-                }
+        for index in 0..self.handles.len() {
+            // Taken only once joined: if this future is dropped meanwhile, the rest are
+            // aborted by `Drop`.
+            if let Some(handle) = &mut self.handles[index] {
+                let joined = handle.await;
+                self.handles[index] = None;
+                self.joined(index, joined);
             }
         }
         for (_, handle) in &mut self.interrupt_tasks {
@@ -200,6 +206,40 @@ impl Running {
         Ok(())
     }
 
+    /// Joins, without waiting, the tasks of the members whose execute has already returned
+    /// (the one that stopped the scope, at least).
+    fn join_ended(&mut self) {
+        let mut cx = Context::from_waker(Waker::noop());
+        for index in 0..self.handles.len() {
+            if !self.scope.has_exited(index) {
+                continue;
+            }
+            let Some(handle) = &mut self.handles[index] else {
+                continue;
+            };
+            if !handle.is_finished() {
+                continue;
+            }
+            if let Poll::Ready(joined) = Pin::new(handle).poll(&mut cx) {
+                self.handles[index] = None;
+                self.joined(index, joined);
+            }
+        }
+    }
+
+    /// Member `index`'s task has been joined. It fails to join when it was aborted
+    /// (accounted for already) or when the actor's future panicked as it was dropped by the
+    /// abort: that panic is the actor's.
+    fn joined(&self, index: usize, joined: Result<(), JoinError>) {
+        if let Err(error) = joined {
+            if let Ok(payload) = error.try_into_panic() {
+                let panicked = crate::panic::Panicked::from_payload(payload);
+                self.scope
+                    .record_failure(panicked.into_error(self.scope.name(index)));
+            }
+        }
+    }
+
     /// Interrupts stage by stage and waits for each; `Err` if the shutdown was forced. The
     /// shutdown timeout counts from `began`, when the stop was seen (a drain included).
     async fn shut_down(
@@ -213,28 +253,40 @@ impl Running {
         if let Some(grace) = grace {
             scope.set_deadline(began + grace);
         }
-        let mut order: Vec<usize> = (0..self.handles.len()).collect();
-        if stage_count > 1 {
+        let count = self.handles.len();
+        let staged = stage_count > 1;
+        // With one stage (the common case) the members go in index order: no list of them
+        // is made, and no pass over them looks for the stage's end.
+        let order: Vec<usize> = if staged {
+            let mut order: Vec<usize> = (0..count).collect();
             order.sort_by_key(|&index| scope.stage_of(index));
-        }
-        let mut remaining = &order[..];
+            order
+        } else {
+            Vec::new()
+        };
+        let member = |at: usize| if staged { order[at] } else { at };
+        let mut start = 0;
         for stage in 0..stage_count {
-            let end = remaining
-                .iter()
-                .position(|&index| scope.stage_of(index) != stage)
-                .unwrap_or(remaining.len());
-            let (members, rest) = remaining.split_at(end);
-            remaining = rest;
-            for &index in members {
-                self.deliver(index, cause, true);
+            let end = if staged {
+                let stage_len = order[start..]
+                    .iter()
+                    .position(|&index| scope.stage_of(index) != stage);
+                start + stage_len.unwrap_or(count - start)
+            } else {
+                count
+            };
+            let members = start..end;
+            start = end;
+            for at in members.clone() {
+                self.deliver(member(at), cause, true);
             }
             scope.wake_interrupted();
             match self.wait_stage(stage, stage_count - stage).await {
                 Ok(()) => {}
                 Err(Interrupted::OutOfTime) => {
                     let after = scope.since_stop();
-                    for &index in members {
-                        self.abort_if_unfinished(index, after);
+                    for at in members {
+                        self.abort_if_unfinished(member(at), after);
                     }
                 }
                 Err(Interrupted::Forced(error)) => {
@@ -257,19 +309,13 @@ impl Running {
         if self.scope.is_interrupted(index) {
             return;
         }
-        if let Ok(at) = self
-            .timeouts
-            .binary_search_by_key(&index, |timed| timed.index)
-        {
+        if let Some(at) = find(&self.timeouts, index, |timed| timed.index) {
             let timed = &mut self.timeouts[at];
             let deadline = Instant::now() + timed.timeout;
             timed.deadline = Some(deadline);
             self.scope.set_member_deadline(index, deadline);
         }
-        let call = match self.calls.binary_search_by_key(&index, |(of, _)| *of) {
-            Ok(at) => self.calls[at].1.take(),
-            Err(_) => None,
-        };
+        let call = find(&self.calls, index, |(of, _)| *of).and_then(|at| self.calls[at].1.take());
         let task = self.scope.deliver(index, call, cause, start_async);
         if let Some(task) = task {
             self.interrupt_tasks.push((index, task));
@@ -381,7 +427,9 @@ impl Running {
     }
 
     fn abort(&mut self, index: usize) {
-        self.handles[index].abort();
+        if let Some(handle) = &self.handles[index] {
+            handle.abort();
+        }
         self.scope.abort_children(index);
         for (_, task) in self.interrupt_tasks.iter().filter(|(of, _)| *of == index) {
             task.abort();
@@ -400,7 +448,7 @@ impl Drop for Running {
             self.deliver(index, cause, false);
         }
         scope.wake_interrupted();
-        for handle in &self.handles {
+        for handle in self.handles.iter().flatten() {
             handle.abort();
         }
         for (_, task) in &self.interrupt_tasks {
@@ -413,6 +461,19 @@ impl Drop for Running {
         {
             task.abort();
         }
+    }
+}
+
+/// Where member `index`'s entry is in `list`, sorted by member index, if it has one. Found
+/// without a search in the common cases: no member has an entry, or every member has one (as
+/// with oklog's `Group::add`), so that it is at `index`.
+fn find<T>(list: &[T], index: usize, of: impl Fn(&T) -> usize) -> Option<usize> {
+    if list.is_empty() {
+        return None;
+    }
+    match list.get(index) {
+        Some(entry) if of(entry) == index => Some(index),
+        _ => list.binary_search_by_key(&index, of).ok(),
     }
 }
 
