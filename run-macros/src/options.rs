@@ -69,6 +69,37 @@ impl Setting {
         Ok((lit.clone(), path))
     }
 
+    /// The value as one of `choices` (`(as written, variant)`): the variant's name, spanned
+    /// on the literal; or an error on the literal naming every choice:
+    /// `unknown exit policy "daemon"; expected "service", "task" or "sidecar"`. `example` is
+    /// the value shown when the value is not even a string.
+    pub(crate) fn lit_choice(
+        &self,
+        what: &str,
+        example: &str,
+        choices: &[(&str, &str)],
+    ) -> syn::Result<Ident> {
+        let lit = self.lit_str(&format!("\"{example}\""))?;
+        let value = lit.value();
+        match choices.iter().find(|(written, _)| *written == value) {
+            Some((_, variant)) => Ok(Ident::new(variant, lit.span())),
+            None => {
+                let quoted: Vec<String> = choices
+                    .iter()
+                    .map(|(written, _)| format!("\"{written}\""))
+                    .collect();
+                let (last, rest) = quoted.split_last().expect("at least one choice");
+                Err(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "unknown {what} {value:?}; expected {} or {last}",
+                        rest.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
     /// The value as `true` or `false`, or an error on the value saying what was expected.
     pub(crate) fn lit_bool(&self) -> syn::Result<&LitBool> {
         match &self.value {

@@ -74,22 +74,15 @@ pub(super) fn validate<'a>(
         .get("name")
         .and_then(|setting| errors.take(options::actor_name(setting)));
     let strategy = input.settings.get("strategy").and_then(|setting| {
-        errors.take(setting.lit_str("\"one_for_all\"").and_then(|lit| {
-            let variant = match lit.value().as_str() {
-                "one_for_one" => "OneForOne",
-                "one_for_all" => "OneForAll",
-                "rest_for_one" => "RestForOne",
-                other => {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format!(
-                            "unknown strategy {other:?}; expected \"one_for_one\", \"one_for_all\" or \"rest_for_one\""
-                        ),
-                    ))
-                }
-            };
-            Ok(Ident::new(variant, lit.span()))
-        }))
+        errors.take(setting.lit_choice(
+            "strategy",
+            "one_for_all",
+            &[
+                ("one_for_one", "OneForOne"),
+                ("one_for_all", "OneForAll"),
+                ("rest_for_one", "RestForOne"),
+            ],
+        ))
     });
 
     let mut fields = Vec::new();
@@ -198,22 +191,15 @@ fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) 
         }))
     });
     let exit = settings.get("exit").and_then(|setting| {
-        errors.take(setting.lit_str("\"task\"").and_then(|lit| {
-            let variant = match lit.value().as_str() {
-                "service" => "Service",
-                "task" => "Task",
-                "sidecar" => "Sidecar",
-                other => {
-                    return Err(syn::Error::new(
-                        lit.span(),
-                        format!(
-                            "unknown exit policy {other:?}; expected \"service\", \"task\" or \"sidecar\""
-                        ),
-                    ))
-                }
-            };
-            Ok(Ident::new(variant, lit.span()))
-        }))
+        errors.take(setting.lit_choice(
+            "exit policy",
+            "task",
+            &[
+                ("service", "Service"),
+                ("task", "Task"),
+                ("sidecar", "Sidecar"),
+            ],
+        ))
     });
     let stage = settings.get("stage").and_then(|setting| {
         errors.take(setting.lit_int("2").and_then(|lit| {
@@ -262,21 +248,17 @@ fn actor_field(settings: &Settings, ident: Option<&Ident>, errors: &mut Errors) 
 /// reported on their keys.
 fn restart_field(settings: &Settings, errors: &mut Errors) -> Option<RestartField> {
     let kind = settings.get("restart").and_then(|setting| {
-        errors.take(setting.lit_str("\"on_failure\"").and_then(|lit| {
-            match lit.value().as_str() {
-                "never" => Ok(None),
-                "on_failure" => Ok(Some(Ident::new("OnFailure", lit.span()))),
-                "always" => Ok(Some(Ident::new("Always", lit.span()))),
-                other => Err(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "unknown restart policy {other:?}; expected \"never\", \"on_failure\" or \"always\""
-                    ),
-                )),
-            }
-        }))
+        errors.take(setting.lit_choice(
+            "restart policy",
+            "on_failure",
+            &[
+                ("never", "Never"),
+                ("on_failure", "OnFailure"),
+                ("always", "Always"),
+            ],
+        ))
     });
-    let Some(Some(kind)) = kind else {
+    let Some(kind) = kind.filter(|kind| kind != "Never") else {
         for option in RESTART_OPTIONS {
             if let Some(setting) = settings.get(option) {
                 errors.push(syn::Error::new(
