@@ -593,10 +593,23 @@ impl Group {
 
             let mut stages = stage_order(&actors);
             let count = actors.len();
-            let leaves: Vec<Leaf> = (actors.iter_mut().enumerate())
-                .map(|(index, actor)| actor.take_leaf(index))
-                .collect();
-            let mut plan = {
+            let planned = Plan::needed(
+                &deploy,
+                parent.as_ref(),
+                actors
+                    .iter()
+                    .map(|actor| actor.extras.as_deref().map(|extras| &extras.start)),
+            );
+            // Taken here only for a plan; else each as its slot is made, with no list.
+            let leaves: Vec<Leaf> = match planned {
+                true => (actors.iter_mut().enumerate())
+                    .map(|(index, actor)| actor.take_leaf(index))
+                    .collect(),
+                false => Vec::new(),
+            };
+            let mut plan = if !planned {
+                None
+            } else {
                 let starts: Vec<_> = (actors.iter().zip(&leaves))
                     .map(|(actor, leaf)| {
                         let start = actor.extras.as_deref().map(|extras| &extras.start);
@@ -621,7 +634,10 @@ impl Group {
                 stages = (0..*stage_count as u32).collect();
             }
             let mut slots = Vec::with_capacity(count);
-            for (index, (actor, leaf)) in actors.iter_mut().zip(leaves).enumerate() {
+            let mut quiet = Vec::new();
+            let mut leaves = leaves.into_iter();
+            for (index, actor) in actors.iter_mut().enumerate() {
+                let leaf = leaves.next().unwrap_or_else(|| actor.take_leaf(index));
                 let stage = match ordered {
                     Some((of, _)) => of[index],
                     None => stages.binary_search(&actor.stage).unwrap_or_default(),
@@ -631,11 +647,15 @@ impl Group {
                     let name = crate::name::ActorName::new(path.clone(), leaf.clone());
                     tracing::info_span!("actor", actor = %name)
                 };
+                #[allow(unused_mut)]
                 let mut slot = Slot::new(leaf, actor.policy, stage);
-                slot.quiet = actor
+                if actor
                     .extras
                     .as_ref()
-                    .is_some_and(|extras| extras.restart.is_some());
+                    .is_some_and(|extras| extras.restart.is_some())
+                {
+                    quiet.push(index as u32);
+                }
                 #[cfg(feature = "tracing")]
                 {
                     slot.span = span;
@@ -647,6 +667,7 @@ impl Group {
                 hook,
                 parent: parent.as_ref().map(|ctx| ctx.member().clone()),
                 slots: slots.into_boxed_slice(),
+                quiet: quiet.into_boxed_slice(),
                 stage_count: stages.len(),
                 run_loop: true,
                 extension: plan.as_ref().map(|plan| {

@@ -606,6 +606,7 @@ impl TaskGroupBuilder {
                 hook: self.hook,
                 parent: self.parent.as_ref().map(|ctx| ctx.member().clone()),
                 slots: Box::new([]),
+                quiet: Box::new([]),
                 stage_count: 1,
                 run_loop: false,
                 extension: None,

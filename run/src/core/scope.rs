@@ -96,9 +96,6 @@ pub(crate) struct Slot {
     /// Parts still running: the execute, plus an async interrupt or a child task once
     /// started.
     unfinished: AtomicU8,
-    /// The member only runs other members (a supervisor's incarnations, which report for
-    /// it): it sends no events of its own.
-    pub(crate) quiet: bool,
     #[cfg(feature = "tracing")]
     pub(crate) span: tracing::Span,
 }
@@ -113,7 +110,6 @@ impl Slot {
             interrupted: AtomicBool::new(false),
             exited: AtomicBool::new(false),
             unfinished: AtomicU8::new(1),
-            quiet: false,
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
         }
@@ -186,6 +182,9 @@ pub(crate) struct ScopeConfig {
     pub(crate) hook: Option<Hook>,
     pub(crate) parent: Option<Member>,
     pub(crate) slots: Box<[Slot]>,
+    /// Fixed members that only run other members (a supervisor's incarnations, which report
+    /// for it): they send no events of their own. Ascending; empty for most scopes.
+    pub(crate) quiet: Box<[u32]>,
     pub(crate) stage_count: usize,
     /// Whether a run loop delivers the interrupts (a `Group`), or the stop itself does.
     pub(crate) run_loop: bool,
@@ -201,6 +200,8 @@ pub(crate) struct Scope {
     hook: Option<Hook>,
     parent: Option<Member>,
     slots: Box<[Slot]>,
+    /// See [`ScopeConfig::quiet`].
+    quiet: Box<[u32]>,
     run_loop: bool,
     /// Set once; see the invariants.
     cause: OnceLock<Cause>,
@@ -256,6 +257,7 @@ impl Scope {
             hook,
             parent,
             slots,
+            quiet,
             stage_count,
             run_loop,
             extension,
@@ -281,6 +283,7 @@ impl Scope {
             hook,
             parent,
             slots,
+            quiet,
             run_loop,
             cause: OnceLock::new(),
             record: Mutex::default(),
@@ -436,7 +439,7 @@ impl Scope {
     /// Emits an event about member `index`, inside its span: `report` is given the member's
     /// name and what to send the event to, and is not called when nobody observes.
     pub(crate) fn emit(&self, index: usize, report: impl FnOnce(&ActorName, &dyn Fn(&Event<'_>))) {
-        if self.slots.get(index).is_some_and(|slot| slot.quiet) {
+        if !self.quiet.is_empty() && self.quiet.binary_search(&(index as u32)).is_ok() {
             return;
         }
         self.emit_unmuted(index, report);

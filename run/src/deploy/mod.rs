@@ -85,6 +85,19 @@ pub(crate) struct Plan {
 impl Plan {
     /// The plan of a group about to run, or `None` when it uses nothing of this module (the
     /// common case, which costs one look at each actor's extras). Checks the start order.
+    /// Whether a group needs a plan at all: deployment options on it or on an actor, or a
+    /// parent that tracks readiness. Asked before anything is gathered for a plan, so that a
+    /// group without them pays nothing.
+    pub(crate) fn needed<'a>(
+        settings: &GroupSettings,
+        parent: Option<&Context>,
+        mut starts: impl Iterator<Item = Option<&'a ActorStart>>,
+    ) -> bool {
+        settings.in_use()
+            || parent.is_some_and(|ctx| ctx.member().scope.extension().is_some())
+            || starts.any(|start| start.is_some_and(ActorStart::in_use))
+    }
+
     pub(crate) fn new(
         settings: &GroupSettings,
         parent: Option<&Context>,
