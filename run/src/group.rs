@@ -41,14 +41,13 @@ type Launch = Box<dyn FnOnce(Start) -> (JoinHandle<()>, Interrupt) + Send>;
 /// What an actor's task is started with.
 struct Start {
     ctx: Context,
-    /// Chosen with [`ActorOptions::interrupt`], if it was.
-    interrupt: Option<Interrupt>,
-    /// A restartable actor's policy and timeout, and its group's strategist.
-    restart: Option<RestartPolicy>,
-    timeout: Option<Duration>,
+    /// The options most actors do not set (the interrupt chosen, a restartable actor's
+    /// policy and timeout), passed on whole: a start moves only a few words.
+    extras: Option<Box<ActorExtras>>,
+    /// A restartable actor's group's strategist.
     strategist: Option<Arc<Strategist>>,
     /// The gate its start waits at (start order), if any.
-    gate: Option<Gate>,
+    gate: Option<Box<Gate>>,
 }
 type StopFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
@@ -268,12 +267,15 @@ impl Group {
             name,
             Box::new(move |start: Start| {
                 let mut runner = runner;
-                let interrupt = start.interrupt.unwrap_or_else(|| runner.interrupt());
+                let chosen = start.extras.and_then(|extras| extras.interrupt);
+                let interrupt = chosen.unwrap_or_else(|| runner.interrupt());
                 let abortable = matches!(interrupt, Interrupt::Abort);
                 let member = start.ctx.member().clone();
                 let task = match start.gate {
                     None => member::spawn(runner.run(start.ctx), member, abortable),
-                    Some(gate) => member::spawn(gate.start(runner, start.ctx), member, abortable),
+                    Some(gate) => {
+                        member::spawn((*gate).start(runner, start.ctx), member, abortable)
+                    }
                 };
                 (task, interrupt)
             }),
@@ -345,16 +347,19 @@ impl Group {
             Cow::Borrowed(type_leaf::<R>()),
             Box::new(move |start: Start| {
                 let member = start.ctx.member().clone();
+                let extras = start.extras.as_deref();
                 let supervisor = Supervisor {
                     make,
-                    policy: start.restart.unwrap_or_default(),
-                    timeout: start.timeout,
+                    policy: extras.and_then(|extras| extras.restart).unwrap_or_default(),
+                    timeout: extras.and_then(|extras| extras.timeout),
                     strategist: start.strategist,
                     until: None,
                 };
                 let task = match start.gate {
                     None => member::spawn(supervisor.supervise(start.ctx), member, false),
-                    Some(gate) => member::spawn(gate.start(supervisor, start.ctx), member, false),
+                    Some(gate) => {
+                        member::spawn((*gate).start(supervisor, start.ctx), member, false)
+                    }
                 };
                 (task, Interrupt::Context)
             }),
@@ -684,17 +689,18 @@ impl Group {
                     scope: Arc::clone(&scope),
                     index: index as u32,
                 });
-                let (interrupt, timeout, restart) = match actor.extras {
-                    Some(extras) => (extras.interrupt, extras.timeout, extras.restart),
-                    None => (None, None, None),
+                let gate = plan
+                    .as_mut()
+                    .and_then(|plan| plan.gate(index))
+                    .map(Box::new);
+                let (timeout, restartable) = match &actor.extras {
+                    Some(extras) => (extras.timeout, extras.restart.is_some()),
+                    None => (None, false),
                 };
-                let gate = plan.as_mut().and_then(|plan| plan.gate(index));
                 let (handle, interrupt) = (actor.launch)(Start {
                     ctx,
-                    interrupt,
-                    restart,
-                    timeout,
-                    strategist: restart.and(strategist.clone()),
+                    extras: actor.extras,
+                    strategist: strategist.as_ref().filter(|_| restartable).cloned(),
                     gate,
                 });
                 running.push(handle, interrupt, timeout);

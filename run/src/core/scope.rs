@@ -374,15 +374,19 @@ impl Scope {
 
     /// Whether member `index`'s execute has returned (for a child task: while it is still
     /// counted).
+    #[inline]
     pub(crate) fn has_exited(&self, index: usize) -> bool {
         match self.slots.get(index) {
             Some(slot) => slot.exited.load(Ordering::Acquire),
-            None => {
-                let dynamic = lock(&self.dynamic);
-                let at = dynamic.at(index, self.slots.len());
-                dynamic.exited.get(at).copied().unwrap_or(true)
-            }
+            None => self.dynamic_has_exited(index),
         }
+    }
+
+    #[cold]
+    fn dynamic_has_exited(&self, index: usize) -> bool {
+        let dynamic = lock(&self.dynamic);
+        let at = dynamic.at(index, self.slots.len());
+        dynamic.exited.get(at).copied().unwrap_or(true)
     }
 
     /// The child tasks ([`Context::spawn`](crate::Context::spawn)) of member `owner` still
