@@ -14,6 +14,7 @@ use std::{
 use tokio::{runtime::Handle, task::JoinHandle};
 
 use crate::{
+    budget::{self, Demand},
     context::Context,
     core::{
         cause::Cause,
@@ -620,12 +621,27 @@ impl Group {
             if let Some((_, stage_count)) = ordered {
                 stages = (0..*stage_count as u32).collect();
             }
+            let stage_of = |index: usize, actor: &ActorSpec| match ordered {
+                Some((of, _)) => of[index],
+                None => stages.binary_search(&actor.stage).unwrap_or_default(),
+            };
+            {
+                let path = &path;
+                let names: Vec<_> = (leaves.iter())
+                    .map(|leaf| move || crate::name::ActorName::new(path.clone(), leaf.clone()))
+                    .collect();
+                let demands: Vec<Demand<'_>> = (actors.iter().enumerate())
+                    .map(|(index, actor)| Demand {
+                        stage: stage_of(index, actor),
+                        timeout: actor.extras.as_ref().and_then(|extras| extras.timeout),
+                        name: &names[index],
+                    })
+                    .collect();
+                budget::check(shutdown_timeout, deploy.drain, stages.len(), &demands)?;
+            }
             let mut slots = Vec::with_capacity(count);
             for (index, (actor, leaf)) in actors.iter_mut().zip(leaves).enumerate() {
-                let stage = match ordered {
-                    Some((of, _)) => of[index],
-                    None => stages.binary_search(&actor.stage).unwrap_or_default(),
-                };
+                let stage = stage_of(index, actor);
                 #[cfg(feature = "tracing")]
                 let span = {
                     let name = crate::name::ActorName::new(path.clone(), leaf.clone());

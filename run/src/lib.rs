@@ -86,7 +86,9 @@
 //!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],
 //!   [`Interrupt`]), `core::shutdown` (a group's staged run loop), `core::cause` ([`Cause`]),
 //!   `core::event` ([`Event`]), `core::extension` (what the core tells `deploy`).
-//! - Leaves: `error` ([`Error`], [`Signal`]), `name` ([`ActorName`]), `panic`; `pool`
+//! - `budget` (the shutdown budget, checked at start) and `exit_deadline` (`#[run::main]`
+//!   exits on time), on the core.
+//! - Leaves: `error` ([`Error`], [`Signal`], [`Stuck`]), `name` ([`ActorName`]), `panic`; `pool`
 //!   ([`Pool`]) is independent of the core.
 //!
 //! # Invariants
@@ -130,10 +132,12 @@
 struct ReadmeDoctests;
 
 mod actors;
+mod budget;
 mod context;
 mod core;
 mod deploy;
 mod error;
+mod exit_deadline;
 mod group;
 mod macros;
 mod name;
@@ -161,7 +165,9 @@ pub use context::Context;
 #[cfg(feature = "axum")]
 pub use deploy::probe::probe_routes;
 pub use deploy::readiness::Readiness;
-pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report, Signal};
+pub use error::{
+    ActorError, BoxError, BudgetPart, Error, PanicLocation, PanicPayload, Report, Signal, Stuck,
+};
 pub use group::{ActorOptions, Group, Restartable, RunsOnce};
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;

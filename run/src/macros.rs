@@ -56,8 +56,10 @@
 /// | the body returned an error | 1 | ``Error: actor `main` failed: `` and the error's chain |
 /// | the body (or any actor) failed or panicked after the signal | 1 | ``Error: received SIGTERM; and during the shutdown: actor `main` failed: `` and the chain |
 /// | the body panicked | 1 | the panic message, then ``Error: actor `main` panicked at ...`` |
-/// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: main/http; the shutdown began with: received SIGTERM`: the stuck actors by full path, however deep (a nested group stops its own stuck actors just before the deadline and names them) |
-/// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: ...` |
+/// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: main/http (phase "draining" for 29.9s); the shutdown began with: received SIGTERM`: the stuck actors by full path, however deep (a nested group stops its own stuck actors just before the deadline and names them), each with its last [phase](crate::Context::phase) |
+/// | a thread never returned (a stuck `spawn_blocking`, an actor blocked in a `std` call): the process exits anyway, at the latest `shutdown_timeout` + 0.5 s after the stop began | 1 | the same report, then `Error: exiting 30.5s after the shutdown began: a thread has not returned` if the group itself could not finish |
+/// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: aborted main/http (phase "draining" for 1.2s)`: the actors it aborted |
+/// | the shutdown budget cannot hold the drain or an actor's timeout ([`Error::OverBudget`](crate::Error::OverBudget)), at start | 1 | ``Error: the shutdown budget of 30s cannot fit the 40s timeout of actor `main/db`: ...`` |
 /// | the runtime or the signal handlers could not be set up | 1 | what failed |
 ///
 /// # Without the macro

@@ -11,6 +11,7 @@ use crate::{
     context::Context,
     core::{cause::Cause, event::Event, interrupt::Interrupt},
     error::{BoxError, Error},
+    exit_deadline::ExitWatch,
     group::Group,
     runner::{from_fn, ActorOutput, Runner},
 };
@@ -208,6 +209,9 @@ where
         hook,
         ..
     } = config;
+    // Started before anything runs: it exits the process on time however the shutdown hangs.
+    let watch = ExitWatch::start(shutdown_timeout);
+    let root = watch.clone();
     let outcome = runtime.block_on(async move {
         if let Some(init) = init {
             init();
@@ -226,7 +230,10 @@ where
         let readiness = group.readiness();
         // A body that fails during the shutdown is kept on the group's error (G11): the
         // exit code then says the shutdown was not graceful.
-        let main = from_fn(move |ctx: Context| async move { body(ctx).await.map_err(Into::into) });
+        let main = from_fn(move |ctx: Context| {
+            root.set_scope(&ctx.member().scope);
+            async move { body(ctx).await.map_err(Into::into) }
+        });
         group.spawn(main).name("main").interrupt(if context {
             Interrupt::Context
         } else {
@@ -238,8 +245,10 @@ where
         }
         Ok::<_, Error>(crate::deploy::run_root(group.run(), readiness).await)
     });
-    // Bounded: a blocking task that never returns must not keep the process alive.
-    runtime.shutdown_timeout(shutdown_timeout);
+    // Bounded by what is left of the budget: a blocking task that never returns must not
+    // keep the process alive.
+    runtime.shutdown_timeout(watch.left(shutdown_timeout).unwrap_or(shutdown_timeout));
+    watch.done();
     let result = match outcome {
         Ok(result) => result,
         Err(error) => {
@@ -279,7 +288,11 @@ mod tests {
             failures: vec![Error::Closed],
         };
         assert_eq!(code(Err(late)), 1);
-        assert_eq!(code(Err(Error::Forced(Signal::Interrupt))), 130);
+        let forced = Error::Forced {
+            signal: Signal::Interrupt,
+            aborted: Vec::new(),
+        };
+        assert_eq!(code(Err(forced)), 130);
         assert_eq!(code(Err(Error::Cancelled)), 1);
     }
 

@@ -104,13 +104,6 @@ impl Plan {
         if !starts && !settings.in_use() && parent_state.is_none() {
             return Ok(None);
         }
-        if let (Some(drain), Some(grace)) = (settings.drain, grace) {
-            if drain >= grace {
-                return Err(Error::InvalidConfig(
-                    "the drain delay must be shorter than the shutdown timeout: it counts against it",
-                ));
-            }
-        }
         let leaves: Vec<Leaf> = actors.iter().map(|(leaf, ..)| (*leaf).clone()).collect();
         let empty: &[Cow<'static, str>] = &[];
         let after: Vec<&[Cow<'static, str>]> = actors
@@ -279,7 +272,8 @@ impl Group {
     /// staged shutdown begins. A second signal during the drain still forces the exit at
     /// once; a stop for any other cause (an actor's exit or failure) does not drain. The
     /// delay counts against the [shutdown timeout](Group::shutdown_timeout): a drain as
-    /// long as the timeout makes [`run`](Group::run) return [`Error::InvalidConfig`].
+    /// long as the timeout makes [`run`](Group::run) return [`Error::OverBudget`] (see
+    /// the [shutdown budget](Group::shutdown_timeout)).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
