@@ -59,6 +59,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// | call | variants |
 /// |---|---|
 /// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles); a group with restartable actors also `RestartLimit`; a group with deployment options also `StartupTimeout`; before anything starts, `UnknownDependency`, `DependencyCycle`, `InvalidConfig` (a bad restart policy), `OverBudget` (a drain or a timeout that does not fit the shutdown timeout) |
+/// | [`ReloadHandle::reload`](crate::ReloadHandle::reload) | `ReloadFailed` |
 /// | [`TaskGroup::go`](crate::TaskGroup::go), [`Context::spawn`](crate::Context::spawn) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
 /// | [`Pool::submit`](crate::Pool::submit) and its kin, [`JobHandle`](crate::JobHandle) | `Closed`, `Full`, `DispatchTimeout`, `Panic`, `NoRuntime` |
 /// | builders: [`PoolBuilder::build`](crate::PoolBuilder::build), [`TaskGroupBuilder::build`](crate::TaskGroupBuilder::build), [`Signals::new`](crate::Signals::new) | `InvalidConfig`, `Closed`, `NoRuntime`, `SignalHandlers` |

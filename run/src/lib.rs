@@ -53,7 +53,10 @@
 //! - Deployment: [`Readiness`] (ready / live, probes' status codes; [`Context::set_ready`],
 //!   [`ActorOptions::ready_when_told`]), start order ([`ActorOptions::after`],
 //!   [`Group::startup_timeout`]), the drain before the stop ([`Group::drain`]), systemd's
-//!   notifications under [`#[run::main]`](macro@main) (feature `systemd`).
+//!   notifications under [`#[run::main]`](macro@main) (feature `systemd`), reload on SIGHUP
+//!   ([`Context::reloads`], [`ReloadHandle`]).
+//! - Shutdown budget and forensics: what does not fit [`Group::shutdown_timeout`] is
+//!   [`Error::OverBudget`] at start; [`Context::phase`] names what a [`Stuck`] actor was doing.
 //! - [`Error`]: what a run returns; [`Error::report`] lists every failure, and
 //!   [`Error::exit_status`] gives the process exit code.
 //!
@@ -164,7 +167,10 @@ pub use actors::{handle::RunHandle, signals::Signals, token::Token};
 pub use context::Context;
 #[cfg(feature = "axum")]
 pub use deploy::probe::probe_routes;
-pub use deploy::readiness::Readiness;
+pub use deploy::{
+    readiness::Readiness,
+    reload::{Reload, ReloadHandle, Reloads},
+};
 pub use error::{
     ActorError, BoxError, BudgetPart, Error, PanicLocation, PanicPayload, Report, Signal, Stuck,
 };

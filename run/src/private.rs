@@ -10,6 +10,7 @@ use crate::{
     actors::signals::Signals,
     context::Context,
     core::{cause::Cause, event::Event, interrupt::Interrupt},
+    deploy::reload,
     error::{BoxError, Error},
     exit_deadline::ExitWatch,
     group::Group,
@@ -90,6 +91,7 @@ pub struct MainConfig {
     drain: Option<Duration>,
     startup_timeout: Option<Duration>,
     signals: bool,
+    reload: bool,
     context: bool,
     init: Option<Box<dyn FnOnce() + Send>>,
     hook: Option<fn(&Event<'_>)>,
@@ -110,6 +112,7 @@ impl MainConfig {
             drain: None,
             startup_timeout: None,
             signals: true,
+            reload: true,
             context: true,
             init: None,
             hook: None,
@@ -165,6 +168,12 @@ impl MainConfig {
         self
     }
 
+    /// `reload = false`: no reload on SIGHUP (which then terminates the process, its default).
+    pub fn reload(mut self, reload: bool) -> Self {
+        self.reload = reload;
+        self
+    }
+
     /// The body takes no `Context`: it cannot see an interruption, so it is dropped.
     pub fn without_context(mut self) -> Self {
         self.context = false;
@@ -204,6 +213,7 @@ where
         drain,
         startup_timeout,
         signals,
+        reload,
         context,
         init,
         hook,
@@ -243,7 +253,23 @@ where
             // Installed before the group starts: no window where a signal kills the process.
             group.spawn(Signals::new()?);
         }
-        Ok::<_, Error>(crate::deploy::run_root(group.run(), readiness).await)
+        // SIGHUP reloads the actors that opt in, and is ignored by an app without any:
+        // installed before the group starts too.
+        #[cfg(unix)]
+        let on_hangup = if reload {
+            let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|error| Error::SignalHandlers(std::sync::Arc::new(error)))?;
+            Some(reload::on_hangup(group.reload_handle(), hangup))
+        } else {
+            None
+        };
+        #[cfg(not(unix))]
+        let on_hangup: Option<std::future::Pending<std::convert::Infallible>> = {
+            let _ = reload; // no SIGHUP off Unix
+            None
+        };
+        let run = reload::beside(group.run(), on_hangup);
+        Ok::<_, Error>(crate::deploy::run_root(run, readiness).await)
     });
     // Bounded by what is left of the budget: a blocking task that never returns must not
     // keep the process alive.

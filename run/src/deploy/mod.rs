@@ -10,11 +10,13 @@
 //! - [`readiness`]: the state, [`Readiness`](readiness::Readiness), the `Context` methods.
 //! - [`order`]: the dependency graph, checked before anything starts, and the start gate.
 //! - [`probe`]: `/ready` and `/live` (feature `axum` for the routes).
+//! - [`reload`]: reload requests (SIGHUP) to the actors that opt in, told to systemd.
 //! - `systemd` (feature `systemd`): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog pings.
 
 pub(crate) mod order;
 pub(crate) mod probe;
 pub(crate) mod readiness;
+pub(crate) mod reload;
 #[cfg(feature = "systemd")]
 pub(crate) mod systemd;
 
