@@ -9,7 +9,8 @@
 //! its queue, then the reporter prints the final count. `/ready` and `/live` are the probes
 //! of a Kubernetes Deployment (deploy/kubernetes.yaml); `/status` prints the tree of actors
 //! with their states (`curl 127.0.0.1:3000/status`). `SERVICE_ADDR` sets the address
-//! (`127.0.0.1:0` picks a free port, printed on start).
+//! (`127.0.0.1:0` picks a free port, printed on start). `SERVICE_CONFIG` names a file with
+//! the reporter's period in seconds: edit it and `kill -HUP <pid>` to reload it.
 
 // Also a check that the code `#[run::main]`, `#[actor]` and `#[derive(Runner)]` generate is
 // clean under pedantic lints (CI denies warnings).
@@ -141,7 +142,11 @@ impl Runner for Worker {
         ctx.set_ready();
         loop {
             tokio::select! {
-                () = self.stop.notified() => self.jobs.close(),
+                () = self.stop.notified() => {
+                    // Named in the report if the drain hangs past the shutdown budget.
+                    ctx.phase("draining the queue");
+                    self.jobs.close();
+                }
                 job = self.jobs.recv() => match job {
                     Some(job) => {
                         self.done.fetch_add(1, Ordering::Relaxed);
@@ -157,16 +162,44 @@ impl Runner for Worker {
     }
 }
 
-/// Prints how many jobs are done, every `period`, and once more when it stops.
+/// The reporter's period: `SERVICE_CONFIG` names a file holding it in seconds (such as `5`);
+/// 5 s without one. Read at start and at each reload (`kill -HUP <pid>`).
+fn report_period() -> Result<Duration, BoxError> {
+    let Ok(path) = std::env::var("SERVICE_CONFIG") else {
+        return Ok(Duration::from_secs(5));
+    };
+    let text = std::fs::read_to_string(&path)?;
+    let seconds: u64 = text
+        .trim()
+        .parse()
+        .map_err(|error| format!("{path}: period {:?}: {error}", text.trim()))?;
+    if seconds == 0 {
+        return Err(format!("{path}: the period must be at least 1 s").into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Prints how many jobs are done, every `period`, and once more when it stops. On SIGHUP it
+/// rereads its period ([`report_period`]); a bad one is refused (the service says so and goes
+/// on with the old period).
 #[actor]
 async fn reporter(period: Duration, done: Arc<AtomicU64>, ctx: Context) {
     println!("start {}", ctx.name());
+    let mut reloads = ctx.reloads();
     let mut tick = tokio::time::interval(period);
     tick.tick().await; // the first tick is immediate
     loop {
         tokio::select! {
             () = ctx.interrupted() => break,
             _ = tick.tick() => println!("{} jobs done", done.load(Ordering::Relaxed)),
+            request = reloads.requested() => match report_period() {
+                Ok(period) => {
+                    println!("{}: reporting every {period:?}", ctx.name());
+                    tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                    request.done(Ok::<_, BoxError>(()));
+                }
+                Err(error) => request.done(Err(error)),
+            },
         }
     }
     println!(
@@ -191,7 +224,7 @@ async fn main(ctx: Context) -> Result<(), BoxError> {
             stop: Arc::new(Notify::new()),
             done: Arc::clone(&done),
         },
-        reporter: reporter(Duration::from_secs(5), done),
+        reporter: reporter(report_period()?, done),
     };
     service.run(ctx).await?;
     Ok(())

@@ -352,7 +352,13 @@ fn a_second_signal_during_the_drain_forces_the_exit() {
         });
         let result = group.run().await;
         assert!(
-            matches!(result, Err(Error::Forced(Signal::Interrupt))),
+            matches!(
+                result,
+                Err(Error::Forced {
+                    signal: Signal::Interrupt,
+                    ..
+                })
+            ),
             "{result:?}"
         );
         assert_eq!(start.elapsed(), Duration::from_secs(2));
@@ -367,7 +373,13 @@ fn a_drain_that_does_not_fit_the_shutdown_timeout_is_an_error_at_start() {
             .drain(Duration::from_secs(5));
         let readiness = group.readiness();
         group.spawn(|_ctx: Context| async {});
-        assert!(matches!(group.run().await, Err(Error::InvalidConfig(_))));
+        assert!(matches!(
+            group.run().await,
+            Err(Error::OverBudget {
+                part: run::BudgetPart::Drain { .. },
+                ..
+            })
+        ));
         assert!(!readiness.wait_ready().await);
     });
 }

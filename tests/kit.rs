@@ -64,7 +64,13 @@ fn a_second_injected_signal_forces_the_stop() {
         running.await.unwrap()
     });
     assert!(
-        matches!(result, Err(Error::Forced(Signal::Interrupt))),
+        matches!(
+            result,
+            Err(Error::Forced {
+                signal: Signal::Interrupt,
+                ..
+            })
+        ),
         "{result:?}"
     );
     assert_eq!(Error::exit_status(&result), 130);

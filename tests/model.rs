@@ -1,4 +1,5 @@
-//! The model test: random groups of 1 to 200 actors (random exit policies, stages, timeouts,
+//! The model test: random groups of 1 to 200 actors (random exit policies, stages, timeouts
+//! (cut to fit the shutdown budget),
 //! behaviours: exit `Ok` / `Err` / panic at a random time, obey the interrupt or ignore it for
 //! a while or forever, a nested group), each run deterministically under paused time, and the
 //! core's invariants checked on every one:
@@ -125,12 +126,48 @@ fn group() -> impl Strategy<Value = GroupModel> {
                 None if forever => Some(5_000),
                 other => other,
             };
+            if let Some(budget) = shutdown_timeout {
+                fit_in_budget(&mut actors, budget);
+            }
             GroupModel {
                 actors,
                 stop_at: stop_at * 1_000 + 999,
                 shutdown_timeout,
             }
         })
+}
+
+/// Cuts the actors' timeouts so that they fit the shutdown budget, as `Group::run` demands
+/// (it refuses what does not fit: tests/budget.rs): each stage (the stopper's, 1, included)
+/// gets an even share of the time left, and a stage whose actors all have timeouts uses at
+/// most the longest.
+fn fit_in_budget(actors: &mut [ActorModel], budget: u64) {
+    let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
+    stages.push(1);
+    stages.sort_unstable();
+    stages.dedup();
+    let mut left = Duration::from_millis(budget);
+    for (position, &stage) in stages.iter().enumerate() {
+        let share = left / (stages.len() - position) as u32;
+        let mut longest = Some(Duration::ZERO);
+        for actor in actors.iter_mut().filter(|actor| actor.stage == stage) {
+            // A timeout cut to nothing would name even a prompt actor stuck: none instead.
+            actor.timeout = actor
+                .timeout
+                .map(|ms| ms.min(share.as_millis() as u64))
+                .filter(|&ms| ms > 0);
+            match actor.timeout {
+                Some(ms) => {
+                    longest = longest.map(|longest| longest.max(Duration::from_millis(ms)));
+                }
+                None => longest = None,
+            }
+        }
+        if stage == 1 {
+            longest = None; // the stopper has no timeout
+        }
+        left -= longest.unwrap_or(share);
+    }
 }
 
 /// What the run recorded.

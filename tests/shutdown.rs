@@ -279,7 +279,9 @@ async fn a_stage_reached_out_of_time_lets_many_prompt_actors_return() {
         };
         assert_eq!(stuck.len(), 100, "{err}");
         assert!(
-            stuck.iter().all(|name| name.leaf().starts_with("slow-")),
+            stuck
+                .iter()
+                .all(|name| name.actor.leaf().starts_with("slow-")),
             "{err}"
         );
     })

@@ -175,6 +175,46 @@ impl Context {
         self.clone().into_interrupted()
     }
 
+    /// Says what the actor is doing now (`"flushing"`, `"closing connections"`), for the
+    /// report if its shutdown hangs: an actor aborted at its timeout, or by a forced exit, is
+    /// named with its last phase and how long it had been in it
+    /// (`still running: main/db (phase "flushing" for 4.2s)`, see [`Stuck`](crate::Stuck)).
+    ///
+    /// Cheap enough to call at every step: a `&'static str` is never copied, and only the
+    /// first call allocates (the actor's record); reporting the same phase again keeps its
+    /// start. Recorded for a group's actors (a supervised actor's included); a
+    /// [`TaskGroup`](crate::TaskGroup)'s tasks and [`spawn`](Context::spawn)ed child tasks
+    /// have no record (their owner is the one named), so for them it does nothing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::time::Duration;
+    ///
+    /// let mut group = Group::named("app").shutdown_timeout(Duration::from_secs(10));
+    /// group.spawn(|ctx: Context| async move {
+    ///     ctx.phase("serving");
+    ///     ctx.interrupted().await;
+    ///     ctx.phase("flushing");
+    ///     tokio::time::sleep(Duration::from_secs(3)).await;
+    ///     ctx.phase(format!("closing {} files", 2)); // owned text works too
+    ///     std::future::pending::<()>().await; // hangs
+    /// }).name("db");
+    /// group.spawn(|_ctx: Context| async {}).name("job");
+    ///
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"shutdown timed out; still running: app/db (phase "closing 2 files" for 7.0s)"#,
+    /// );
+    /// # }
+    /// ```
+    pub fn phase(&self, phase: impl Into<std::borrow::Cow<'static, str>>) {
+        self.member
+            .scope
+            .set_phase(self.member.index(), phase.into());
+    }
+
     /// Why the actor was interrupted; `None` until it is.
     ///
     /// ```

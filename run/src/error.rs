@@ -58,7 +58,8 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// | call | variants |
 /// |---|---|
-/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles); a group with restartable actors also `RestartLimit`; a group with deployment options also `StartupTimeout`; before anything starts, `UnknownDependency`, `DependencyCycle`, `InvalidConfig` (a bad restart policy, a drain that does not fit) |
+/// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles); a group with restartable actors also `RestartLimit`; a group with deployment options also `StartupTimeout`; before anything starts, `UnknownDependency`, `DependencyCycle`, `InvalidConfig` (a bad restart policy), `OverBudget` (a drain or a timeout that does not fit the shutdown timeout) |
+/// | [`ReloadHandle::reload`](crate::ReloadHandle::reload) | `ReloadFailed` |
 /// | [`TaskGroup::go`](crate::TaskGroup::go), [`Context::spawn`](crate::Context::spawn) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
 /// | [`Pool::submit`](crate::Pool::submit) and its kin, [`JobHandle`](crate::JobHandle) | `Closed`, `Full`, `DispatchTimeout`, `Panic`, `NoRuntime` |
 /// | builders: [`PoolBuilder::build`](crate::PoolBuilder::build), [`TaskGroupBuilder::build`](crate::TaskGroupBuilder::build), [`Signals::new`](crate::Signals::new) | `InvalidConfig`, `Closed`, `NoRuntime`, `SignalHandlers` |
@@ -99,9 +100,15 @@ pub enum Error {
     #[error("received {0}")]
     Signal(Signal),
     /// A second signal arrived while the group was shutting down: every actor still running
-    /// was aborted at once.
-    #[error("received {0} again while shutting down: aborted every actor still running")]
-    Forced(Signal),
+    /// was aborted at once; `aborted` names them (the leaves, with their last
+    /// [phase](crate::Context::phase)).
+    #[error("received {signal} again while shutting down: aborted {}", Aborted(.aborted))]
+    Forced {
+        /// The second signal.
+        signal: Signal,
+        /// The actors still running that were aborted, by path; empty when none was left.
+        aborted: Vec<Stuck>,
+    },
     /// The shutdown took longer than its timeout: these actors were still running and were
     /// aborted. The source is what the group would have returned otherwise.
     ///
@@ -109,10 +116,12 @@ pub enum Error {
     /// parent's deadline and names them (`main/http`, not `main`). [`Error::report`] shows
     /// the cause as what the shutdown began with:
     /// `shutdown timed out; still running: main/http; the shutdown began with: received SIGTERM`.
+    /// An actor that reported a [phase](crate::Context::phase) is shown with it and the time
+    /// it had spent in it: `still running: main/db (phase "flushing" for 4.2s)`.
     #[error("shutdown timed out; still running: {}", Names(.stuck))]
     ShutdownTimeout {
         /// The actors aborted, by path, in the order they were aborted.
-        stuck: Vec<ActorName>,
+        stuck: Vec<Stuck>,
         /// What stopped the group, if it was an error.
         #[source]
         cause: Option<Box<Error>>,
@@ -188,6 +197,30 @@ pub enum Error {
     DependencyCycle {
         /// The actors of one cycle, each starting after the next; the first again last.
         cycle: Vec<ActorName>,
+    },
+    /// The shutdown budget ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout),
+    /// `#[run::main(shutdown_timeout = ..)]`) cannot hold what the group asks of it: the drain
+    /// delay first, then each stage an even share of the time left, in which each actor's own
+    /// [timeout](crate::ActorOptions::timeout) must fit, earlier stages using up to their
+    /// longest timeout. Checked when the group starts: nothing was started.
+    #[error(
+        "the shutdown budget of {budget:?} cannot fit {part}: {available:?} at most is left for it"
+    )]
+    OverBudget {
+        /// What does not fit.
+        part: BudgetPart,
+        /// The most time the budget leaves for it, at worst (the stages before it using all
+        /// they may).
+        available: std::time::Duration,
+        /// The shutdown timeout.
+        budget: std::time::Duration,
+    },
+    /// One or more actors failed to reload (SPEC S8); each failure is an [`Error::Failed`]
+    /// naming the actor, with its error as the source. The group kept running.
+    #[error("reload failed: {}", Reports(.failures))]
+    ReloadFailed {
+        /// The actors' failures, in the order they were reported.
+        failures: Vec<Error>,
     },
     /// The group was not ready within its
     /// [start-up timeout](crate::Group::startup_timeout): it was stopped.
@@ -275,7 +308,7 @@ impl Error {
                 | Error::Panic { .. }
                 | Error::RestartLimit { .. }
                 | Error::Signal(_)
-                | Error::Forced(_)
+                | Error::Forced { .. }
                 | Error::ShutdownTimeout { .. }
                 | Error::Shutdown { .. }
                 | Error::Cancelled
@@ -336,6 +369,7 @@ impl Error {
     /// | `Ok(())` | 0 |
     /// | [`Error::Signal`]: a graceful shutdown on a signal | 0 |
     /// | [`Error::Forced`]: a second signal aborted the shutdown | 130 |
+    /// | [`Error::ShutdownTimeout`]: the budget ran out, stuck actors aborted | 1 |
     /// | [`Error::Shutdown`]: as its cause, but 1 where that would be 0 (a failure during a graceful shutdown) | 1 or 130 |
     /// | any other error | 1 |
     ///
@@ -344,15 +378,16 @@ impl Error {
     ///
     /// assert_eq!(Error::exit_status(&Ok(())), 0);
     /// assert_eq!(Error::exit_status(&Err(Error::Signal(Signal::Terminate))), 0);
-    /// assert_eq!(Error::exit_status(&Err(Error::Forced(Signal::Interrupt))), 130);
+    /// let forced = Error::Forced { signal: Signal::Interrupt, aborted: Vec::new() };
+    /// assert_eq!(Error::exit_status(&Err(forced)), 130);
     /// assert_eq!(Error::exit_status(&Err(Error::Cancelled)), 1);
     /// ```
     pub fn exit_status(result: &Result<(), Error>) -> u8 {
         match result {
             Ok(()) | Err(Error::Signal(_)) => 0,
-            Err(Error::Forced(_)) => 130,
+            Err(Error::Forced { .. }) => 130,
             Err(Error::Shutdown { cause, .. }) => match &**cause {
-                Error::Forced(_) => 130,
+                Error::Forced { .. } => 130,
                 _ => 1,
             },
             Err(_) => 1,
@@ -462,9 +497,147 @@ impl fmt::Display for PanicLocation {
     }
 }
 
-struct Names<'a>(&'a [ActorName]);
+/// An actor that was still running when its shutdown was cut short (its timeout ran out, or a
+/// second signal forced the exit), with what it last said it was doing: see
+/// [`Context::phase`](crate::Context::phase). It displays as its path, then its phase and how
+/// long it had been in it: `main/db (phase "flushing" for 4.2s)`.
+///
+/// A stuck actor compares equal to its path, so `stuck == ["app/db"]` reads as it says.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use run::{Context, Error, Group};
+/// use std::time::Duration;
+///
+/// let mut group = Group::named("app").shutdown_timeout(Duration::from_secs(5));
+/// group.spawn(|ctx: Context| async move {
+///     ctx.interrupted().await;
+///     ctx.phase("flushing");
+///     std::future::pending::<()>().await; // the disk hangs
+/// }).name("db");
+/// group.spawn(|_ctx: Context| async {}).name("job");
+///
+/// let err = group.run().await.unwrap_err();
+/// let Error::ShutdownTimeout { stuck, .. } = &err else { panic!("{err}") };
+/// assert_eq!(*stuck, ["app/db"]);
+/// assert_eq!(stuck[0].phase.as_deref(), Some("flushing"));
+/// assert_eq!(stuck[0].in_phase, Duration::from_secs(5));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"shutdown timed out; still running: app/db (phase "flushing" for 5.0s)"#,
+/// );
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Stuck {
+    /// The actor, by full path.
+    pub actor: ActorName,
+    /// The last phase it reported, if it reported any.
+    pub phase: Option<std::borrow::Cow<'static, str>>,
+    /// How long it had been in that phase when it was aborted (zero without a phase).
+    pub in_phase: std::time::Duration,
+    /// Its `tracing` span (`actor`, with its path), to record the report inside it.
+    #[cfg(feature = "tracing")]
+    pub span: tracing::Span,
+}
 
-impl fmt::Display for Names<'_> {
+impl Stuck {
+    pub(crate) fn named(actor: ActorName) -> Self {
+        Self {
+            actor,
+            phase: None,
+            in_phase: std::time::Duration::ZERO,
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::none(),
+        }
+    }
+}
+
+impl fmt::Display for Stuck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.actor)?;
+        if let Some(phase) = &self.phase {
+            write!(f, " (phase {phase:?} for {:.1?})", self.in_phase)?;
+        }
+        Ok(())
+    }
+}
+
+impl PartialEq<str> for Stuck {
+    fn eq(&self, path: &str) -> bool {
+        self.actor == path
+    }
+}
+
+impl PartialEq<&str> for Stuck {
+    fn eq(&self, path: &&str) -> bool {
+        self.actor == *path
+    }
+}
+
+struct Names<'a, T>(&'a [T]);
+
+/// The actors a forced exit aborted.
+struct Aborted<'a>(&'a [Stuck]);
+
+impl fmt::Display for Aborted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("every actor still running");
+        }
+        write!(f, "{}", Names(self.0))
+    }
+}
+
+/// A part of the shutdown that does not fit its budget: see [`Error::OverBudget`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BudgetPart {
+    /// The drain delay ([`Group::drain`](crate::Group::drain)): it must leave time to stop.
+    Drain {
+        /// The delay.
+        delay: std::time::Duration,
+    },
+    /// An actor's own timeout ([`ActorOptions::timeout`](crate::ActorOptions::timeout)).
+    Actor {
+        /// The actor, by full path.
+        actor: ActorName,
+        /// Its timeout.
+        timeout: std::time::Duration,
+        /// Its stage's position in the shutdown, from 1.
+        stage: usize,
+        /// How many stages the shutdown has.
+        stages: usize,
+    },
+}
+
+impl fmt::Display for BudgetPart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BudgetPart::Drain { delay } => {
+                write!(
+                    f,
+                    "the drain delay of {delay:?} (a drain must leave time to stop)"
+                )
+            }
+            BudgetPart::Actor {
+                actor,
+                timeout,
+                stage,
+                stages,
+            } => {
+                write!(f, "the {timeout:?} timeout of actor `{actor}`")?;
+                if *stages > 1 {
+                    write!(f, " (shutdown stage {stage} of {stages}, each an even share of the time left)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Names<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (position, name) in self.0.iter().enumerate() {
             if position > 0 {

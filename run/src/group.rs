@@ -14,6 +14,7 @@ use std::{
 use tokio::{runtime::Handle, task::JoinHandle};
 
 use crate::{
+    budget::{self, Demand},
     context::Context,
     core::{
         cause::Cause,
@@ -94,6 +95,14 @@ impl ActorSpec {
                 }
             }
             owned => self.extras().name = Some(owned),
+        }
+    }
+
+    /// The name the actor will run under, left in the record.
+    fn peek_leaf(&self, index: usize) -> Leaf {
+        match self.extras.as_ref().and_then(|extras| extras.name.clone()) {
+            Some(name) => Leaf::new(name, index),
+            None => Leaf::new(Cow::Borrowed(self.name), index),
         }
     }
 
@@ -638,15 +647,43 @@ impl Group {
             if let Some((_, stage_count)) = ordered {
                 stages = (0..*stage_count as u32).collect();
             }
+            let stage_of = |index: usize, actor: &ActorSpec| match ordered {
+                Some((of, _)) => of[index],
+                None => stages.binary_search(&actor.stage).unwrap_or_default(),
+            };
+            // Only a group with a budget and something to fit in it gathers the demands.
+            let timed = actors.iter().any(|actor| {
+                actor
+                    .extras
+                    .as_ref()
+                    .is_some_and(|extras| extras.timeout.is_some())
+            });
+            if shutdown_timeout.is_some() && (timed || deploy.drain.is_some()) {
+                let path = &path;
+                let names: Vec<_> = (actors.iter().enumerate())
+                    .map(|(index, actor)| {
+                        let leaf = match leaves.get(index) {
+                            Some(leaf) => leaf.clone(),
+                            None => actor.peek_leaf(index),
+                        };
+                        move || crate::name::ActorName::new(path.clone(), leaf.clone())
+                    })
+                    .collect();
+                let demands: Vec<Demand<'_>> = (actors.iter().enumerate())
+                    .map(|(index, actor)| Demand {
+                        stage: stage_of(index, actor),
+                        timeout: actor.extras.as_ref().and_then(|extras| extras.timeout),
+                        name: &names[index],
+                    })
+                    .collect();
+                budget::check(shutdown_timeout, deploy.drain, stages.len(), &demands)?;
+            }
             let mut slots = Vec::with_capacity(count);
             let mut quiet = Vec::new();
             let mut leaves = leaves.into_iter();
             for (index, actor) in actors.iter_mut().enumerate() {
                 let leaf = leaves.next().unwrap_or_else(|| actor.take_leaf(index));
-                let stage = match ordered {
-                    Some((of, _)) => of[index],
-                    None => stages.binary_search(&actor.stage).unwrap_or_default(),
-                };
+                let stage = stage_of(index, actor);
                 #[cfg(feature = "tracing")]
                 let span = {
                     let name = crate::name::ActorName::new(path.clone(), leaf.clone());

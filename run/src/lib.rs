@@ -53,7 +53,10 @@
 //! - Deployment: [`Readiness`] (ready / live, probes' status codes; [`Context::set_ready`],
 //!   [`ActorOptions::ready_when_told`]), start order ([`ActorOptions::after`],
 //!   [`Group::startup_timeout`]), the drain before the stop ([`Group::drain`]), systemd's
-//!   notifications under [`#[run::main]`](macro@main) (feature `systemd`).
+//!   notifications under [`#[run::main]`](macro@main) (feature `systemd`), reload on SIGHUP
+//!   ([`Context::reloads`], [`ReloadHandle`]).
+//! - Shutdown budget and forensics: what does not fit [`Group::shutdown_timeout`] is
+//!   [`Error::OverBudget`] at start; [`Context::phase`] names what a [`Stuck`] actor was doing.
 //! - [`Error`]: what a run returns; [`Error::report`] lists every failure, and
 //!   [`Error::exit_status`] gives the process exit code.
 //!
@@ -88,7 +91,9 @@
 //!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],
 //!   [`Interrupt`]), `core::shutdown` (a group's staged run loop), `core::cause` ([`Cause`]),
 //!   `core::event` ([`Event`]), `core::extension` (what the core tells `deploy`).
-//! - Leaves: `error` ([`Error`], [`Signal`]), `name` ([`ActorName`]), `panic`; `pool`
+//! - `budget` (the shutdown budget, checked at start) and `exit_deadline` (`#[run::main]`
+//!   exits on time), on the core.
+//! - Leaves: `error` ([`Error`], [`Signal`], [`Stuck`]), `name` ([`ActorName`]), `panic`; `pool`
 //!   ([`Pool`]) is independent of the core.
 //!
 //! # Invariants
@@ -132,10 +137,12 @@
 struct ReadmeDoctests;
 
 mod actors;
+mod budget;
 mod context;
 mod core;
 mod deploy;
 mod error;
+mod exit_deadline;
 mod group;
 mod macros;
 mod name;
@@ -162,8 +169,13 @@ pub use actors::{handle::RunHandle, signals::Signals, token::Token};
 pub use context::Context;
 #[cfg(feature = "axum")]
 pub use deploy::probe::probe_routes;
-pub use deploy::readiness::Readiness;
-pub use error::{ActorError, BoxError, Error, PanicLocation, PanicPayload, Report, Signal};
+pub use deploy::{
+    readiness::Readiness,
+    reload::{Reload, ReloadHandle, Reloads},
+};
+pub use error::{
+    ActorError, BoxError, BudgetPart, Error, PanicLocation, PanicPayload, Report, Signal, Stuck,
+};
 pub use group::{ActorOptions, Group, Restartable, RunsOnce};
 pub use macros::{actor, main, Runner};
 pub use name::ActorName;

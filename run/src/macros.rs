@@ -28,10 +28,11 @@
 /// |---|---|---|
 /// | `flavor = "current_thread"` | `"multi_thread"` | the tokio runtime, as `#[tokio::main]` |
 /// | `worker_threads = 4` | one per core | worker threads of the multi-thread runtime |
-/// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)); durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
+/// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)): the app's whole shutdown budget, which the drain and every actor's timeout must fit in (checked at start, [`Error::OverBudget`](crate::Error::OverBudget)); the process exits at the latest 0.5 s after it even if a thread hangs; zero is a compile error; durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
 /// | `drain = "5s"` | none | on SIGINT / SIGTERM, readiness turns not ready at once and the actors keep running this long before the shutdown ([`Group::drain`](crate::Group::drain)); it counts against `shutdown_timeout`, and one that does not fit is a compile error |
 /// | `startup_timeout = "60s"` | none | the app must be ready within this, or it stops with [`Error::StartupTimeout`](crate::Error::StartupTimeout) naming the actors that never became ready |
 /// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
+/// | `reload = false` | `true` | whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
 /// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
 /// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
 /// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
@@ -56,8 +57,10 @@
 /// | the body returned an error | 1 | ``Error: actor `main` failed: `` and the error's chain |
 /// | the body (or any actor) failed or panicked after the signal | 1 | ``Error: received SIGTERM; and during the shutdown: actor `main` failed: `` and the chain |
 /// | the body panicked | 1 | the panic message, then ``Error: actor `main` panicked at ...`` |
-/// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: main/http; the shutdown began with: received SIGTERM`: the stuck actors by full path, however deep (a nested group stops its own stuck actors just before the deadline and names them) |
-/// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: ...` |
+/// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: main/http (phase "draining" for 29.9s); the shutdown began with: received SIGTERM`: the stuck actors by full path, however deep (a nested group stops its own stuck actors just before the deadline and names them), each with its last [phase](crate::Context::phase) |
+/// | a thread never returned (a stuck `spawn_blocking`, an actor blocked in a `std` call): the process exits anyway, at the latest `shutdown_timeout` + 0.5 s after the stop began | 1 | the same report, then `Error: exiting 30.5s after the shutdown began: a thread has not returned` if the group itself could not finish |
+/// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: aborted main/http (phase "draining" for 1.2s)`: the actors it aborted |
+/// | the shutdown budget cannot hold the drain or an actor's timeout ([`Error::OverBudget`](crate::Error::OverBudget)), at start | 1 | ``Error: the shutdown budget of 30s cannot fit the 40s timeout of actor `main/db`: ...`` |
 /// | the runtime or the signal handlers could not be set up | 1 | what failed |
 ///
 /// # Without the macro

@@ -10,7 +10,9 @@ use crate::{
     actors::signals::Signals,
     context::Context,
     core::{cause::Cause, event::Event, interrupt::Interrupt},
+    deploy::reload,
     error::{BoxError, Error},
+    exit_deadline::ExitWatch,
     group::Group,
     runner::{from_fn, ActorOutput, Runner},
 };
@@ -89,6 +91,7 @@ pub struct MainConfig {
     drain: Option<Duration>,
     startup_timeout: Option<Duration>,
     signals: bool,
+    reload: bool,
     context: bool,
     init: Option<Box<dyn FnOnce() + Send>>,
     hook: Option<fn(&Event<'_>)>,
@@ -109,6 +112,7 @@ impl MainConfig {
             drain: None,
             startup_timeout: None,
             signals: true,
+            reload: true,
             context: true,
             init: None,
             hook: None,
@@ -164,6 +168,12 @@ impl MainConfig {
         self
     }
 
+    /// `reload = false`: no reload on SIGHUP (which then terminates the process, its default).
+    pub fn reload(mut self, reload: bool) -> Self {
+        self.reload = reload;
+        self
+    }
+
     /// The body takes no `Context`: it cannot see an interruption, so it is dropped.
     pub fn without_context(mut self) -> Self {
         self.context = false;
@@ -203,11 +213,15 @@ where
         drain,
         startup_timeout,
         signals,
+        reload,
         context,
         init,
         hook,
         ..
     } = config;
+    // Started before anything runs: it exits the process on time however the shutdown hangs.
+    let watch = ExitWatch::start(shutdown_timeout);
+    let root = watch.clone();
     let outcome = runtime.block_on(async move {
         if let Some(init) = init {
             init();
@@ -226,7 +240,10 @@ where
         let readiness = group.readiness();
         // A body that fails during the shutdown is kept on the group's error (G11): the
         // exit code then says the shutdown was not graceful.
-        let main = from_fn(move |ctx: Context| async move { body(ctx).await.map_err(Into::into) });
+        let main = from_fn(move |ctx: Context| {
+            root.set_scope(&ctx.member().scope);
+            async move { body(ctx).await.map_err(Into::into) }
+        });
         group.spawn(main).name("main").interrupt(if context {
             Interrupt::Context
         } else {
@@ -236,10 +253,28 @@ where
             // Installed before the group starts: no window where a signal kills the process.
             group.spawn(Signals::new()?);
         }
-        Ok::<_, Error>(crate::deploy::run_root(group.run(), readiness).await)
+        // SIGHUP reloads the actors that opt in, and is ignored by an app without any:
+        // installed before the group starts too.
+        #[cfg(unix)]
+        let on_hangup = if reload {
+            let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                .map_err(|error| Error::SignalHandlers(std::sync::Arc::new(error)))?;
+            Some(reload::on_hangup(group.reload_handle(), hangup))
+        } else {
+            None
+        };
+        #[cfg(not(unix))]
+        let on_hangup: Option<std::future::Pending<std::convert::Infallible>> = {
+            let _ = reload; // no SIGHUP off Unix
+            None
+        };
+        let run = reload::beside(group.run(), on_hangup);
+        Ok::<_, Error>(crate::deploy::run_root(run, readiness).await)
     });
-    // Bounded: a blocking task that never returns must not keep the process alive.
-    runtime.shutdown_timeout(shutdown_timeout);
+    // Bounded by what is left of the budget: a blocking task that never returns must not
+    // keep the process alive.
+    runtime.shutdown_timeout(watch.left(shutdown_timeout).unwrap_or(shutdown_timeout));
+    watch.done();
     let result = match outcome {
         Ok(result) => result,
         Err(error) => {
@@ -279,7 +314,11 @@ mod tests {
             failures: vec![Error::Closed],
         };
         assert_eq!(code(Err(late)), 1);
-        assert_eq!(code(Err(Error::Forced(Signal::Interrupt))), 130);
+        let forced = Error::Forced {
+            signal: Signal::Interrupt,
+            aborted: Vec::new(),
+        };
+        assert_eq!(code(Err(forced)), 130);
         assert_eq!(code(Err(Error::Cancelled)), 1);
     }
 

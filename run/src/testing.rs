@@ -129,6 +129,9 @@ impl Recorder {
                     delay,
                     ..
                 } => format!("{actor} restarting #{attempt} in {delay:?}"),
+                Event::ReloadFailed { actor, error } => {
+                    format!("{actor} failed to reload: {}", error.report())
+                }
             };
             lines
                 .lock()

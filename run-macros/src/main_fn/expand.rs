@@ -51,6 +51,9 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
     if let Some(signals) = main.signals {
         config.extend(quote!(.signals(#signals)));
     }
+    if let Some(reload) = main.reload {
+        config.extend(quote!(.reload(#reload)));
+    }
     // Spanned on the literals: a missing function or a wrong signature is reported there.
     if let Some((lit, path)) = &main.init {
         let init = spans::respan(quote!(.init(#path)), lit.span());

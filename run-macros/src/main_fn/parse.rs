@@ -10,6 +10,7 @@ pub(super) const OPTIONS: &[&str] = &[
     "drain",
     "startup_timeout",
     "signals",
+    "reload",
     "init",
     "hook",
     "crate",

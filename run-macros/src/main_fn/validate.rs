@@ -20,6 +20,8 @@ pub(super) struct Main<'a> {
     pub(super) drain: Option<Duration>,
     pub(super) startup_timeout: Option<Duration>,
     pub(super) signals: Option<bool>,
+    /// `reload = false`: SIGHUP does not reload (and so terminates the process).
+    pub(super) reload: Option<bool>,
     /// `init = "path"`: a function called inside the runtime before the root group is made.
     pub(super) init: Option<(LitStr, Path)>,
     /// `hook = "path"`: the root group's event hook.
@@ -69,6 +71,14 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
     let shutdown_timeout = settings
         .get("shutdown_timeout")
         .and_then(|setting| errors.take(setting.lit_str("\"30s\"").and_then(duration::parse)));
+    if let (Some(timeout), Some(setting)) = (shutdown_timeout, settings.get("shutdown_timeout")) {
+        if timeout.is_zero() {
+            errors.push(syn::Error::new(
+                setting.value.span(),
+                "a shutdown budget of zero leaves no time to stop; expected a duration such as \"30s\"",
+            ));
+        }
+    }
     let drain = settings
         .get("drain")
         .and_then(|setting| errors.take(setting.lit_str("\"5s\"").and_then(duration::parse)));
@@ -89,6 +99,9 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         .and_then(|setting| errors.take(setting.lit_str("\"60s\"").and_then(duration::parse)));
     let signals = settings
         .get("signals")
+        .and_then(|setting| errors.take(setting.lit_bool().map(|lit| lit.value)));
+    let reload = settings
+        .get("reload")
         .and_then(|setting| errors.take(setting.lit_bool().map(|lit| lit.value)));
 
     let init = settings
@@ -140,6 +153,7 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         drain,
         startup_timeout,
         signals,
+        reload,
         init,
         hook,
         context,

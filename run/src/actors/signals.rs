@@ -203,7 +203,10 @@ where
         // the force.
         ctx.member().scope.set_force(Box::pin(async move {
             match poll_fn(&mut poll).await {
-                Some(signal) => Error::Forced(signal),
+                Some(signal) => Error::Forced {
+                    signal,
+                    aborted: Vec::new(),
+                },
                 None => std::future::pending().await,
             }
         }));

@@ -82,6 +82,14 @@ pub enum Event<'a> {
         /// The error it ended with, if it failed.
         error: Option<&'a Error>,
     },
+    /// The actor failed to reload ([`Reload::done`](crate::Reload::done) with an error); it
+    /// goes on running.
+    ReloadFailed {
+        /// The actor.
+        actor: &'a ActorName,
+        /// Its failure: [`Error::Failed`] naming it.
+        error: &'a Error,
+    },
 }
 
 impl Event<'_> {
@@ -108,7 +116,8 @@ impl Event<'_> {
             | Event::Interrupted { actor, .. }
             | Event::Exited { actor, .. }
             | Event::TimedOut { actor, .. }
-            | Event::Restarting { actor, .. } => actor,
+            | Event::Restarting { actor, .. }
+            | Event::ReloadFailed { actor, .. } => actor,
         }
     }
 }
@@ -142,6 +151,9 @@ impl fmt::Display for Event<'_> {
                     Some(error) => write!(f, " after: {}", error.report()),
                     None => Ok(()),
                 }
+            }
+            Event::ReloadFailed { actor, error } => {
+                write!(f, "{actor} failed to reload: {}", error.report())
             }
         }
     }
@@ -218,5 +230,8 @@ fn trace(event: &Event<'_>) {
             error: None,
             ..
         } => tracing::info!(target: TARGET, %actor, attempt, ?delay, "restarting"),
+        Event::ReloadFailed { error, .. } => {
+            tracing::error!(target: TARGET, %actor, error = %error.report(), "reload failed")
+        }
     }
 }

@@ -10,6 +10,7 @@
 //!   scope's).
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
+//! - [`phase`]: what a member last said it was doing, for the report of a stuck shutdown.
 //! - [`status`]: the restart record of a supervised member, read by status snapshots.
 //! - [`extension`]: what it tells the one layer above that extends a scope (readiness).
 //!
@@ -21,6 +22,7 @@ pub(crate) mod event;
 pub(crate) mod extension;
 pub(crate) mod interrupt;
 pub(crate) mod member;
+pub(crate) mod phase;
 pub(crate) mod scope;
 pub(crate) mod shutdown;
 pub(crate) mod status;

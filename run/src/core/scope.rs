@@ -42,10 +42,11 @@ use super::{
     event::{self, Event, Hook},
     extension::Extension,
     interrupt::{ExitPolicy, Interrupt},
+    phase::PhaseCell,
     status::RestartRecord,
 };
 use crate::{
-    error::Error,
+    error::{Error, Stuck},
     name::{ActorName, Leaf},
     panic::{self, CatchUnwind},
 };
@@ -96,6 +97,8 @@ pub(crate) struct Slot {
     /// Parts still running: the execute, plus an async interrupt or a child task once
     /// started.
     unfinished: AtomicU8,
+    /// What the member last said it was doing, for the report if it is stuck.
+    phase: PhaseCell,
     #[cfg(feature = "tracing")]
     pub(crate) span: tracing::Span,
 }
@@ -110,6 +113,7 @@ impl Slot {
             interrupted: AtomicBool::new(false),
             exited: AtomicBool::new(false),
             unfinished: AtomicU8::new(1),
+            phase: PhaseCell::default(),
             #[cfg(feature = "tracing")]
             span: tracing::Span::none(),
         }
@@ -173,7 +177,7 @@ impl Dynamic {
 #[derive(Default, Clone)]
 struct Record {
     failures: Vec<Error>,
-    stuck: Vec<ActorName>,
+    stuck: Vec<Stuck>,
 }
 
 /// How a scope is configured when it is made.
@@ -540,9 +544,50 @@ impl Scope {
         merge(&mut record, error);
     }
 
-    /// Names a member aborted at its timeout.
-    pub(crate) fn record_stuck(&self, name: ActorName) {
-        lock(&self.record).stuck.push(name);
+    /// Names member `index`, aborted at its timeout, with its phase.
+    pub(crate) fn record_stuck(&self, index: usize) {
+        let stuck = self.stuck(index);
+        lock(&self.record).stuck.push(stuck);
+    }
+
+    /// Notes that member `index` is in `phase` now; a no-op for a dynamic member.
+    pub(crate) fn set_phase(&self, index: usize, phase: std::borrow::Cow<'static, str>) {
+        if let Some(slot) = self.slots.get(index) {
+            slot.phase.set(phase);
+        }
+    }
+
+    /// Member `index` as a stuck actor: its name, its last phase and its span.
+    pub(crate) fn stuck(&self, index: usize) -> Stuck {
+        #[allow(unused_mut)]
+        let mut stuck = Stuck::named(self.name(index));
+        if let Some(slot) = self.slots.get(index) {
+            if let Some((phase, in_phase)) = slot.phase.get() {
+                stuck.phase = Some(phase);
+                stuck.in_phase = in_phase;
+            }
+            #[cfg(feature = "tracing")]
+            {
+                stuck.span = slot.span.clone();
+            }
+        }
+        stuck
+    }
+
+    /// The actors still running under fixed member `index`: the unfinished leaves of the
+    /// scopes made under it, at any depth, or the member itself. What a forced exit names.
+    pub(crate) fn running_leaves(&self, index: usize, out: &mut Vec<Stuck>) {
+        let before = out.len();
+        for child in self.children_of(index) {
+            for member in 0..child.fixed_count() {
+                if child.is_unfinished(member) {
+                    child.running_leaves(member, out);
+                }
+            }
+        }
+        if out.len() == before {
+            out.push(self.stuck(index));
+        }
     }
 
     /// What the scope returns once every member has returned: the cause's result, with
@@ -778,6 +823,24 @@ impl Scope {
                 extension.first_polled(index);
             }
         }
+    }
+
+    /// When the run loop saw the stop, if it has.
+    pub(crate) fn stop_started(&self) -> Option<Instant> {
+        self.stop_started.get().copied()
+    }
+
+    /// What is stuck right now: the members named stuck so far, then the leaves still
+    /// running under each unfinished member. For a report when the run loop itself cannot
+    /// finish (a thread blocked in a member's poll).
+    pub(crate) fn stuck_now(&self) -> Vec<Stuck> {
+        let mut stuck = lock(&self.record).stuck.clone();
+        for index in 0..self.slots.len() {
+            if self.is_unfinished(index) {
+                self.running_leaves(index, &mut stuck);
+            }
+        }
+        stuck
     }
 
     /// How long since the run loop saw the stop.

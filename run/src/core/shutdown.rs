@@ -122,14 +122,7 @@ impl Running {
                 }
                 self.shut_down(stage_count, grace, began).await
             }
-            Err(error) => {
-                for index in 0..self.handles.len() {
-                    if self.scope.abandon(index) {
-                        self.abort(index);
-                    }
-                }
-                Err(error)
-            }
+            Err(error) => Err(self.abort_all(error)),
         };
         for index in 0..self.handles.len() {
             // Taken only once joined: if this future is dropped meanwhile, the rest are
@@ -291,12 +284,7 @@ impl Running {
                 }
                 Err(Interrupted::Forced(error)) => {
                     // Forced means now: stages not reached yet are aborted, not interrupted.
-                    for index in 0..self.handles.len() {
-                        if scope.abandon(index) {
-                            self.abort(index);
-                        }
-                    }
-                    return Err(error);
+                    return Err(self.abort_all(error));
                 }
             }
         }
@@ -423,7 +411,25 @@ impl Running {
         self.abort(index);
         self.scope
             .emit(index, |actor, send| send(&Event::TimedOut { actor, after }));
-        self.scope.record_stuck(self.scope.name(index));
+        self.scope.record_stuck(index);
+    }
+
+    /// Aborts every member still running, now (a forced exit), and names them on `error`
+    /// if it is [`Error::Forced`]: the leaves still running under each, with their phases.
+    fn abort_all(&mut self, mut error: Error) -> Error {
+        let mut aborted = Vec::new();
+        for index in 0..self.handles.len() {
+            if self.scope.is_unfinished(index) {
+                self.scope.running_leaves(index, &mut aborted);
+            }
+            if self.scope.abandon(index) {
+                self.abort(index);
+            }
+        }
+        if let Error::Forced { aborted: named, .. } = &mut error {
+            *named = aborted;
+        }
+        error
     }
 
     fn abort(&mut self, index: usize) {

@@ -10,11 +10,13 @@
 //! - [`readiness`]: the state, [`Readiness`](readiness::Readiness), the `Context` methods.
 //! - [`order`]: the dependency graph, checked before anything starts, and the start gate.
 //! - [`probe`]: `/ready` and `/live` (feature `axum` for the routes).
+//! - [`reload`]: reload requests (SIGHUP) to the actors that opt in, told to systemd.
 //! - `systemd` (feature `systemd`): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog pings.
 
 pub(crate) mod order;
 pub(crate) mod probe;
 pub(crate) mod readiness;
+pub(crate) mod reload;
 #[cfg(feature = "systemd")]
 pub(crate) mod systemd;
 
@@ -116,13 +118,6 @@ impl Plan {
             .any(|(_, start, _)| start.is_some_and(ActorStart::in_use));
         if !starts && !settings.in_use() && parent_state.is_none() {
             return Ok(None);
-        }
-        if let (Some(drain), Some(grace)) = (settings.drain, grace) {
-            if drain >= grace {
-                return Err(Error::InvalidConfig(
-                    "the drain delay must be shorter than the shutdown timeout: it counts against it",
-                ));
-            }
         }
         let leaves: Vec<Leaf> = actors.iter().map(|(leaf, ..)| (*leaf).clone()).collect();
         let empty: &[Cow<'static, str>] = &[];
@@ -292,7 +287,8 @@ impl Group {
     /// staged shutdown begins. A second signal during the drain still forces the exit at
     /// once; a stop for any other cause (an actor's exit or failure) does not drain. The
     /// delay counts against the [shutdown timeout](Group::shutdown_timeout): a drain as
-    /// long as the timeout makes [`run`](Group::run) return [`Error::InvalidConfig`].
+    /// long as the timeout makes [`run`](Group::run) return [`Error::OverBudget`] (see
+    /// the [shutdown budget](Group::shutdown_timeout)).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {

@@ -75,6 +75,8 @@ pub(crate) struct Shared {
     status: watch::Sender<Status>,
     /// Woken (all waiters) at every change, of any member: what start order waits on.
     changed: Notify,
+    /// Reloads ([`super::reload`]), for a top group asked to reload.
+    reload: std::sync::OnceLock<Arc<super::reload::Hub>>,
 }
 
 impl Shared {
@@ -86,7 +88,18 @@ impl Shared {
                 ..Status::default()
             }),
             changed: Notify::new(),
+            reload: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The reload state, if this group was asked to reload.
+    pub(crate) fn reload_hub(&self) -> Option<Arc<super::reload::Hub>> {
+        self.reload.get().cloned()
+    }
+
+    /// The reload state, made on first use.
+    pub(crate) fn reload_hub_or_make(&self) -> Arc<super::reload::Hub> {
+        Arc::clone(self.reload.get_or_init(Arc::default))
     }
 
     /// The group starts with these members; `grace` is its shutdown timeout.

@@ -111,3 +111,31 @@ pub(crate) async fn notify_while<F: Future>(run: F, readiness: Readiness) -> F::
 }
 
 use std::sync::Arc;
+
+/// Tells systemd a reload begins (`RELOADING=1` with `MONOTONIC_USEC`); false without
+/// `NOTIFY_SOCKET`.
+pub(crate) fn reloading() -> bool {
+    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+        return false;
+    }
+    match NotifyState::monotonic_usec_now() {
+        Ok(now) => send(&[
+            NotifyState::Reloading,
+            now,
+            NotifyState::Status("reloading"),
+        ]),
+        Err(_) => send(&[NotifyState::Reloading, NotifyState::Status("reloading")]),
+    }
+    true
+}
+
+/// Tells systemd the reload is over: `READY=1`, with the failure as `STATUS=` if it failed.
+pub(crate) fn reloaded(result: &Result<(), crate::error::Error>) {
+    match result {
+        Ok(()) => send(&[NotifyState::Ready, NotifyState::Status("ready")]),
+        Err(error) => {
+            let status = error.report().to_string();
+            send(&[NotifyState::Ready, NotifyState::Status(&status)]);
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Reload as a lifecycle event (SPEC S8): SIGHUP under `#[run::main]`, or
+//! [`ReloadHandle::reload`], reaches the actors that opted in with [`Context::reloads`]; the
+//! reload is done once each has answered, and a failed one is reported without stopping the
+//! group.
+//!
+//! Invariants: the reload state lives on the top group's deployment state (its scope's
+//! extension), made only when asked for ([`Group::reload_handle`], `#[run::main]`), so a group
+//! that does not reload pays nothing; an actor that opted in is counted in every reload
+//! requested after it did, until it answers, its [`Reload`] is dropped (an answer: done), or
+//! its [`Reloads`] is dropped (it no longer takes part); a newer reload supersedes one still
+//! pending, and each subscriber sees the newest only.
+
+use std::{
+    future::Future,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use tokio::sync::Notify;
+
+use super::readiness::Shared;
+use crate::{
+    context::Context,
+    core::event::Event,
+    error::{BoxError, Error},
+    group::Group,
+};
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The reload state of one app.
+#[derive(Default)]
+pub(crate) struct Hub {
+    state: Mutex<State>,
+    /// Woken (all waiters) when a reload is requested.
+    requested: Notify,
+    /// Woken (all waiters) when a reload is settled.
+    settled: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// The reloads requested so far.
+    generation: u64,
+    /// The actors that opted in.
+    subscribers: usize,
+    /// Those that have not answered the current reload.
+    pending: usize,
+    /// The current reload's failures.
+    failures: Vec<Error>,
+}
+
+impl Hub {
+    fn answer(&self, generation: u64, failure: Option<Error>) {
+        let mut state = lock(&self.state);
+        if state.generation != generation || state.pending == 0 {
+            return;
+        }
+        state.failures.extend(failure);
+        state.pending -= 1;
+        if state.pending == 0 {
+            self.settled.notify_waiters();
+        }
+    }
+}
+
+/// Requests reloads of a group's actors: what SIGHUP does under `#[run::main]`, and what a
+/// test calls. Cloning is cheap; all clones request reloads of the same group.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use run::{Context, Group};
+/// use std::sync::{Arc, Mutex};
+///
+/// let config = Arc::new(Mutex::new("v1".to_string()));
+/// let mut group = Group::new();
+/// let reload = group.reload_handle();
+/// let seen = config.clone();
+/// group.spawn(move |ctx: Context| async move {
+///     let mut reloads = ctx.reloads();
+///     loop {
+///         tokio::select! {
+///             _ = ctx.interrupted() => return Ok::<_, std::io::Error>(()),
+///             request = reloads.requested() => {
+///                 *seen.lock().unwrap() = "v2".to_string(); // reread the config
+///                 request.done(Ok::<_, std::io::Error>(()));
+///             }
+///         }
+///     }
+/// });
+/// group.spawn(move |ctx: Context| async move {
+///     tokio::task::yield_now().await; // let the other actor opt in
+///     reload.reload().await?;
+///     ctx.stop_handle().stop();
+///     Ok::<_, run::Error>(())
+/// });
+/// group.run().await.unwrap();
+/// assert_eq!(*config.lock().unwrap(), "v2");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ReloadHandle {
+    hub: Arc<Hub>,
+}
+
+impl ReloadHandle {
+    /// Requests a reload and waits until every actor that opted in ([`Context::reloads`]) has
+    /// answered; `Err(`[`Error::ReloadFailed`]`)` names those that failed. The group keeps
+    /// running either way. With no actor opted in, it is done at once. A reload requested
+    /// while one is pending supersedes it: both calls return the newer one's outcome.
+    #[allow(clippy::manual_async_fn)]
+    pub fn reload(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        async move {
+            let generation = {
+                let mut state = lock(&self.hub.state);
+                state.generation += 1;
+                state.pending = state.subscribers;
+                state.failures.clear();
+                state.generation
+            };
+            self.hub.requested.notify_waiters();
+            let mut generation = generation;
+            loop {
+                let settled = self.hub.settled.notified();
+                {
+                    let state = lock(&self.hub.state);
+                    if state.generation != generation {
+                        generation = state.generation;
+                        continue;
+                    }
+                    if state.pending == 0 {
+                        return match &state.failures[..] {
+                            [] => Ok(()),
+                            failures => Err(Error::ReloadFailed {
+                                failures: failures.to_vec(),
+                            }),
+                        };
+                    }
+                }
+                settled.await;
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for ReloadHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadHandle").finish_non_exhaustive()
+    }
+}
+
+/// An actor's subscription to reloads, from [`Context::reloads`]: while it is alive, every
+/// reload waits for this actor's answer. In a group that does not reload (no
+/// [`Group::reload_handle`], not under `#[run::main]`), [`requested`](Reloads::requested) never
+/// completes.
+pub struct Reloads {
+    ctx: Context,
+    hub: Option<Arc<Hub>>,
+    /// The newest reload this subscriber has seen (or that was before it subscribed).
+    seen: u64,
+    /// The reload it subscribed after.
+    since: u64,
+    /// The newest reload it has answered.
+    answered: u64,
+}
+
+impl Reloads {
+    /// Completes with the next reload request; answer it with [`Reload::done`].
+    #[allow(clippy::manual_async_fn)]
+    pub fn requested(&mut self) -> impl Future<Output = Reload<'_>> + Send + '_ {
+        async move {
+            let Some(hub) = self.hub.clone() else {
+                return std::future::pending().await;
+            };
+            loop {
+                let requested = hub.requested.notified();
+                let generation = lock(&hub.state).generation;
+                if generation > self.seen {
+                    self.seen = generation;
+                    return Reload {
+                        reloads: self,
+                        generation,
+                    };
+                }
+                requested.await;
+            }
+        }
+    }
+}
+
+impl Drop for Reloads {
+    fn drop(&mut self) {
+        let Some(hub) = &self.hub else { return };
+        let owes = {
+            let mut state = lock(&hub.state);
+            state.subscribers -= 1;
+            (state.generation > self.since && self.answered < state.generation)
+                .then_some(state.generation)
+        };
+        if let Some(generation) = owes {
+            hub.answer(generation, None);
+        }
+    }
+}
+
+impl std::fmt::Debug for Reloads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloads")
+            .field("actor", &self.ctx.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One reload request to one actor: answer it with [`done`](Reload::done). Dropped
+/// unanswered, it counts as done.
+#[must_use = "answer the reload with `done`; dropped, it counts as done"]
+pub struct Reload<'a> {
+    reloads: &'a mut Reloads,
+    generation: u64,
+}
+
+impl Reload<'_> {
+    /// Answers the request: `Err` reports the failure (an [`Event::ReloadFailed`] for the
+    /// hook and `tracing`, and the reload's [`Error::ReloadFailed`]) and the actor goes on;
+    /// to stop the group on it, return the error from the actor instead.
+    pub fn done<E: Into<BoxError>>(mut self, result: Result<(), E>) {
+        let failure = result.err().map(|error| {
+            let ctx = &self.reloads.ctx;
+            Error::from_actor(|| ctx.name(), error.into())
+        });
+        if let Some(failure) = &failure {
+            let member = self.reloads.ctx.member();
+            member.scope.emit(member.index(), |actor, send| {
+                send(&Event::ReloadFailed {
+                    actor,
+                    error: failure,
+                })
+            });
+        }
+        self.answer(failure);
+    }
+
+    fn answer(&mut self, failure: Option<Error>) {
+        if self.reloads.answered >= self.generation {
+            return;
+        }
+        self.reloads.answered = self.generation;
+        if let Some(hub) = &self.reloads.hub {
+            hub.answer(self.generation, failure);
+        }
+    }
+}
+
+impl Drop for Reload<'_> {
+    fn drop(&mut self) {
+        self.answer(None);
+    }
+}
+
+impl std::fmt::Debug for Reload<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reload")
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+/// The reload state of the app `ctx` runs in: its top group's, if it reloads.
+fn hub_of(ctx: &Context) -> Option<Arc<Hub>> {
+    let root = ctx.member().scope.root();
+    let extension = root.extension()?;
+    let shared = extension.as_any().downcast_ref::<Shared>()?;
+    shared.reload_hub()
+}
+
+impl Context {
+    /// Opts this actor in to reloads (SIGHUP under `#[run::main]`, or
+    /// [`ReloadHandle::reload`]): from now on, each reload waits for its answer. See
+    /// [`ReloadHandle`] for an example.
+    pub fn reloads(&self) -> Reloads {
+        let hub = hub_of(self);
+        let generation = hub.as_ref().map_or(0, |hub| {
+            let mut state = lock(&hub.state);
+            state.subscribers += 1;
+            state.generation
+        });
+        Reloads {
+            ctx: self.clone(),
+            hub,
+            seen: generation,
+            since: generation,
+            answered: generation,
+        }
+    }
+}
+
+impl Group {
+    /// Makes this group (and the groups nested in it) reload on request: actors opt in with
+    /// [`Context::reloads`], and the handle requests reloads. `#[run::main]` makes its root
+    /// group reload on SIGHUP this way. Call it before [`run`](Group::run) on the top group.
+    pub fn reload_handle(&mut self) -> ReloadHandle {
+        let readiness = self.readiness();
+        ReloadHandle {
+            hub: readiness.shared.reload_hub_or_make(),
+        }
+    }
+}
+
+/// `#[run::main]`'s reload on SIGHUP: requests a reload at each signal, telling systemd
+/// (feature `systemd`) `RELOADING=1` with `MONOTONIC_USEC`, then `READY=1` once every actor
+/// that opted in has answered; a failed reload is printed to stderr (and told as `STATUS=`),
+/// and the app goes on. Installed before the group starts; never completes.
+#[cfg(unix)]
+pub(crate) async fn on_hangup(
+    handle: ReloadHandle,
+    mut hangup: tokio::signal::unix::Signal,
+) -> std::convert::Infallible {
+    loop {
+        if hangup.recv().await.is_none() {
+            return std::future::pending().await;
+        }
+        #[cfg(feature = "systemd")]
+        let told = super::systemd::reloading();
+        let result = handle.reload().await;
+        if let Err(error) = &result {
+            eprintln!("Error: {}", error.report());
+        }
+        #[cfg(feature = "systemd")]
+        if told {
+            super::systemd::reloaded(&result);
+        }
+    }
+}
+
+/// Runs `run` with `beside` polled next to it, until `run` completes.
+pub(crate) async fn beside<F: Future>(
+    run: F,
+    beside: Option<impl Future<Output = std::convert::Infallible>>,
+) -> F::Output {
+    let mut run = std::pin::pin!(run);
+    let mut beside = std::pin::pin!(beside);
+    std::future::poll_fn(|cx| {
+        if let Some(beside) = beside.as_mut().as_pin_mut() {
+            // It never completes: only its wake-ups matter.
+            let _ = beside.poll(cx);
+        }
+        run.as_mut().poll(cx)
+    })
+    .await
+}

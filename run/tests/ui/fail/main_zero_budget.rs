@@ -1,0 +1,2 @@
+#[run::main(shutdown_timeout = "0s")]
+async fn main() {}
