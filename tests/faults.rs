@@ -137,6 +137,67 @@ async fn a_destructor_that_panics_when_an_aborted_actor_is_dropped_is_not_lost()
     .await;
 }
 
+/// A hand-written future whose destructor fails after it has returned: the group reports
+/// an exit only once the actor's future is gone, so this panic is the actor's.
+struct ReadyThenPanicOnDrop(PanicOnDrop);
+
+impl std::future::Future for ReadyThenPanicOnDrop {
+    type Output = Result<(), io::Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test]
+async fn a_destructor_that_panics_after_the_actor_returned_is_its_panic() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .add(ReadyThenPanicOnDrop(PanicOnDrop), |_| {})
+            .name("returned");
+        let err = group.run().await.unwrap_err();
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(err.actor().unwrap(), "app/returned");
+        assert!(err.to_string().ends_with(": drop failed"), "{err}");
+    })
+    .await;
+}
+
+/// The same when the actor had failed already: both are on the result.
+#[tokio::test]
+async fn a_destructor_that_panics_after_the_actor_failed_is_kept_with_its_error() {
+    struct FailThenPanicOnDrop(PanicOnDrop);
+    impl std::future::Future for FailThenPanicOnDrop {
+        type Output = Result<(), io::Error>;
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Self::Output> {
+            std::task::Poll::Ready(Err(io::Error::other("failed")))
+        }
+    }
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .add(FailThenPanicOnDrop(PanicOnDrop), |_| {})
+            .name("failed");
+        let err = group.run().await.unwrap_err();
+        let Error::Shutdown { cause, failures } = &err else {
+            panic!("expected the error and the panic, got {err:?}");
+        };
+        assert!(!cause.is_panic(), "{cause:?}");
+        assert_eq!(cause.actor().unwrap(), "app/failed");
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].is_panic(), "{failures:?}");
+        assert_eq!(failures[0].actor().unwrap(), "app/failed");
+    })
+    .await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_destructor_that_panics_when_a_timed_out_actor_is_aborted_is_not_lost() {
     no_leak(async {

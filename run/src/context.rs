@@ -10,10 +10,7 @@ use std::{
 use tokio::sync::futures::Notified;
 
 use crate::{
-    core::{
-        cause::Cause,
-        scope::{Member, Scope},
-    },
+    core::{cause::Cause, scope::Member},
     name::ActorName,
 };
 
@@ -112,12 +109,10 @@ impl Context {
     /// parent when the actor it runs under is interrupted, so a finished future is
     /// registered nowhere.
     pub fn interrupted(&self) -> impl Future<Output = ()> + Send + '_ {
-        let scope = &*self.member.scope;
         Interrupted {
-            scope,
-            index: self.member.index,
+            member: &self.member,
             // Created before any check: a `notify_waiters` after it still wakes it.
-            notified: scope.interrupts_notified(),
+            notified: self.member.scope.interrupts_notified(),
         }
     }
 
@@ -260,10 +255,10 @@ impl fmt::Debug for Context {
 
 pin_project_lite::pin_project! {
     /// The future of [`Context::interrupted`]: a named type rather than nested `async fn`s,
-    /// because every actor that waits for its interrupt holds one.
+    /// because every actor that waits for its interrupt holds one (it borrows the member
+    /// whole: one word less than a scope and an index, issue 16).
     struct Interrupted<'a> {
-        scope: &'a Scope,
-        index: u32,
+        member: &'a Member,
         #[pin]
         notified: Notified<'a>,
     }
@@ -275,12 +270,12 @@ impl Future for Interrupted<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<()> {
         let mut this = self.project();
         loop {
-            if this.scope.is_interrupted(*this.index as usize) {
+            if this.member.is_interrupted() {
                 return Poll::Ready(());
             }
             ready!(this.notified.as_mut().poll(cx));
             // Woken: re-arm before checking again, so that no wake-up is lost.
-            this.notified.set(this.scope.interrupts_notified());
+            this.notified.set(this.member.scope.interrupts_notified());
         }
     }
 }

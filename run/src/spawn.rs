@@ -107,7 +107,10 @@ impl Context {
         let interrupted = abortable.then(|| member::interrupted(child.clone()));
         let execute = runner.run(Context::new(child.clone()));
         let task = tokio::spawn(ChildTask {
-            task: Box::pin(MemberTask::new(execute, interrupted, child)),
+            task: Box::pin(MemberTask::new(
+                member::Abortable::new(execute, interrupted),
+                child,
+            )),
             _guard: guard,
         });
         scope.add_child_task(owner.index, task);

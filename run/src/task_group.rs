@@ -659,7 +659,10 @@ impl Task {
         };
         let execute = runner.run(Context::new(member.clone()));
         let interrupted = abortable.then(|| member::interrupted(member.clone()));
-        let mut task = pin!(MemberTask::new(execute, interrupted, member));
+        let mut task = pin!(MemberTask::new(
+            member::Abortable::new(execute, interrupted),
+            member,
+        ));
         let mut aborted = pin!(scope.aborted());
         // The group was dropped: nobody is left to tell.
         poll_fn(|cx| match task.as_mut().poll(cx) {

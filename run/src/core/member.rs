@@ -10,38 +10,88 @@
 //! the scope's extension, if any, learns of the first poll once it has returned.
 
 use std::{
-    future::{Future, Pending},
+    future::Future,
     pin::Pin,
+    sync::Arc,
     task::{ready, Context as TaskContext, Poll},
 };
 
-use tokio::{task::JoinHandle, time::Instant};
+use tokio::task::JoinHandle;
 
-use super::{event::Event, scope::Member};
+use super::{
+    event::Event,
+    scope::{Member, Scope},
+};
 use crate::{
     error::{BoxError, Error},
     panic::{CatchUnwind, Panicked},
 };
 
 pin_project_lite::pin_project! {
-    pub(crate) struct MemberTask<F, I> {
+    /// Laid out to stay small: a typical actor's whole task (its own future, the scope and
+    /// the index, in tokio's stage enum) fits in 128 bytes, so tokio moves it without a
+    /// `memcpy` call (issue 16). An abortable execute is wrapped in [`Abortable`]; the start
+    /// time of an observed member is kept by the scope.
+    pub(crate) struct MemberTask<F> {
+        // Dropped (inside the catch) before the result is reported: once the scope knows the
+        // member exited, nothing of it is left to run, and its task need not be joined.
         #[pin]
         execute: Option<CatchUnwind<F>>,
-        // Completes when an abortable actor is interrupted; `None` for the others.
-        #[pin]
-        interrupted: Option<I>,
-        // Taken when the result is reported.
-        member: Option<Member>,
-        start: Start,
+        // The member's scope, taken when the result is reported.
+        scope: Option<Arc<Scope>>,
+        index: u32,
+        polled: bool,
     }
 }
 
-/// Whether the actor has started, and when, if anyone observes its events.
-#[derive(Clone, Copy)]
-enum Start {
-    NotYet,
-    Unobserved,
-    At(Instant),
+pin_project_lite::pin_project! {
+    /// An execute dropped where it stands once `interrupted` completes
+    /// ([`Interrupt::Abort`](super::interrupt::Interrupt::Abort)); it then counts as having
+    /// returned `Ok(())`. Its destructor runs inside the member's poll, so a panic in it is
+    /// caught as the actor's, not lost with its task.
+    pub(crate) struct Abortable<F, I> {
+        #[pin]
+        execute: Option<F>,
+        // `None`: never aborted (a task group's task that is not abortable).
+        #[pin]
+        interrupted: Option<I>,
+    }
+}
+
+impl<F, I> Abortable<F, I> {
+    pub(crate) fn new(execute: F, interrupted: Option<I>) -> Self {
+        Self {
+            execute: Some(execute),
+            interrupted,
+        }
+    }
+}
+
+impl<F, E, I> Future for Abortable<F, I>
+where
+    F: Future<Output = Result<(), E>>,
+    I: Future<Output = ()>,
+{
+    type Output = Result<(), E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        match this.execute.as_mut().as_pin_mut() {
+            Some(execute) => {
+                if let Poll::Ready(result) = execute.poll(cx) {
+                    return Poll::Ready(result);
+                }
+            }
+            None => return Poll::Ready(Ok(())),
+        }
+        let Some(interrupted) = this.interrupted.as_pin_mut() else {
+            return Poll::Pending;
+        };
+        ready!(interrupted.poll(cx));
+        // A panic in the destructor unwinds to the member's `CatchUnwind`.
+        this.execute.set(None);
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// Spawns the task of `member`; `abortable` members are dropped on interrupt.
@@ -51,13 +101,13 @@ where
     E: Into<BoxError> + 'static,
 {
     if abortable {
+        let interrupted = interrupted(member.clone());
         spawn_task(MemberTask::new(
-            execute,
-            Some(interrupted(member.clone())),
+            Abortable::new(execute, Some(interrupted)),
             member,
         ))
     } else {
-        spawn_task(MemberTask::new(execute, None::<Pending<()>>, member))
+        spawn_task(MemberTask::new(execute, member))
     }
 }
 
@@ -72,55 +122,53 @@ pub(crate) async fn interrupted(member: Member) {
     }
 }
 
-fn spawn_task<F, I>(task: MemberTask<F, I>) -> JoinHandle<()>
+fn spawn_task<F>(task: MemberTask<F>) -> JoinHandle<()>
 where
-    MemberTask<F, I>: Future<Output = ()> + Send + 'static,
+    MemberTask<F>: Future<Output = ()> + Send + 'static,
 {
     #[cfg(feature = "tracing")]
     {
         let span = task
-            .member
+            .scope
             .as_ref()
-            .map_or_else(tracing::Span::none, |member| {
-                member.scope.span(member.index())
-            });
+            .map_or_else(tracing::Span::none, |scope| scope.span(task.index as usize));
         tokio::spawn(tracing::Instrument::instrument(task, span))
     }
     #[cfg(not(feature = "tracing"))]
     tokio::spawn(task)
 }
 
-impl<F, I> MemberTask<F, I> {
-    pub(crate) fn new(execute: F, interrupted: Option<I>, member: Member) -> Self {
+impl<F> MemberTask<F> {
+    pub(crate) fn new(execute: F, member: Member) -> Self {
         Self {
             execute: Some(CatchUnwind::new(execute)),
-            interrupted,
-            member: Some(member),
-            start: Start::NotYet,
+            scope: Some(member.scope),
+            index: member.index,
+            polled: false,
         }
     }
 }
 
-impl<F, E, I> Future for MemberTask<F, I>
+impl<F, E> Future for MemberTask<F>
 where
     F: Future<Output = Result<(), E>>,
     E: Into<BoxError>,
-    I: Future<Output = ()>,
 {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         let this = self.project();
-        let first_poll = matches!(this.start, Start::NotYet);
-        if let Start::NotYet = this.start {
-            *this.start = Start::Unobserved;
-            if let Some(member) = this.member.as_ref() {
-                if member.scope.observed() {
-                    member.scope.emit(member.index(), |actor, send| {
-                        send(&Event::Started { actor })
-                    });
-                    *this.start = Start::At(Instant::now());
-                }
+        let index = *this.index as usize;
+        let Some(scope) = this.scope.as_ref() else {
+            // Reported already: the execute is done and is not polled again.
+            return Poll::Ready(());
+        };
+        let first_poll = !*this.polled;
+        if first_poll {
+            *this.polled = true;
+            if scope.observed() {
+                scope.emit(index, |actor, send| send(&Event::Started { actor }));
+                scope.note_started(index);
             }
         }
         let mut execute = this.execute;
@@ -130,48 +178,46 @@ where
         let polled = running.poll(cx);
         if first_poll {
             // After the poll: what the execute set up in it (a nested group) exists now.
-            if let Some(member) = this.member.as_ref() {
-                member.scope.first_polled(member.index());
+            scope.first_polled(index);
+        }
+        let Poll::Ready(mut outcome) = polled else {
+            return Poll::Pending;
+        };
+        // Its destructor may still run code (a hand-written future's): caught here as the
+        // actor's, before its exit is reported.
+        let dropped = crate::panic::catch(|| execute.set(None));
+        let Some(scope) = this.scope.take() else {
+            return Poll::Ready(());
+        };
+        let member = Member {
+            scope,
+            index: *this.index,
+        };
+        if let Err(panicked) = dropped {
+            match outcome {
+                Ok(Ok(())) => outcome = Err(panicked),
+                _ => member
+                    .scope
+                    .record_failure(panicked.into_error(member.name())),
             }
         }
-        let outcome = match polled {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => match this.interrupted.as_pin_mut() {
-                Some(interrupted) => {
-                    ready!(interrupted.poll(cx));
-                    // Aborted: dropped here, where a destructor's panic is caught and
-                    // reported as the actor's, not lost with its task.
-                    match crate::panic::catch(|| execute.set(None)) {
-                        Ok(()) => Ok(Ok(())),
-                        Err(panicked) => Err(panicked),
-                    }
-                }
-                None => return Poll::Pending,
-            },
-        };
-        if let Some(member) = this.member.take() {
-            let started = match *this.start {
-                Start::At(started) => Some(started),
-                Start::NotYet | Start::Unobserved => None,
-            };
-            report(outcome, member, started);
-        }
+        report(outcome, member);
         Poll::Ready(())
     }
 }
 
-fn report<E: Into<BoxError>>(
-    outcome: Result<Result<(), E>, Panicked>,
-    member: Member,
-    started: Option<Instant>,
-) {
+fn report<E: Into<BoxError>>(outcome: Result<Result<(), E>, Panicked>, member: Member) {
     let result = match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(Error::from_actor(|| member.name(), error.into())),
         Err(panicked) => Err(panicked.into_error(member.name())),
     };
     let (scope, index) = (&member.scope, member.index());
-    if let Some(started) = started {
+    if let Some(started) = scope
+        .observed()
+        .then(|| scope.take_started(index))
+        .flatten()
+    {
         let elapsed = started.elapsed();
         scope.emit(index, |actor, send| {
             send(&Event::Exited {

@@ -26,6 +26,7 @@
 //!   the fixed ones. A fixed slot costs no allocation of its own.
 
 use std::{
+    collections::BTreeMap,
     future::Future,
     pin::Pin,
     sync::{
@@ -252,6 +253,9 @@ pub(crate) struct Scope {
     /// The restart records of supervised members, by member.
     restart_records: Mutex<Vec<(u32, Arc<RestartRecord>)>>,
     extension: Option<Arc<dyn Extension>>,
+    /// When each observed member was first polled, until it exits: only observed members
+    /// ([`Scope::observed`]) have an entry, so a member's task carries no clock (issue 16).
+    started: Mutex<BTreeMap<u32, Instant>>,
 }
 
 impl Scope {
@@ -310,6 +314,7 @@ impl Scope {
             created: Instant::now(),
             restart_records: Mutex::default(),
             extension,
+            started: Mutex::default(),
         });
         if let Some(parent) = &scope.parent {
             parent.scope.adopt(parent.index, &scope);
@@ -467,6 +472,16 @@ impl Scope {
         report(&self.name(index), &|event| {
             event::emit(self.hook.as_ref(), event)
         });
+    }
+
+    /// Notes that observed member `index` was first polled now.
+    pub(crate) fn note_started(&self, index: usize) {
+        lock(&self.started).insert(index as u32, Instant::now());
+    }
+
+    /// When observed member `index` was first polled; forgets it.
+    pub(crate) fn take_started(&self, index: usize) -> Option<Instant> {
+        lock(&self.started).remove(&(index as u32))
     }
 
     #[cfg(feature = "tracing")]

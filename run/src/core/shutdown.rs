@@ -20,9 +20,9 @@
 
 use std::{
     future::{poll_fn, Future},
-    pin::{pin, Pin},
+    pin::pin,
     sync::Arc,
-    task::{Context, Poll, Waker},
+    task::Poll,
     time::Duration,
 };
 
@@ -125,6 +125,9 @@ impl Running {
             Err(error) => Err(self.abort_all(error)),
         };
         for index in 0..self.handles.len() {
+            if self.release_if_ended(index) {
+                continue;
+            }
             // Taken only once joined: if this future is dropped meanwhile, the rest are
             // aborted by `Drop`.
             if let Some(handle) = &mut self.handles[index] {
@@ -199,25 +202,35 @@ impl Running {
         Ok(())
     }
 
-    /// Joins, without waiting, the tasks of the members whose execute has already returned
-    /// (the one that stopped the scope, at least).
+    /// Releases, without waiting, the tasks of the members whose execute has already returned
+    /// (the one that stopped the scope, at least): the first to end is freed first; see
+    /// [`release_if_ended`](Running::release_if_ended).
     fn join_ended(&mut self) {
-        let mut cx = Context::from_waker(Waker::noop());
-        for index in 0..self.handles.len() {
-            if !self.scope.has_exited(index) {
-                continue;
-            }
-            let Some(handle) = &mut self.handles[index] else {
-                continue;
-            };
-            if !handle.is_finished() {
-                continue;
-            }
-            if let Poll::Ready(joined) = Pin::new(handle).poll(&mut cx) {
-                self.handles[index] = None;
-                self.joined(index, joined);
+        for (index, handle) in self.handles.iter_mut().enumerate() {
+            if handle.is_some()
+                && self.scope.has_exited(index)
+                && handle.as_ref().is_some_and(JoinHandle::is_finished)
+            {
+                *handle = None;
             }
         }
+    }
+
+    /// Releases member `index`'s task without reading its output if the member reported its
+    /// exit and the task has ended: the member dropped its future before reporting (see
+    /// [`MemberTask`](super::member::MemberTask)), so the output can only be `()`, and a
+    /// task aborted by the run loop is not counted as exited. Reading an output costs a
+    /// poll and a copy per actor (issue 16).
+    #[inline]
+    fn release_if_ended(&mut self, index: usize) -> bool {
+        let Some(handle) = &self.handles[index] else {
+            return true;
+        };
+        if !self.scope.has_exited(index) || !handle.is_finished() {
+            return false;
+        }
+        self.handles[index] = None;
+        true
     }
 
     /// Member `index`'s task has been joined. It fails to join when it was aborted
@@ -258,6 +271,9 @@ impl Running {
             Vec::new()
         };
         let member = |at: usize| if staged { order[at] } else { at };
+        // No interrupt calls anything, none starts a timeout and nobody observes events: a
+        // delivery would only mark each member, so the stage is marked directly.
+        let marks_only = self.calls.is_empty() && self.timeouts.is_empty() && !scope.observed();
         let mut start = 0;
         for stage in 0..stage_count {
             let end = if staged {
@@ -270,8 +286,14 @@ impl Running {
             };
             let members = start..end;
             start = end;
-            for at in members.clone() {
-                self.deliver(member(at), cause, true);
+            if marks_only {
+                for at in members.clone() {
+                    scope.mark_interrupted(member(at));
+                }
+            } else {
+                for at in members.clone() {
+                    self.deliver(member(at), cause, true);
+                }
             }
             scope.wake_interrupted();
             match self.wait_stage(stage, stage_count - stage).await {
