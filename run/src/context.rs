@@ -108,6 +108,7 @@ impl Context {
     /// It waits on the actor's own group only: a group nested in another is stopped by its
     /// parent when the actor it runs under is interrupted, so a finished future is
     /// registered nowhere.
+    #[inline]
     pub fn interrupted(&self) -> impl Future<Output = ()> + Send + '_ {
         Interrupted {
             member: &self.member,
@@ -267,6 +268,7 @@ pin_project_lite::pin_project! {
 impl Future for Interrupted<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<()> {
         let mut this = self.project();
         loop {

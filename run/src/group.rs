@@ -86,6 +86,7 @@ impl ActorSpec {
         self.extras.get_or_insert_with(Box::default)
     }
 
+    #[inline]
     fn set_name(&mut self, name: Cow<'static, str>) {
         match name {
             Cow::Borrowed(name) => {
@@ -107,6 +108,7 @@ impl ActorSpec {
     }
 
     /// The name the actor runs under, taken out of the record.
+    #[inline]
     fn take_leaf(&mut self, index: usize) -> Leaf {
         match self.extras.as_mut().and_then(|extras| extras.name.take()) {
             Some(name) => Leaf::new(name, index),
@@ -381,6 +383,7 @@ impl Group {
         options
     }
 
+    #[inline]
     fn push(&mut self, name: Cow<'static, str>, launch: Launch) -> ActorOptions<'_> {
         let mut spec = ActorSpec {
             launch,
@@ -605,7 +608,9 @@ impl Group {
             let strategist =
                 (restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy));
 
+            // Empty for a single stage: no list to allocate.
             let mut stages = stage_order(&actors);
+            let mut stage_count = stages.len().max(1);
             let count = actors.len();
             let planned = Plan::needed(
                 &deploy,
@@ -644,8 +649,9 @@ impl Group {
             };
             // Start order turns (stage, depth) pairs into the core's stages.
             let ordered = plan.as_ref().and_then(|plan| plan.stages.as_ref());
-            if let Some((_, stage_count)) = ordered {
-                stages = (0..*stage_count as u32).collect();
+            if let Some((_, ordered_count)) = ordered {
+                stages = (0..*ordered_count as u32).collect();
+                stage_count = stages.len().max(1);
             }
             let stage_of = |index: usize, actor: &ActorSpec| match ordered {
                 Some((of, _)) => of[index],
@@ -676,7 +682,7 @@ impl Group {
                         name: &names[index],
                     })
                     .collect();
-                budget::check(shutdown_timeout, deploy.drain, stages.len(), &demands)?;
+                budget::check(shutdown_timeout, deploy.drain, stage_count, &demands)?;
             }
             let mut slots = Vec::with_capacity(count);
             let mut quiet = Vec::new();
@@ -710,7 +716,7 @@ impl Group {
                 parent: parent.as_ref().map(|ctx| ctx.member().clone()),
                 slots: slots.into_boxed_slice(),
                 quiet: quiet.into_boxed_slice(),
-                stage_count: stages.len(),
+                stage_count,
                 run_loop: true,
                 extension: plan.as_ref().map(|plan| {
                     let shared: Arc<dyn crate::core::extension::Extension> = plan.shared.clone();
@@ -747,7 +753,7 @@ impl Group {
                 None => stop,
             };
             let result = running
-                .run(stop, stages.len(), shutdown_timeout, deploy.drain)
+                .run(stop, stage_count, shutdown_timeout, deploy.drain)
                 .await;
             drop(plan);
             result
@@ -787,12 +793,12 @@ impl Group {
     }
 }
 
-/// The distinct stages of `actors`, ascending; the common case of a single stage costs no
-/// list of every actor's stage.
+/// The distinct stages of `actors`, ascending; empty when there is a single one (the common
+/// case: no list is allocated, and every actor is at position 0).
 fn stage_order(actors: &[ActorSpec]) -> Vec<u32> {
     let first = actors.first().map_or(DEFAULT_STAGE, |actor| actor.stage);
     if actors.iter().all(|actor| actor.stage == first) {
-        return vec![first];
+        return Vec::new();
     }
     let mut stages: Vec<u32> = actors.iter().map(|actor| actor.stage).collect();
     stages.sort_unstable();

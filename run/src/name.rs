@@ -16,6 +16,7 @@ pub(crate) enum Leaf {
 
 impl Leaf {
     /// Turns a given or derived name into a leaf; an empty name falls back to the index.
+    #[inline]
     pub(crate) fn new(name: Cow<'static, str>, index: usize) -> Self {
         match name {
             Cow::Borrowed("") => Leaf::Index(index),

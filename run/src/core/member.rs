@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     error::{BoxError, Error},
-    panic::{CatchUnwind, Panicked},
+    panic::Panicked,
 };
 
 pin_project_lite::pin_project! {
@@ -33,10 +33,10 @@ pin_project_lite::pin_project! {
     /// `memcpy` call (issue 16). An abortable execute is wrapped in [`Abortable`]; the start
     /// time of an observed member is kept by the scope.
     pub(crate) struct MemberTask<F> {
-        // Dropped (inside the catch) before the result is reported: once the scope knows the
+        // Polled, and dropped once it returns, inside one catch: once the scope knows the
         // member exited, nothing of it is left to run, and its task need not be joined.
         #[pin]
-        execute: Option<CatchUnwind<F>>,
+        execute: Option<F>,
         // The member's scope, taken when the result is reported.
         scope: Option<Arc<Scope>>,
         index: u32,
@@ -141,7 +141,7 @@ where
 impl<F> MemberTask<F> {
     pub(crate) fn new(execute: F, member: Member) -> Self {
         Self {
-            execute: Some(CatchUnwind::new(execute)),
+            execute: Some(execute),
             scope: Some(member.scope),
             index: member.index,
             polled: false,
@@ -172,36 +172,44 @@ where
             }
         }
         let mut execute = this.execute;
-        let Some(running) = execute.as_mut().as_pin_mut() else {
-            return Poll::Ready(());
-        };
-        let polled = running.poll(cx);
+        // The result, once returned; kept outside the catch, so that a destructor that
+        // panics after an error loses neither.
+        let mut returned = None;
+        let caught = crate::panic::catch(|| {
+            let Some(running) = execute.as_mut().as_pin_mut() else {
+                return Poll::Ready(());
+            };
+            let result = ready!(running.poll(cx));
+            returned = Some(result);
+            // Its destructor may still run code (a hand-written future's): caught as the
+            // actor's, before its exit is reported.
+            execute.set(None);
+            Poll::Ready(())
+        });
         if first_poll {
             // After the poll: what the execute set up in it (a nested group) exists now.
             scope.first_polled(index);
         }
-        let Poll::Ready(mut outcome) = polled else {
-            return Poll::Pending;
-        };
-        // Its destructor may still run code (a hand-written future's): caught here as the
-        // actor's, before its exit is reported.
-        let dropped = crate::panic::catch(|| execute.set(None));
-        let Some(scope) = this.scope.take() else {
-            return Poll::Ready(());
-        };
-        let member = Member {
-            scope,
-            index: *this.index,
-        };
-        if let Err(panicked) = dropped {
-            match outcome {
-                Ok(Ok(())) => outcome = Err(panicked),
-                _ => member
-                    .scope
-                    .record_failure(panicked.into_error(member.name())),
+        let outcome = match (caught, returned) {
+            (Ok(Poll::Pending), _) => return Poll::Pending,
+            (Ok(Poll::Ready(())), Some(result)) => Ok(result),
+            (Ok(Poll::Ready(())), None) => return Poll::Ready(()),
+            (Err(panicked), None | Some(Ok(()))) => Err(panicked),
+            (Err(panicked), Some(Err(error))) => {
+                // Failed, then panicked in its destructor: both are kept.
+                scope.record_failure(panicked.into_error(scope.name(index)));
+                Ok(Err(error))
             }
+        };
+        if let Some(scope) = this.scope.take() {
+            report(
+                outcome,
+                Member {
+                    scope,
+                    index: *this.index,
+                },
+            );
         }
-        report(outcome, member);
         Poll::Ready(())
     }
 }

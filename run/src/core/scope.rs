@@ -81,6 +81,7 @@ impl Member {
         self.scope.name(self.index())
     }
 
+    #[inline]
     pub(crate) fn is_interrupted(&self) -> bool {
         self.scope.is_interrupted(self.index())
     }
@@ -609,8 +610,20 @@ impl Scope {
     /// every other failure kept on it; see [`Error::Shutdown`] and
     /// [`Error::ShutdownTimeout`].
     pub(crate) fn result(&self) -> Result<(), Error> {
+        let record = lock(&self.record).clone();
+        self.result_of(record)
+    }
+
+    /// [`result`](Scope::result), once: the failures are moved out, not copied (a group's
+    /// run loop, which returns the result once).
+    pub(crate) fn take_result(&self) -> Result<(), Error> {
+        let record = std::mem::take(&mut *lock(&self.record));
+        self.result_of(record)
+    }
+
+    fn result_of(&self, record: Record) -> Result<(), Error> {
         let primary = self.cause.get().map_or(Ok(()), Cause::result);
-        let Record { failures, stuck } = lock(&self.record).clone();
+        let Record { failures, stuck } = record;
         let mut failures = failures.into_iter();
         let cause = match primary {
             Err(error) => Some(error),
@@ -792,21 +805,25 @@ impl Scope {
         self.interrupts.notified()
     }
 
+    #[inline]
     pub(crate) fn is_interrupted(&self, index: usize) -> bool {
         match self.slots.get(index) {
             Some(slot) => {
                 slot.interrupted.load(Ordering::Acquire)
                     || self.all_interrupted.load(Ordering::Acquire)
             }
-            None => {
-                self.all_interrupted.load(Ordering::Acquire)
-                    || (self.has_owned.load(Ordering::Acquire) && {
-                        let dynamic = lock(&self.dynamic);
-                        let at = dynamic.at(index, self.slots.len());
-                        dynamic.interrupted.get(at).copied().unwrap_or(false)
-                    })
-            }
+            None => self.dynamic_is_interrupted(index),
         }
+    }
+
+    #[cold]
+    fn dynamic_is_interrupted(&self, index: usize) -> bool {
+        self.all_interrupted.load(Ordering::Acquire)
+            || (self.has_owned.load(Ordering::Acquire) && {
+                let dynamic = lock(&self.dynamic);
+                let at = dynamic.at(index, self.slots.len());
+                dynamic.interrupted.get(at).copied().unwrap_or(false)
+            })
     }
 
     pub(crate) fn set_force(&self, force: Force) {
@@ -1237,6 +1254,23 @@ impl Scope {
         for (_, task) in tasks {
             task.abort();
         }
+    }
+
+    /// Takes the tokio tasks of the child tasks and of their async interrupts, to join or
+    /// abort them, for a scope whose only dynamic members are child tasks (a group's): with
+    /// none ever added, it takes no lock.
+    pub(crate) fn take_owned_tasks(&self) -> Vec<JoinHandle<()>> {
+        if !self.has_owned.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        let mut dynamic = lock(&self.dynamic);
+        let mut tasks = std::mem::take(&mut dynamic.interrupt_tasks);
+        tasks.extend(
+            std::mem::take(&mut dynamic.child_tasks)
+                .into_iter()
+                .map(|(_, task)| task),
+        );
+        tasks
     }
 
     /// Takes every child task's tokio task, to join or abort them.

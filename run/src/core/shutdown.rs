@@ -81,6 +81,7 @@ impl Running {
 
     /// Adds the task of the next member, with its interrupt if it calls something, and its
     /// own timeout.
+    #[inline]
     pub(crate) fn push(
         &mut self,
         handle: JoinHandle<()>,
@@ -111,7 +112,7 @@ impl Running {
         drain: Option<Duration>,
     ) -> Result<(), Error> {
         wait_for_stop(&self.scope, stop).await;
-        let began = Instant::now();
+        let began = self.scope.stop_started().unwrap_or_else(Instant::now);
         self.join_ended();
         // `Err` only when forced; otherwise the result is read once every task has ended, so
         // that a panic while a task is dropped is on it too.
@@ -141,16 +142,11 @@ impl Running {
         }
         // Child tasks have ended with their owners (or were aborted with them); joining makes
         // sure their tokio tasks are gone too.
-        let scope = Arc::clone(&self.scope);
-        for handle in scope
-            .take_child_tasks()
-            .into_iter()
-            .chain(scope.take_interrupt_tasks())
-        {
+        for handle in self.scope.take_owned_tasks() {
             let _ = handle.await;
         }
         self.finished = true;
-        forced.and_then(|()| self.scope.result())
+        forced.and_then(|()| self.scope.take_result())
     }
 
     /// Waits the drain delay, if the stop is a graceful one (a signal, a stop request) and a
@@ -482,11 +478,7 @@ impl Drop for Running {
         for (_, task) in &self.interrupt_tasks {
             task.abort();
         }
-        for task in scope
-            .take_child_tasks()
-            .into_iter()
-            .chain(scope.take_interrupt_tasks())
-        {
+        for task in scope.take_owned_tasks() {
             task.abort();
         }
     }
