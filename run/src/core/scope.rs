@@ -536,7 +536,7 @@ impl Scope {
                 self.wake.notify_one();
             }
             self.interrupt_owned();
-            self.part_finished(index);
+            self.slot_part_finished(slot);
         } else {
             if self.has_owned.load(Ordering::Acquire) {
                 let mut dynamic = lock(&self.dynamic);
@@ -968,15 +968,18 @@ impl Scope {
     /// A part of member `index` ended; the last one to end counts the member finished.
     pub(crate) fn part_finished(&self, index: usize) {
         match self.slots.get(index) {
-            Some(slot) => {
-                let before =
-                    slot.unfinished
-                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-                if before == Ok(1) {
-                    self.stage_done_one(slot.stage as usize);
-                }
-            }
+            Some(slot) => self.slot_part_finished(slot),
             None => self.dynamic_ended(),
+        }
+    }
+
+    #[inline]
+    fn slot_part_finished(&self, slot: &Slot) {
+        let before = slot
+            .unfinished
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        if before == Ok(1) {
+            self.stage_done_one(slot.stage as usize);
         }
     }
 
@@ -1184,10 +1187,15 @@ impl Scope {
 
     /// Interrupts the child tasks whose owner is interrupted or has returned, transitively,
     /// each once, delivering their interrupts.
+    #[inline]
     fn interrupt_owned(&self) {
-        if !self.has_owned.load(Ordering::Acquire) {
-            return;
+        if self.has_owned.load(Ordering::Acquire) {
+            self.interrupt_owned_now();
         }
+    }
+
+    #[cold]
+    fn interrupt_owned_now(&self) {
         let mut interrupted = Vec::new();
         let mut calls = Vec::new();
         {
