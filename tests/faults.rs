@@ -137,18 +137,19 @@ async fn a_destructor_that_panics_when_an_aborted_actor_is_dropped_is_not_lost()
     .await;
 }
 
-/// A hand-written future whose destructor fails after it has returned: the group reports
-/// an exit only once the actor's future is gone, so this panic is the actor's.
-struct ReadyThenPanicOnDrop(PanicOnDrop);
+/// A hand-written future that returns its result at once and whose destructor then fails:
+/// the group reports an exit only once the actor's future is gone, so this panic is the
+/// actor's.
+struct ReturnsThenPanicsOnDrop(Option<io::Result<()>>, PanicOnDrop);
 
-impl std::future::Future for ReadyThenPanicOnDrop {
-    type Output = Result<(), io::Error>;
+impl std::future::Future for ReturnsThenPanicsOnDrop {
+    type Output = io::Result<()>;
 
     fn poll(
-        self: std::pin::Pin<&mut Self>,
+        mut self: std::pin::Pin<&mut Self>,
         _cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
-        std::task::Poll::Ready(Ok(()))
+        std::task::Poll::Ready(self.0.take().expect("polled once"))
     }
 }
 
@@ -157,7 +158,7 @@ async fn a_destructor_that_panics_after_the_actor_returned_is_its_panic() {
     no_leak(async {
         let mut group = Group::named("app");
         group
-            .add(ReadyThenPanicOnDrop(PanicOnDrop), |_| {})
+            .add(ReturnsThenPanicsOnDrop(Some(Ok(())), PanicOnDrop), |_| {})
             .name("returned");
         let err = group.run().await.unwrap_err();
         assert!(err.is_panic(), "{err:?}");
@@ -170,20 +171,13 @@ async fn a_destructor_that_panics_after_the_actor_returned_is_its_panic() {
 /// The same when the actor had failed already: both are on the result.
 #[tokio::test]
 async fn a_destructor_that_panics_after_the_actor_failed_is_kept_with_its_error() {
-    struct FailThenPanicOnDrop(PanicOnDrop);
-    impl std::future::Future for FailThenPanicOnDrop {
-        type Output = Result<(), io::Error>;
-        fn poll(
-            self: std::pin::Pin<&mut Self>,
-            _cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Self::Output> {
-            std::task::Poll::Ready(Err(io::Error::other("failed")))
-        }
-    }
     no_leak(async {
         let mut group = Group::named("app");
         group
-            .add(FailThenPanicOnDrop(PanicOnDrop), |_| {})
+            .add(
+                ReturnsThenPanicsOnDrop(Some(Err(io::Error::other("failed"))), PanicOnDrop),
+                |_| {},
+            )
             .name("failed");
         let err = group.run().await.unwrap_err();
         let Error::Shutdown { cause, failures } = &err else {

@@ -6,8 +6,11 @@
 //! size of every task. Invariants: the scope learns the member's result exactly once, when
 //! the execute returns, panics (caught, as [`Error::Panic`]), or (for
 //! [`Interrupt::Abort`](super::interrupt::Interrupt::Abort)) is dropped on interrupt;
-//! `Started` is emitted on the first poll and `Exited` right before the result is reported;
-//! the scope's extension, if any, learns of the first poll once it has returned.
+//! the execute is dropped (inside the same catch) before the result is reported, so a
+//! member reported as exited has nothing left to run and its task's output is `()`: the run
+//! loop may release the task without reading it; `Started` is emitted on the first poll and
+//! `Exited` right before the result is reported; the scope's extension, if any, learns of the
+//! first poll once it has returned.
 
 use std::{
     future::Future,
