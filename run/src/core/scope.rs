@@ -532,11 +532,12 @@ impl Scope {
             {
                 wake = true;
             }
-            if wake {
+            self.interrupt_owned();
+            // One wake-up for the cause and the stage together: the run loop, woken once,
+            // finds both (a second would cost it another turn, on another thread).
+            if self.slot_part_done(slot) || wake {
                 self.wake.notify_one();
             }
-            self.interrupt_owned();
-            self.slot_part_finished(slot);
         } else {
             if self.has_owned.load(Ordering::Acquire) {
                 let mut dynamic = lock(&self.dynamic);
@@ -975,12 +976,19 @@ impl Scope {
 
     #[inline]
     fn slot_part_finished(&self, slot: &Slot) {
+        if self.slot_part_done(slot) {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Counts a part of `slot` finished; true if that drained its stage (the caller wakes
+    /// the run loop).
+    #[inline]
+    fn slot_part_done(&self, slot: &Slot) -> bool {
         let before = slot
             .unfinished
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-        if before == Ok(1) {
-            self.stage_done_one(slot.stage as usize);
-        }
+        before == Ok(1) && self.stages[slot.stage as usize].fetch_sub(1, Ordering::AcqRel) == 1
     }
 
     /// Counts fixed member `index` finished because it is being aborted; false if it had.

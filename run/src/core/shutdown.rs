@@ -203,26 +203,26 @@ impl Running {
     /// [`release_if_ended`](Running::release_if_ended).
     fn join_ended(&mut self) {
         for (index, handle) in self.handles.iter_mut().enumerate() {
-            if handle.is_some()
-                && self.scope.has_exited(index)
-                && handle.as_ref().is_some_and(JoinHandle::is_finished)
-            {
+            if handle.is_some() && self.scope.has_exited(index) {
                 *handle = None;
             }
         }
     }
 
-    /// Releases member `index`'s task without reading its output if the member reported its
-    /// exit and the task has ended: the member dropped its future before reporting (see
-    /// [`MemberTask`](super::member::MemberTask)), so the output can only be `()`, and a
-    /// task aborted by the run loop is not counted as exited. Reading an output costs a
-    /// poll and a copy per actor (issue 16).
+    /// Releases member `index`'s task without reading or awaiting it if the member reported
+    /// its exit: it dropped its future before reporting (see
+    /// [`MemberTask`](super::member::MemberTask)), so nothing of the actor is left in the
+    /// task, its output can only be `()`, and what tokio still does to end it needs no
+    /// waiting for (a `TaskTracker` does not wait for it either). A task the run loop aborted
+    /// is not counted as exited: it is awaited, and a panic while it is dropped is the
+    /// actor's. Reading every output cost a poll and a copy per actor, and waiting for a task
+    /// still ending on another worker a wake-up more (issue 16).
     #[inline]
     fn release_if_ended(&mut self, index: usize) -> bool {
-        let Some(handle) = &self.handles[index] else {
+        if self.handles[index].is_none() {
             return true;
-        };
-        if !self.scope.has_exited(index) || !handle.is_finished() {
+        }
+        if !self.scope.has_exited(index) {
             return false;
         }
         self.handles[index] = None;
