@@ -27,6 +27,7 @@ use std::{
 };
 
 use tokio::{
+    runtime::RuntimeFlavor,
     task::{JoinError, JoinHandle},
     time::Instant,
 };
@@ -125,6 +126,13 @@ impl Running {
             }
             Err(error) => Err(self.abort_all(error)),
         };
+        if tokio::runtime::Handle::current().runtime_flavor() != RuntimeFlavor::CurrentThread {
+            // Tasks still ending on other workers get one turn to end, so that most are freed
+            // here, by the thread that allocated them, rather than on a worker while the next
+            // run allocates (page faults per run, issue 16). On a current-thread runtime a
+            // task has ended before this task runs again.
+            tokio::task::yield_now().await;
+        }
         for index in 0..self.handles.len() {
             if self.release_if_ended(index) {
                 continue;
