@@ -34,7 +34,7 @@ use std::{
 use tokio::{
     runtime::Handle,
     sync::{oneshot, Notify},
-    task::JoinHandle,
+    task::{unconstrained, JoinHandle},
     time::{Instant, Sleep},
 };
 
@@ -754,6 +754,7 @@ impl Worker {
         // timer at every idle moment would cost more than a short job.
         let mut timer = Timer {
             sleep: pin!(tokio::time::sleep(self.core.idle)),
+            armed: false,
         };
         let mut job = first;
         loop {
@@ -841,6 +842,9 @@ impl Drop for Worker {
 /// A worker's idle timer.
 struct Timer<'a> {
     sleep: Pin<&'a mut Sleep>,
+    /// Polled pending since it was last set: it will wake the worker's task when it fires,
+    /// with no need to poll it again at every idle spell.
+    armed: bool,
 }
 
 impl Timer<'_> {
@@ -849,10 +853,20 @@ impl Timer<'_> {
     /// The timer may still be set for an earlier idle spell, never for a later one
     /// (deadlines only grow): when it fires early it is re-armed for `deadline`.
     fn expired(&mut self, cx: &mut TaskContext<'_>, deadline: Instant) -> bool {
+        if self.armed && !self.sleep.is_elapsed() {
+            return false;
+        }
         loop {
-            if self.sleep.as_mut().poll(cx).is_pending() {
+            // Unconstrained: a pending poll must mean the timer is set, not that the task's
+            // budget ran out, for `armed` to be true.
+            if pin!(unconstrained(self.sleep.as_mut()))
+                .poll(cx)
+                .is_pending()
+            {
+                self.armed = true;
                 return false;
             }
+            self.armed = false;
             if self.sleep.deadline() >= deadline {
                 return true;
             }
