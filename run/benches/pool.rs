@@ -12,8 +12,10 @@
 //! once per round, for N rounds, on one runtime, and prints the median time of each and the
 //! median of the per-round ratios to the pool: drift then hits all variants alike.
 //!
-//! For exact counts, `RUN_POOL_JOBS` sets the jobs per sample and `RUN_POOL_ONLY` (a variant
-//! name) runs that variant alone, e.g. under `valgrind --tool=callgrind`.
+//! For exact counts, `RUN_POOL_JOBS` sets the jobs per sample, `RUN_POOL_ONLY` (a variant
+//! name) runs that variant alone and `RUN_POOL_THREADS` sets the runtime's threads, e.g.
+//! `RUN_POOL_ROUNDS=1 RUN_POOL_JOBS=20000 RUN_POOL_ONLY=pool RUN_POOL_THREADS=1` under
+//! `valgrind --tool=callgrind`.
 
 use std::{
     future::Future,
@@ -57,9 +59,14 @@ fn max() -> usize {
     2 * cores()
 }
 
+/// The runtime's threads: one per core unless `RUN_POOL_THREADS` says otherwise (1 makes
+/// instruction counts repeatable under callgrind).
 fn runtime() -> Runtime {
+    let threads = std::env::var("RUN_POOL_THREADS").map_or(cores(), |threads| {
+        threads.parse().expect("RUN_POOL_THREADS: a number")
+    });
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores())
+        .worker_threads(threads)
         .enable_all()
         .build()
         .expect("a runtime")
