@@ -26,7 +26,10 @@ use std::{
     future::{poll_fn, Future},
     mem,
     pin::{pin, Pin},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard, PoisonError,
+    },
     task::{Context as TaskContext, Poll, Waker},
     time::Duration,
 };
@@ -117,6 +120,10 @@ struct Core {
     queue: usize,
     runtime: Handle,
     state: Mutex<State>,
+    /// The ticket after the last one a worker took out of the waiting line. Tickets leave the
+    /// line in order, so a waiting submitter whose ticket is below it knows, without the
+    /// lock, that its job was taken.
+    served: AtomicU64,
     /// Wakes [`Pool::close`]: the last worker of a closed pool exited.
     drained: Notify,
 }
@@ -617,6 +624,7 @@ impl PoolBuilder {
             idle: self.idle.min(MAX_IDLE),
             queue: self.queue,
             runtime,
+            served: AtomicU64::new(0),
             state: Mutex::new(State {
                 closed: false,
                 workers: 0,
@@ -726,7 +734,10 @@ impl Core {
 
     /// Takes the oldest waiting submitter out of the line.
     fn serve(&self, state: &mut State) -> Option<Waiter> {
-        state.waiting.pop_front()
+        let waiter = state.waiting.pop_front()?;
+        // Under the lock, so `served` only grows.
+        self.served.store(waiter.ticket + 1, Ordering::Release);
+        Some(waiter)
     }
 
     fn notify_if_drained(&self, state: MutexGuard<'_, State>) {
@@ -950,6 +961,11 @@ impl Future for Dispatch<'_> {
             // Polled again after completing: nothing left to dispatch.
             return Poll::Ready(Err(Error::Closed));
         };
+        if this.core.served.load(Ordering::Acquire) > ticket {
+            // A worker took the job (only its submitter takes it out of the line otherwise).
+            this.ticket = None;
+            return Poll::Ready(Ok(()));
+        }
         let timed_out = this
             .sleep
             .as_mut()
@@ -988,6 +1004,9 @@ impl Drop for Dispatch<'_> {
         let Some(ticket) = self.ticket else {
             return;
         };
+        if self.core.served.load(Ordering::Acquire) > ticket {
+            return;
+        }
         let mut state = self.core.lock();
         if let Ok(position) = state
             .waiting
