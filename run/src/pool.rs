@@ -1045,7 +1045,7 @@ impl<T> Future for JobHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.result)
             .poll(cx)
-            .map(|received| received.unwrap_or(Err(Error::Closed)))
+            .map(|received| received.unwrap_or_else(|_| Err(Error::Closed)))
     }
 }
 
