@@ -951,9 +951,19 @@ impl Future for Dispatch<'_> {
                         waker: cx.waker().clone(),
                     });
                     this.ticket = Some(ticket);
-                    this.sleep = this
-                        .deadline
-                        .map(|deadline| Box::pin(tokio::time::sleep_until(deadline)));
+                    drop(state);
+                    // From now on a worker taking the job or a close wakes us through the
+                    // line, and the timer through its own registration: no need to look at
+                    // the line again unless the timer ran out already.
+                    let Some(deadline) = this.deadline else {
+                        return Poll::Pending;
+                    };
+                    let sleep = this
+                        .sleep
+                        .insert(Box::pin(tokio::time::sleep_until(deadline)));
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
                 }
             }
         }
