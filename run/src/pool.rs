@@ -44,7 +44,7 @@ use tokio::{
 use crate::{
     error::Error,
     name::{ActorName, Leaf},
-    panic::{self, CatchUnwind},
+    panic::{self, CatchUnwind, Panicked},
 };
 
 /// A type-erased job: the submitted future, wrapped to catch its panic and send its result.
@@ -894,9 +894,7 @@ where
 {
     let (send, receive) = oneshot::channel();
     let job = Box::pin(async move {
-        let result = CatchUnwind::new(job)
-            .await
-            .map_err(|panicked| panicked.into_error(ActorName::new(None, Leaf::Static("job"))));
+        let result = CatchUnwind::new(job).await.map_err(Box::new);
         // The handle may be gone: the job was detached and its result is not wanted.
         let _ = send.send(result);
     });
@@ -1046,7 +1044,9 @@ impl Drop for Dispatch<'_> {
 /// ```
 #[must_use = "a job handle does nothing unless awaited; dropping it detaches the job"]
 pub struct JobHandle<T> {
-    result: oneshot::Receiver<Result<T, Error>>,
+    /// The output, or the panic boxed: [`Error`] is large, and the channel's allocation, made
+    /// for every job, then holds little more than the output.
+    result: oneshot::Receiver<Result<T, Box<Panicked>>>,
 }
 
 impl<T> Future for JobHandle<T> {
@@ -1055,7 +1055,13 @@ impl<T> Future for JobHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.result)
             .poll(cx)
-            .map(|received| received.unwrap_or_else(|_| Err(Error::Closed)))
+            .map(|received| match received {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(panicked)) => {
+                    Err(panicked.into_error(ActorName::new(None, Leaf::Static("job"))))
+                }
+                Err(_) => Err(Error::Closed),
+            })
     }
 }
 
