@@ -11,11 +11,16 @@
 //! other. `RUN_POOL_ROUNDS=N cargo bench -p run --bench pool` instead runs every variant
 //! once per round, for N rounds, on one runtime, and prints the median time of each and the
 //! median of the per-round ratios to the pool: drift then hits all variants alike.
+//!
+//! For exact counts, `RUN_POOL_JOBS` sets the jobs per sample, `RUN_POOL_ONLY` (a variant
+//! name) runs that variant alone and `RUN_POOL_THREADS` sets the runtime's threads, e.g.
+//! `RUN_POOL_ROUNDS=1 RUN_POOL_JOBS=20000 RUN_POOL_ONLY=pool RUN_POOL_THREADS=1` under
+//! `valgrind --tool=callgrind`.
 
 use std::{
     future::Future,
     hint::black_box,
-    sync::Arc,
+    sync::{Arc, OnceLock},
     thread::available_parallelism,
     time::{Duration, Instant},
 };
@@ -28,7 +33,15 @@ use tokio::{
     task::{yield_now, JoinSet},
 };
 
-const JOBS: u64 = 100_000;
+/// Jobs per sample: 100k unless `RUN_POOL_JOBS` says otherwise.
+fn jobs() -> u64 {
+    static JOBS: OnceLock<u64> = OnceLock::new();
+    *JOBS.get_or_init(|| {
+        std::env::var("RUN_POOL_JOBS").map_or(100_000, |jobs| {
+            jobs.parse().expect("RUN_POOL_JOBS: a number")
+        })
+    })
+}
 const KINDS: [&str; 2] = ["yield", "noop"];
 
 fn main() {
@@ -46,9 +59,14 @@ fn max() -> usize {
     2 * cores()
 }
 
+/// The runtime's threads: one per core unless `RUN_POOL_THREADS` says otherwise (1 makes
+/// instruction counts repeatable under callgrind).
 fn runtime() -> Runtime {
+    let threads = std::env::var("RUN_POOL_THREADS").map_or(cores(), |threads| {
+        threads.parse().expect("RUN_POOL_THREADS: a number")
+    });
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(cores())
+        .worker_threads(threads)
         .enable_all()
         .build()
         .expect("a runtime")
@@ -72,12 +90,12 @@ async fn job(kind: &'static str, n: u64) -> u64 {
 }
 
 fn expected() -> u64 {
-    (0..JOBS).map(|n| n.wrapping_mul(3)).sum()
+    (0..jobs()).map(|n| n.wrapping_mul(3)).sum()
 }
 
 async fn through_pool(pool: Pool, kind: &'static str) -> u64 {
-    let mut handles = Vec::with_capacity(JOBS as usize);
-    for n in 0..JOBS {
+    let mut handles = Vec::with_capacity(jobs() as usize);
+    for n in 0..jobs() {
         handles.push(pool.submit(job(kind, n)).await.expect("open"));
     }
     let mut sum = 0;
@@ -89,8 +107,8 @@ async fn through_pool(pool: Pool, kind: &'static str) -> u64 {
 
 async fn spawn_with_semaphore(kind: &'static str) -> u64 {
     let permits = Arc::new(Semaphore::new(max()));
-    let mut handles = Vec::with_capacity(JOBS as usize);
-    for n in 0..JOBS {
+    let mut handles = Vec::with_capacity(jobs() as usize);
+    for n in 0..jobs() {
         let permit = Arc::clone(&permits).acquire_owned().await.expect("open");
         handles.push(tokio::spawn(async move {
             let output = job(kind, n).await;
@@ -109,7 +127,7 @@ async fn bounded_join_set(kind: &'static str) -> u64 {
     let max = max();
     let mut set = JoinSet::new();
     let mut sum = 0;
-    for n in 0..JOBS {
+    for n in 0..jobs() {
         if set.len() >= max {
             sum += set.join_next().await.expect("not empty").expect("no panic");
         }
@@ -135,7 +153,7 @@ where
     Fut: Future<Output = u64> + Send + 'static,
 {
     bencher
-        .counter(ItemsCount::new(JOBS))
+        .counter(ItemsCount::new(jobs()))
         .bench_local(|| produce(runtime, producer()));
 }
 
@@ -173,15 +191,20 @@ fn interleaved(rounds: usize) {
     let runtime = runtime();
     let (pool, pool_queued) = (new_pool(&runtime, 0), new_pool(&runtime, max()));
     println!(
-        "{JOBS} jobs, max = {} on {} cores, {rounds} interleaved rounds; median (ratio = time / pool time, median of rounds)",
+        "{} jobs, max = {} on {} cores, {rounds} interleaved rounds; median (ratio = time / pool time, median of rounds)",
+        jobs(),
         max(),
         cores()
     );
+    let only = std::env::var("RUN_POOL_ONLY").ok();
     for kind in KINDS {
         let names = ["pool", "pool_queued", "spawn_semaphore", "join_set"];
         let mut times: [Vec<Duration>; 4] = Default::default();
         for _ in 0..rounds {
             for (variant, times) in times.iter_mut().enumerate() {
+                if only.as_ref().is_some_and(|only| only != names[variant]) {
+                    continue;
+                }
                 let start = Instant::now();
                 match variant {
                     0 => produce(&runtime, through_pool(pool.clone(), kind)),
@@ -193,17 +216,24 @@ fn interleaved(rounds: usize) {
             }
         }
         for (name, variant) in names.iter().zip(&times) {
+            if variant.is_empty() {
+                continue;
+            }
             let mut ratios: Vec<f64> = variant
                 .iter()
                 .zip(&times[0])
                 .map(|(time, pool)| time.as_secs_f64() / pool.as_secs_f64())
                 .collect();
             let time = median(&mut variant.clone());
+            let ratio = if ratios.is_empty() {
+                String::new()
+            } else {
+                format!("  ratio {:.2}", median(&mut ratios))
+            };
             println!(
-                "{kind:>5} {name:<16} {:>8.1} ms  {:>6.2} Mjobs/s  ratio {:.2}",
+                "{kind:>5} {name:<16} {:>8.1} ms  {:>6.2} Mjobs/s{ratio}",
                 time.as_secs_f64() * 1e3,
-                JOBS as f64 / time.as_secs_f64() / 1e6,
-                median(&mut ratios),
+                jobs() as f64 / time.as_secs_f64() / 1e6,
             );
         }
     }

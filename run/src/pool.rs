@@ -26,7 +26,10 @@ use std::{
     future::{poll_fn, Future},
     mem,
     pin::{pin, Pin},
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard, PoisonError,
+    },
     task::{Context as TaskContext, Poll, Waker},
     time::Duration,
 };
@@ -34,14 +37,14 @@ use std::{
 use tokio::{
     runtime::Handle,
     sync::{oneshot, Notify},
-    task::JoinHandle,
+    task::{unconstrained, JoinHandle},
     time::{Instant, Sleep},
 };
 
 use crate::{
     error::Error,
     name::{ActorName, Leaf},
-    panic::{self, CatchUnwind},
+    panic::{self, CatchUnwind, Panicked},
 };
 
 /// A type-erased job: the submitted future, wrapped to catch its panic and send its result.
@@ -117,6 +120,10 @@ struct Core {
     queue: usize,
     runtime: Handle,
     state: Mutex<State>,
+    /// The ticket after the last one a worker took out of the waiting line. Tickets leave the
+    /// line in order, so a waiting submitter whose ticket is below it knows, without the
+    /// lock, that its job was taken.
+    served: AtomicU64,
     /// Wakes [`Pool::close`]: the last worker of a closed pool exited.
     drained: Notify,
 }
@@ -127,8 +134,12 @@ struct State {
     workers: usize,
     /// Workers being spawned: their task handle is not in `tasks` yet.
     spawning: usize,
-    /// Idle workers' wake-up signals, the most recently idle last.
-    idle: Vec<Arc<Notify>>,
+    /// Idle workers' slots, the most recently idle last.
+    idle: Vec<usize>,
+    /// One per alive worker, indexed by the worker's slot number.
+    slots: Vec<Slot>,
+    /// Slot numbers of exited workers, for reuse.
+    free: Vec<usize>,
     /// Accepted jobs no worker has taken yet.
     queue: VecDeque<Job>,
     /// Submitters waiting for room, oldest first; tickets increase along the deque.
@@ -139,6 +150,18 @@ struct State {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// What the pool knows of one worker: an idle worker is woken through its slot, and the job
+/// it is chosen for is handed over in it, under the state lock the submitter holds anyway.
+#[derive(Default)]
+struct Slot {
+    /// Listed in [`State::idle`].
+    idle: bool,
+    /// Wakes the worker while it is idle.
+    waker: Option<Waker>,
+    /// The job a submitter handed to the worker while it was idle.
+    job: Option<Job>,
+}
+
 struct Waiter {
     ticket: u64,
     job: Job,
@@ -147,17 +170,18 @@ struct Waiter {
 
 /// Where [`Core::offer`] placed a job; what to do once the lock is released.
 enum Placed {
-    /// Queued for this idle worker: wake it.
-    Idle(Arc<Notify>),
+    /// Handed to an idle worker: wake it.
+    Idle(Option<Waker>),
     /// Queued for a busy worker to take next.
     Queued,
-    /// A worker was reserved for it: spawn it.
-    Spawn(Job),
+    /// A worker was reserved for it, with this slot: spawn it.
+    Spawn(usize, Job),
 }
 
-/// What a worker does next.
+/// What a worker that is not idle does next.
 enum Next {
-    Run(Job),
+    /// Run this job, after waking the submitter whose job left the waiting line.
+    Run(Job, Option<Waker>),
     Idle,
     Exit,
 }
@@ -323,12 +347,17 @@ impl Pool {
                 }
                 state.closed = true;
                 let waiting: Vec<Waker> = state.waiting.iter().map(|w| w.waker.clone()).collect();
-                (waiting, mem::take(&mut state.idle))
+                let State { idle, slots, .. } = &mut *state;
+                let idle: Vec<Waker> = idle
+                    .iter()
+                    .filter_map(|&worker| slots[worker].waker.take())
+                    .collect();
+                (waiting, idle)
             };
             // Waiting submitters take their job back out and fail; idle workers see the pool
             // closed and exit.
             waiting.into_iter().for_each(Waker::wake);
-            idle.iter().for_each(|worker| worker.notify_one());
+            idle.into_iter().for_each(Waker::wake);
             let tasks = loop {
                 let drained = core.drained.notified();
                 {
@@ -413,18 +442,25 @@ impl fmt::Debug for Pool {
 
 impl Drop for Owner {
     fn drop(&mut self) {
-        let (tasks, waiting, queue) = {
+        let (tasks, waiting, queue, handed) = {
             let mut state = self.core.lock();
             state.closed = true;
+            let handed: Vec<Job> = state
+                .slots
+                .iter_mut()
+                .filter_map(|slot| slot.job.take())
+                .collect();
             (
                 mem::take(&mut state.tasks),
                 mem::take(&mut state.waiting),
                 mem::take(&mut state.queue),
+                handed,
             )
         };
         // Outside the lock: dropping a job runs the user's destructors, and so may an
         // abort. A waiter's submit future is gone already (it borrowed the pool).
         tasks.iter().for_each(JoinHandle::abort);
+        drop(handed);
         drop(queue);
         drop(waiting);
     }
@@ -588,11 +624,14 @@ impl PoolBuilder {
             idle: self.idle.min(MAX_IDLE),
             queue: self.queue,
             runtime,
+            served: AtomicU64::new(0),
             state: Mutex::new(State {
                 closed: false,
                 workers: 0,
                 spawning: 0,
                 idle: Vec::new(),
+                slots: Vec::new(),
+                free: Vec::new(),
                 queue: VecDeque::new(),
                 waiting: VecDeque::new(),
                 next_ticket: 0,
@@ -623,14 +662,20 @@ impl Core {
             return Err(job);
         }
         if let Some(worker) = state.idle.pop() {
-            state.queue.push_back(job);
-            return Ok(Placed::Idle(worker));
+            let slot = &mut state.slots[worker];
+            slot.idle = false;
+            slot.job = Some(job);
+            return Ok(Placed::Idle(slot.waker.take()));
         }
         if state.workers < self.max {
             state.workers += 1;
             state.spawning += 1;
             state.spawned += 1;
-            return Ok(Placed::Spawn(job));
+            let slot = state.free.pop().unwrap_or_else(|| {
+                state.slots.push(Slot::default());
+                state.slots.len() - 1
+            });
+            return Ok(Placed::Spawn(slot, job));
         }
         if state.queue.len() < self.queue {
             state.queue.push_back(job);
@@ -639,17 +684,17 @@ impl Core {
         Err(job)
     }
 
-    /// Finishes what [`offer`](Core::offer) started, outside the lock: spawning a task may
-    /// drop its future at once (a runtime shutting down), which runs user code.
+    /// Finishes what [`offer`](Core::offer) started, outside the lock: waking a task may
+    /// unpark a thread, and spawning one may drop its future at once (a runtime shutting
+    /// down), which runs user code.
     fn dispatch(self: &Arc<Self>, placed: Placed) {
         match placed {
-            // `notify_one` keeps the wake-up if the worker is not waiting yet.
-            Placed::Idle(worker) => worker.notify_one(),
+            Placed::Idle(worker) => worker.into_iter().for_each(Waker::wake),
             Placed::Queued => {}
-            Placed::Spawn(first) => {
+            Placed::Spawn(slot, first) => {
                 let worker = Worker {
                     core: Arc::clone(self),
-                    signal: Arc::new(Notify::new()),
+                    slot,
                 };
                 let task = self.runtime.spawn(worker.work(first));
                 let mut state = self.lock();
@@ -664,41 +709,35 @@ impl Core {
         }
     }
 
-    /// The job a worker that just finished runs next, if any; registers it idle otherwise.
-    fn next(&self, signal: &Arc<Notify>) -> (Next, Option<Waker>) {
-        let mut state = self.lock();
+    /// What a worker that is not idle does next: the oldest queued job, else (unless the
+    /// pool is closed) the oldest waiting submitter's job, else it idles.
+    fn next(&self, state: &mut State) -> Next {
         if let Some(job) = state.queue.pop_front() {
             // Room freed in the queue: the oldest waiting submitter's job moves in.
             let mut woken = None;
             if !state.closed && state.queue.len() < self.queue {
-                if let Some(waiter) = state.waiting.pop_front() {
+                if let Some(waiter) = self.serve(state) {
                     state.queue.push_back(waiter.job);
                     woken = Some(waiter.waker);
                 }
             }
-            return (Next::Run(job), woken);
+            return Next::Run(job, woken);
         }
         if state.closed {
-            return (Next::Exit, None);
+            return Next::Exit;
         }
-        if let Some(waiter) = state.waiting.pop_front() {
-            return (Next::Run(waiter.job), Some(waiter.waker));
+        match self.serve(state) {
+            Some(waiter) => Next::Run(waiter.job, Some(waiter.waker)),
+            None => Next::Idle,
         }
-        state.idle.push(Arc::clone(signal));
-        (Next::Idle, None)
     }
 
-    /// Called by a worker whose idle time ran out: it exits unless a submitter chose it
-    /// meanwhile (it is no longer in the idle list), in which case it has a job to find.
-    fn retire(&self, signal: &Arc<Notify>) -> bool {
-        let mut state = self.lock();
-        match state.idle.iter().position(|idle| Arc::ptr_eq(idle, signal)) {
-            Some(position) => {
-                state.idle.remove(position);
-                true
-            }
-            None => false,
-        }
+    /// Takes the oldest waiting submitter out of the line.
+    fn serve(&self, state: &mut State) -> Option<Waiter> {
+        let waiter = state.waiting.pop_front()?;
+        // Under the lock, so `served` only grows.
+        self.served.store(waiter.ticket + 1, Ordering::Release);
+        Some(waiter)
     }
 
     fn notify_if_drained(&self, state: MutexGuard<'_, State>) {
@@ -711,77 +750,140 @@ impl Core {
 }
 
 /// A worker's identity; dropping it (the worker returned, was aborted, or its task could
-/// not start) takes it off the pool's count.
+/// not start) takes it off the pool's count and frees its slot.
 struct Worker {
     core: Arc<Core>,
-    /// Wakes the worker while it is idle.
-    signal: Arc<Notify>,
+    /// Its index in [`State::slots`].
+    slot: usize,
 }
 
 impl Worker {
     /// Runs the first job, then every job the worker is given, until it idles out or the
     /// pool closes.
     async fn work(self, first: Job) {
-        let core = &*self.core;
         // One timer for the worker's whole life, re-armed only when it fires: arming a
         // timer at every idle moment would cost more than a short job.
-        let mut timer = pin!(tokio::time::sleep(core.idle));
-        let mut job = Some(first);
+        let mut timer = Timer {
+            sleep: pin!(tokio::time::sleep(self.core.idle)),
+            armed: false,
+        };
+        let mut job = first;
         loop {
-            if let Some(job) = job.take() {
-                job.await;
+            job.await;
+            job = match self.next(&mut timer).await {
+                Some(next) => next,
+                None => return,
+            };
+        }
+    }
+
+    /// The next job: taken at once if one is queued or waiting, else handed over while the
+    /// worker idles. `None` when the worker is to exit: the pool closed, or the worker was
+    /// idle for the idle time.
+    async fn next(&self, timer: &mut Timer<'_>) -> Option<Job> {
+        let core = &*self.core;
+        // When the idle time runs out, from the moment the worker idles.
+        let mut deadline = None;
+        let mut expired = false;
+        poll_fn(|cx| loop {
+            let mut state = core.lock();
+            let closed = state.closed;
+            let slot = &mut state.slots[self.slot];
+            if let Some(job) = slot.job.take() {
+                return Poll::Ready(Some(job));
             }
-            let (next, submitter) = core.next(&self.signal);
-            if let Some(submitter) = submitter {
-                submitter.wake();
-            }
-            match next {
-                Next::Run(next) => job = Some(next),
-                Next::Exit => return,
-                Next::Idle => {
-                    // `idle` is capped at build, so this cannot overflow.
-                    let deadline = Instant::now() + core.idle;
-                    let woken = idle(&self.signal, timer.as_mut(), deadline).await;
-                    if !woken && core.retire(&self.signal) {
-                        return;
+            if slot.idle {
+                // Woken while idle, but not for a job: by close, or by the timer.
+                if closed || expired {
+                    slot.idle = false;
+                    slot.waker = None;
+                    state.idle.retain(|&idle| idle != self.slot);
+                    return Poll::Ready(None);
+                }
+                match &mut slot.waker {
+                    Some(waker) if waker.will_wake(cx.waker()) => {}
+                    waker => *waker = Some(cx.waker().clone()),
+                }
+            } else {
+                match core.next(&mut state) {
+                    Next::Run(job, submitter) => {
+                        drop(state);
+                        submitter.into_iter().for_each(Waker::wake);
+                        return Poll::Ready(Some(job));
+                    }
+                    Next::Exit => return Poll::Ready(None),
+                    Next::Idle => {
+                        let slot = &mut state.slots[self.slot];
+                        slot.idle = true;
+                        slot.waker = Some(cx.waker().clone());
+                        state.idle.push(self.slot);
+                        drop(state);
                     }
                 }
             }
-        }
+            // `idle` is capped at build, so this cannot overflow.
+            let deadline = *deadline.get_or_insert_with(|| Instant::now() + core.idle);
+            if !timer.expired(cx, deadline) {
+                return Poll::Pending;
+            }
+            // The idle time ran out: retire, unless a submitter chose this worker meanwhile.
+            expired = true;
+        })
+        .await
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
         let mut state = self.core.lock();
-        // Still listed only if aborted while idle.
-        state.idle.retain(|idle| !Arc::ptr_eq(idle, &self.signal));
+        let slot = mem::take(&mut state.slots[self.slot]);
+        if slot.idle {
+            // Listed only if aborted while idle.
+            state.idle.retain(|&idle| idle != self.slot);
+        }
+        state.free.push(self.slot);
         state.workers -= 1;
         self.core.notify_if_drained(state);
+        // Outside the lock: a job handed over but not taken (the worker was aborted) is
+        // dropped unrun, which runs the user's destructors.
+        drop(slot);
     }
 }
 
-/// Waits for a wake-up from a submitter (`true`) or until `deadline` (`false`).
-///
-/// `timer` may still be set for an earlier idle spell, never for a later one (deadlines only
-/// grow): when it fires early it is re-armed for `deadline`.
-async fn idle(signal: &Notify, mut timer: Pin<&mut Sleep>, deadline: Instant) -> bool {
-    let mut woken = pin!(signal.notified());
-    poll_fn(|cx| {
-        if woken.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(true);
+/// A worker's idle timer.
+struct Timer<'a> {
+    sleep: Pin<&'a mut Sleep>,
+    /// Polled pending since it was last set: it will wake the worker's task when it fires,
+    /// with no need to poll it again at every idle spell.
+    armed: bool,
+}
+
+impl Timer<'_> {
+    /// Whether `deadline` has passed; otherwise makes sure the worker is woken by then.
+    ///
+    /// The timer may still be set for an earlier idle spell, never for a later one
+    /// (deadlines only grow): when it fires early it is re-armed for `deadline`.
+    fn expired(&mut self, cx: &mut TaskContext<'_>, deadline: Instant) -> bool {
+        if self.armed && !self.sleep.is_elapsed() {
+            return false;
         }
         loop {
-            if timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
+            // Unconstrained: a pending poll must mean the timer is set, not that the task's
+            // budget ran out, for `armed` to be true.
+            if pin!(unconstrained(self.sleep.as_mut()))
+                .poll(cx)
+                .is_pending()
+            {
+                self.armed = true;
+                return false;
             }
-            if timer.deadline() >= deadline {
-                return Poll::Ready(false);
+            self.armed = false;
+            if self.sleep.deadline() >= deadline {
+                return true;
             }
-            timer.as_mut().reset(deadline);
+            self.sleep.as_mut().reset(deadline);
         }
-    })
-    .await
+    }
 }
 
 /// Wraps a submitted future into a [`Job`] that catches its panic and sends its result.
@@ -792,9 +894,7 @@ where
 {
     let (send, receive) = oneshot::channel();
     let job = Box::pin(async move {
-        let result = CatchUnwind::new(job)
-            .await
-            .map_err(|panicked| panicked.into_error(ActorName::new(None, Leaf::Static("job"))));
+        let result = CatchUnwind::new(job).await.map_err(Box::new);
         // The handle may be gone: the job was detached and its result is not wanted.
         let _ = send.send(result);
     });
@@ -849,9 +949,19 @@ impl Future for Dispatch<'_> {
                         waker: cx.waker().clone(),
                     });
                     this.ticket = Some(ticket);
-                    this.sleep = this
-                        .deadline
-                        .map(|deadline| Box::pin(tokio::time::sleep_until(deadline)));
+                    drop(state);
+                    // From now on a worker taking the job or a close wakes us through the
+                    // line, and the timer through its own registration: no need to look at
+                    // the line again unless the timer ran out already.
+                    let Some(deadline) = this.deadline else {
+                        return Poll::Pending;
+                    };
+                    let sleep = this
+                        .sleep
+                        .insert(Box::pin(tokio::time::sleep_until(deadline)));
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
                 }
             }
         }
@@ -859,6 +969,11 @@ impl Future for Dispatch<'_> {
             // Polled again after completing: nothing left to dispatch.
             return Poll::Ready(Err(Error::Closed));
         };
+        if this.core.served.load(Ordering::Acquire) > ticket {
+            // A worker took the job (only its submitter takes it out of the line otherwise).
+            this.ticket = None;
+            return Poll::Ready(Ok(()));
+        }
         let timed_out = this
             .sleep
             .as_mut()
@@ -897,6 +1012,9 @@ impl Drop for Dispatch<'_> {
         let Some(ticket) = self.ticket else {
             return;
         };
+        if self.core.served.load(Ordering::Acquire) > ticket {
+            return;
+        }
         let mut state = self.core.lock();
         if let Ok(position) = state
             .waiting
@@ -926,7 +1044,9 @@ impl Drop for Dispatch<'_> {
 /// ```
 #[must_use = "a job handle does nothing unless awaited; dropping it detaches the job"]
 pub struct JobHandle<T> {
-    result: oneshot::Receiver<Result<T, Error>>,
+    /// The output, or the panic boxed: [`Error`] is large, and the channel's allocation, made
+    /// for every job, then holds little more than the output.
+    result: oneshot::Receiver<Result<T, Box<Panicked>>>,
 }
 
 impl<T> Future for JobHandle<T> {
@@ -935,7 +1055,13 @@ impl<T> Future for JobHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         Pin::new(&mut self.result)
             .poll(cx)
-            .map(|received| received.unwrap_or(Err(Error::Closed)))
+            .map(|received| match received {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(panicked)) => {
+                    Err(panicked.into_error(ActorName::new(None, Leaf::Static("job"))))
+                }
+                Err(_) => Err(Error::Closed),
+            })
     }
 }
 

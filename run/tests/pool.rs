@@ -629,3 +629,72 @@ async fn concurrent_submitters_lose_no_job_and_run_none_twice() {
         (0, 0, 0, 0)
     );
 }
+
+#[tokio::test]
+async fn dropping_the_pool_drops_a_job_handed_to_an_idle_worker_that_had_not_started_it() {
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    let baseline = alive_tasks();
+    let pool = Pool::builder().max(1).build().unwrap();
+    pool.submit(async {}).await.unwrap().await.unwrap();
+    assert_eq!(pool.stats().idle, 1);
+
+    // On this single thread the woken worker cannot run before the pool is dropped.
+    let (dropped, ran) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (guard, flag) = (SetOnDrop(dropped.clone()), ran.clone());
+    let handed = pool
+        .try_submit(async move {
+            let _guard = guard;
+            flag.store(true, Ordering::SeqCst);
+        })
+        .unwrap();
+    assert_eq!(pool.stats().idle, 0, "the idle worker was chosen");
+    drop(pool);
+    assert!(dropped.load(Ordering::SeqCst), "dropped with the pool");
+    assert!(matches!(handed.await, Err(Error::Closed)));
+    assert!(!ran.load(Ordering::SeqCst));
+    until(|| alive_tasks() == baseline).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_zero_dispatch_timeout_fails_at_once_when_full() {
+    let pool = Pool::builder().max(1).build().unwrap();
+    let gate = Gate::new();
+    let busy = pool.submit(gate.clone().passed()).await.unwrap();
+    let start = Instant::now();
+    let late = pool.submit_timeout(async {}, Duration::ZERO).await;
+    assert!(matches!(late, Err(Error::DispatchTimeout)));
+    assert_eq!(start.elapsed(), Duration::ZERO);
+    assert_eq!(pool.stats().waiting, 0);
+    gate.open();
+    busy.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_worker_exits_the_idle_time_after_its_last_job_not_its_first_idle_spell() {
+    let pool = Pool::builder()
+        .max(1)
+        .idle(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    // Idle from 0 s, then busy now and then: the timer first set for 1 s fires while the
+    // worker idles since 2.7 s, and must be set again for 3.7 s.
+    pool.submit(async {}).await.unwrap().await.unwrap();
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        pool.submit(async {}).await.unwrap().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(999)).await;
+    assert_eq!(pool.stats().workers, 1, "idle for 999 ms only");
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    assert_eq!(pool.stats().workers, 0, "idle for a second: reaped");
+    assert_eq!(pool.stats().spawned, 1, "the same worker ran every job");
+}
