@@ -126,7 +126,8 @@ impl Running {
             }
             Err(error) => Err(self.abort_all(error)),
         };
-        if tokio::runtime::Handle::current().runtime_flavor() != RuntimeFlavor::CurrentThread {
+        let flavor = tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor());
+        if flavor.is_ok_and(|flavor| flavor != RuntimeFlavor::CurrentThread) {
             // Tasks still ending on other workers get one turn to end, so that most are freed
             // here, by the thread that allocated them, rather than on a worker while the next
             // run allocates (page faults per run, issue 16). On a current-thread runtime a
