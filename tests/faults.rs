@@ -192,6 +192,43 @@ async fn a_destructor_that_panics_after_the_actor_failed_is_kept_with_its_error(
     .await;
 }
 
+/// A hand-written future that panics when polled and again when dropped: the group drops it
+/// before it reports the first panic, so the second is not lost with its task.
+struct PanicsThenPanicsOnDrop(PanicOnDrop);
+
+impl std::future::Future for PanicsThenPanicsOnDrop {
+    type Output = io::Result<()>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        panic!("poll failed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destructor_that_panics_after_the_actor_panicked_is_kept_too() {
+    no_leak(async {
+        let mut group = Group::named("app");
+        group
+            .add(PanicsThenPanicsOnDrop(PanicOnDrop), |_| {})
+            .name("twice");
+        let err = group.run().await.unwrap_err();
+        let Error::Shutdown { cause, failures } = &err else {
+            panic!("expected both panics, got {err:?}");
+        };
+        assert!(cause.to_string().ends_with(": poll failed"), "{cause}");
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(
+            failures[0].to_string().ends_with(": drop failed"),
+            "{failures:?}"
+        );
+        assert_eq!(failures[0].actor().unwrap(), "app/twice");
+    })
+    .await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_destructor_that_panics_when_a_timed_out_actor_is_aborted_is_not_lost() {
     no_leak(async {

@@ -6,7 +6,7 @@
 //! size of every task. Invariants: the scope learns the member's result exactly once, when
 //! the execute returns, panics (caught, as [`Error::Panic`]), or (for
 //! [`Interrupt::Abort`](super::interrupt::Interrupt::Abort)) is dropped on interrupt;
-//! the execute is dropped (inside the same catch) before the result is reported, so a
+//! the execute is dropped, inside a catch, before the result is reported, so a
 //! member reported as exited has nothing left to run and its task's output is `()`: the run
 //! loop may release the task without reading it; `Started` is emitted on the first poll and
 //! `Exited` right before the result is reported; the scope's extension, if any, learns of the
@@ -91,7 +91,7 @@ where
             return Poll::Pending;
         };
         ready!(interrupted.poll(cx));
-        // A panic in the destructor unwinds to the member's `CatchUnwind`.
+        // A panic in the destructor unwinds to the catch around the member's poll.
         this.execute.set(None);
         Poll::Ready(Ok(()))
     }
@@ -192,6 +192,13 @@ where
         if first_poll {
             // After the poll: what the execute set up in it (a nested group) exists now.
             scope.first_polled(index);
+        }
+        if caught.is_err() {
+            // Panicked while polled: dropped here too, so that nothing of it outlives the
+            // report; a second panic, in its destructor, is kept as well.
+            if let Err(panicked) = crate::panic::catch(|| execute.set(None)) {
+                scope.record_failure(panicked.into_error(scope.name(index)));
+            }
         }
         let outcome = match (caught, returned) {
             (Ok(Poll::Pending), _) => return Poll::Pending,
