@@ -32,18 +32,31 @@ use crate::{
 
 pin_project_lite::pin_project! {
     /// Laid out to stay small: a typical actor's whole task (its own future, the scope and
-    /// the index, in tokio's stage enum) fits in 128 bytes, so tokio moves it without a
-    /// `memcpy` call (issue 16). An abortable execute is wrapped in [`Abortable`]; the start
-    /// time of an observed member is kept by the scope.
+    /// the index, in tokio's stage enum) fits in 112 bytes, which tokio's spawn moves without
+    /// a `memcpy` call (120 bytes did not, issue 16). An abortable execute is wrapped in
+    /// [`Abortable`]; the start time of an observed member is kept by the scope.
     pub(crate) struct MemberTask<F> {
-        // Polled, and dropped once it returns, inside one catch: once the scope knows the
-        // member exited, nothing of it is left to run, and its task need not be joined.
         #[pin]
-        execute: Option<F>,
+        execute: Execute<F>,
         // The member's scope, taken when the result is reported.
         scope: Option<Arc<Scope>>,
-        index: u32,
-        polled: bool,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The member's own future, polled and dropped once it returns inside one catch: once
+    /// the scope knows the member exited, nothing of it is left to run, and its task need
+    /// not be joined. The index and the first-poll flag live in the running variant, so
+    /// that the flag's spare values tell the two variants apart and no tag word is added.
+    #[project = ExecuteProj]
+    enum Execute<F> {
+        Running {
+            #[pin]
+            future: F,
+            index: u32,
+            polled: bool,
+        },
+        Done,
     }
 }
 
@@ -131,10 +144,10 @@ where
 {
     #[cfg(feature = "tracing")]
     {
-        let span = task
-            .scope
-            .as_ref()
-            .map_or_else(tracing::Span::none, |scope| scope.span(task.index as usize));
+        let span = match (&task.scope, &task.execute) {
+            (Some(scope), Execute::Running { index, .. }) => scope.span(*index as usize),
+            _ => tracing::Span::none(),
+        };
         tokio::spawn(tracing::Instrument::instrument(task, span))
     }
     #[cfg(not(feature = "tracing"))]
@@ -144,10 +157,12 @@ where
 impl<F> MemberTask<F> {
     pub(crate) fn new(execute: F, member: Member) -> Self {
         Self {
-            execute: Some(execute),
+            execute: Execute::Running {
+                future: execute,
+                index: member.index,
+                polled: false,
+            },
             scope: Some(member.scope),
-            index: member.index,
-            polled: false,
         }
     }
 }
@@ -160,18 +175,22 @@ where
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        let this = self.project();
-        let index = *this.index as usize;
-        let Some(scope) = this.scope.as_ref() else {
+        let mut this = self.project();
+        let (Some(scope), ExecuteProj::Running { index, polled, .. }) =
+            (this.scope.as_ref(), this.execute.as_mut().project())
+        else {
             // Reported already: the execute is done and is not polled again.
             return Poll::Ready(());
         };
-        let first_poll = !*this.polled;
+        let index = *index;
+        let first_poll = !*polled;
         if first_poll {
-            *this.polled = true;
+            *polled = true;
             if scope.observed() {
-                scope.emit(index, |actor, send| send(&Event::Started { actor }));
-                scope.note_started(index);
+                scope.emit(index as usize, |actor, send| {
+                    send(&Event::Started { actor })
+                });
+                scope.note_started(index as usize);
             }
         }
         let mut execute = this.execute;
@@ -179,25 +198,25 @@ where
         // panics after an error loses neither.
         let mut returned = None;
         let caught = crate::panic::catch(|| {
-            let Some(running) = execute.as_mut().as_pin_mut() else {
+            let ExecuteProj::Running { future, .. } = execute.as_mut().project() else {
                 return Poll::Ready(());
             };
-            let result = ready!(running.poll(cx));
+            let result = ready!(future.poll(cx));
             returned = Some(result);
             // Its destructor may still run code (a hand-written future's): caught as the
             // actor's, before its exit is reported.
-            execute.set(None);
+            execute.set(Execute::Done);
             Poll::Ready(())
         });
         if first_poll {
             // After the poll: what the execute set up in it (a nested group) exists now.
-            scope.first_polled(index);
+            scope.first_polled(index as usize);
         }
         if caught.is_err() {
             // Panicked while polled: dropped here too, so that nothing of it outlives the
             // report; a second panic, in its destructor, is kept as well.
-            if let Err(panicked) = crate::panic::catch(|| execute.set(None)) {
-                scope.record_failure(panicked.into_error(scope.name(index)));
+            if let Err(panicked) = crate::panic::catch(|| execute.set(Execute::Done)) {
+                scope.record_failure(panicked.into_error(scope.name(index as usize)));
             }
         }
         let outcome = match (caught, returned) {
@@ -207,18 +226,12 @@ where
             (Err(panicked), None | Some(Ok(()))) => Err(panicked),
             (Err(panicked), Some(Err(error))) => {
                 // Failed, then panicked in its destructor: both are kept.
-                scope.record_failure(panicked.into_error(scope.name(index)));
+                scope.record_failure(panicked.into_error(scope.name(index as usize)));
                 Ok(Err(error))
             }
         };
         if let Some(scope) = this.scope.take() {
-            report(
-                outcome,
-                Member {
-                    scope,
-                    index: *this.index,
-                },
-            );
+            report(outcome, Member { scope, index });
         }
         Poll::Ready(())
     }
@@ -246,4 +259,32 @@ fn report<E: Into<BoxError>>(outcome: Result<Result<(), E>, Panicked>, member: M
         });
     }
     scope.exited(index, result);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{future::Future, pin::Pin, task::Poll};
+
+    use super::MemberTask;
+
+    /// A future of a given size, alignment 8, as an actor's typically is.
+    struct Sized<const WORDS: usize>([u64; WORDS]);
+
+    impl<const WORDS: usize> Future for Sized<WORDS> {
+        type Output = Result<(), std::io::Error>;
+
+        fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_member_task_adds_two_words_to_its_future() {
+        // The scope, then the index and the first-poll flag in the word whose spare values
+        // also tell a running execute from a finished one: no separate tag (issue 16).
+        let size = std::mem::size_of::<MemberTask<Sized<12>>>();
+        assert_eq!(size, 12 * 8 + 16);
+        assert_eq!(std::mem::size_of::<MemberTask<Sized<1>>>(), 8 + 16);
+    }
 }
