@@ -581,10 +581,12 @@ impl Group {
                 self.deploy.end();
                 return Ok(());
             }
-            if Handle::try_current().is_err() {
+            let Ok(runtime) = Handle::try_current() else {
                 self.deploy.end();
                 return Err(Error::NoRuntime);
-            }
+            };
+            let flavor = runtime.runtime_flavor();
+            drop(runtime);
             panic::install_hook();
             let path = self.path();
             let Group {
@@ -726,7 +728,7 @@ impl Group {
             if let Some(status) = status {
                 status.attach(&scope);
             }
-            let mut running = Running::new(Arc::clone(&scope), count);
+            let mut running = Running::new(Arc::clone(&scope), count, flavor);
             for (index, actor) in actors.into_iter().enumerate() {
                 let ctx = Context::new(Member {
                     scope: Arc::clone(&scope),

@@ -87,6 +87,37 @@ impl Member {
     }
 }
 
+/// The unfinished fixed members of each stage. The first stage's count is kept inline:
+/// a scope with a single stage (most are) allocates no list for it (issue 16).
+struct StageCounts {
+    first: AtomicUsize,
+    rest: Box<[AtomicUsize]>,
+}
+
+impl StageCounts {
+    fn new(stage_count: usize) -> Self {
+        Self {
+            first: AtomicUsize::new(0),
+            rest: (1..stage_count).map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    #[inline]
+    fn at(&self, stage: usize) -> &AtomicUsize {
+        match stage.checked_sub(1) {
+            None => &self.first,
+            Some(later) => &self.rest[later],
+        }
+    }
+
+    fn at_mut(&mut self, stage: usize) -> &mut usize {
+        match stage.checked_sub(1) {
+            None => self.first.get_mut(),
+            Some(later) => self.rest[later].get_mut(),
+        }
+    }
+}
+
 /// A fixed member's hot state.
 pub(crate) struct Slot {
     leaf: Leaf,
@@ -217,7 +248,7 @@ pub(crate) struct Scope {
     active: AtomicUsize,
     sidecars_count: bool,
     /// Unfinished fixed members per stage.
-    stages: Box<[AtomicUsize]>,
+    stages: StageCounts,
     /// Wakes the run loop: the cause was set, `active` or a stage count reached zero.
     wake: Notify,
     /// Wakes the members waiting for their interrupt, after a batch of them was marked: one
@@ -276,11 +307,9 @@ impl Scope {
             .filter(|slot| slot.policy != ExitPolicy::Sidecar)
             .count();
         let sidecars_count = counted == 0;
-        let mut stages: Box<[AtomicUsize]> = (0..stage_count.max(1))
-            .map(|_| AtomicUsize::new(0))
-            .collect();
+        let mut stages = StageCounts::new(stage_count);
         for slot in &*slots {
-            *stages[slot.stage as usize].get_mut() += 1;
+            *stages.at_mut(slot.stage as usize) += 1;
         }
         // A nested scope without a hook of its own reports to its parent's.
         let hook = hook.or_else(|| parent.as_ref()?.scope.hook.clone());
@@ -957,7 +986,9 @@ impl Scope {
         match self.slots.get(index) {
             Some(slot) => {
                 if slot.unfinished.fetch_add(1, Ordering::AcqRel) == 0 {
-                    self.stages[slot.stage as usize].fetch_add(1, Ordering::AcqRel);
+                    self.stages
+                        .at(slot.stage as usize)
+                        .fetch_add(1, Ordering::AcqRel);
                 }
             }
             None => {
@@ -988,7 +1019,12 @@ impl Scope {
         let before = slot
             .unfinished
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-        before == Ok(1) && self.stages[slot.stage as usize].fetch_sub(1, Ordering::AcqRel) == 1
+        before == Ok(1)
+            && self
+                .stages
+                .at(slot.stage as usize)
+                .fetch_sub(1, Ordering::AcqRel)
+                == 1
     }
 
     /// Counts fixed member `index` finished because it is being aborted; false if it had.
@@ -1002,7 +1038,7 @@ impl Scope {
     }
 
     fn stage_done_one(&self, stage: usize) {
-        if self.stages[stage].fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.stages.at(stage).fetch_sub(1, Ordering::AcqRel) == 1 {
             self.wake.notify_one();
         }
     }
@@ -1017,7 +1053,7 @@ impl Scope {
 
     /// The members of `stage` not finished yet.
     pub(crate) fn stage_left(&self, stage: usize) -> usize {
-        self.stages[stage].load(Ordering::Acquire)
+        self.stages.at(stage).load(Ordering::Acquire)
     }
 
     // ------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ pub(crate) struct Running {
     timeouts: Vec<Timed>,
     /// Async interrupts that were started, with their member's index.
     interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
+    /// The flavor of the runtime the scope started on.
+    flavor: RuntimeFlavor,
     finished: bool,
 }
 
@@ -69,13 +71,14 @@ enum Interrupted {
 }
 
 impl Running {
-    pub(crate) fn new(scope: Arc<Scope>, count: usize) -> Self {
+    pub(crate) fn new(scope: Arc<Scope>, count: usize, flavor: RuntimeFlavor) -> Self {
         Self {
             scope,
             handles: Vec::with_capacity(count),
             calls: Vec::new(),
             timeouts: Vec::new(),
             interrupt_tasks: Vec::new(),
+            flavor,
             finished: false,
         }
     }
@@ -126,8 +129,7 @@ impl Running {
             }
             Err(error) => Err(self.abort_all(error)),
         };
-        let flavor = tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor());
-        if flavor.is_ok_and(|flavor| flavor != RuntimeFlavor::CurrentThread) {
+        if self.flavor != RuntimeFlavor::CurrentThread {
             // Tasks still ending on other workers get one turn to end, so that most are freed
             // here, by the thread that allocated them, rather than on a worker while the next
             // run allocates (page faults per run, issue 16). On a current-thread runtime a
