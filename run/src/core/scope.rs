@@ -244,7 +244,7 @@ pub(crate) struct Scope {
     cause: OnceLock<Cause>,
     record: Mutex<Record>,
     /// Fixed members whose exit the scope waits for: all but sidecars, or all if only
-    /// sidecars.
+    /// sidecars. Counted down only until a cause is set: it only says when the scope stops.
     active: AtomicUsize,
     sidecars_count: bool,
     /// Unfinished fixed members per stage.
@@ -556,7 +556,11 @@ impl Scope {
         }
         if let Some(slot) = self.slots.get(index) {
             slot.exited.store(true, Ordering::Release);
+            // Once a cause is set the count decides nothing (see `stop_requested`): the
+            // members that exit during the stop skip a shared counter every worker would
+            // otherwise pass around (issue 16).
             if (slot.policy != ExitPolicy::Sidecar || self.sidecars_count)
+                && self.cause.get().is_none()
                 && self.active.fetch_sub(1, Ordering::AcqRel) == 1
             {
                 wake = true;
