@@ -268,9 +268,9 @@ mod tests {
     use super::MemberTask;
 
     /// A future of a given size, alignment 8, as an actor's typically is.
-    struct Sized<const WORDS: usize>([u64; WORDS]);
+    struct Words<const WORDS: usize>([u64; WORDS]);
 
-    impl<const WORDS: usize> Future for Sized<WORDS> {
+    impl<const WORDS: usize> Future for Words<WORDS> {
         type Output = Result<(), std::io::Error>;
 
         fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<Self::Output> {
@@ -283,8 +283,8 @@ mod tests {
     fn a_member_task_adds_two_words_to_its_future() {
         // The scope, then the index and the first-poll flag in the word whose spare values
         // also tell a running execute from a finished one: no separate tag (issue 16).
-        let size = std::mem::size_of::<MemberTask<Sized<12>>>();
+        let size = std::mem::size_of::<MemberTask<Words<12>>>();
         assert_eq!(size, 12 * 8 + 16);
-        assert_eq!(std::mem::size_of::<MemberTask<Sized<1>>>(), 8 + 16);
+        assert_eq!(std::mem::size_of::<MemberTask<Words<1>>>(), 8 + 16);
     }
 }
