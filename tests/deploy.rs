@@ -411,8 +411,8 @@ fn the_drain_counts_against_the_shutdown_timeout() {
 }
 
 /// An actor that serves until interrupted, and never says it is ready.
-fn silent(ctx: Context) -> impl std::future::Future<Output = ()> + Send {
-    async move { ctx.interrupted().await }
+async fn silent(ctx: Context) {
+    ctx.interrupted().await
 }
 
 #[test]
