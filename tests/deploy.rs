@@ -409,3 +409,86 @@ fn the_drain_counts_against_the_shutdown_timeout() {
         );
     });
 }
+
+/// An actor that serves until interrupted, and never says it is ready.
+async fn silent(ctx: Context) {
+    ctx.interrupted().await
+}
+
+#[test]
+fn the_startup_timeout_names_the_leaves_that_never_became_ready_at_any_depth() {
+    testing::run_paused(async {
+        // app/main (a group) / store (a group) / pool: told, never ready. api waits after
+        // store; queue, one level up, is told and never ready either.
+        let mut store = Group::named("store");
+        store.spawn(silent).name("pool").ready_when_told();
+        store.spawn(silent).name("cache");
+        let mut main = Group::named("main");
+        main.spawn(store);
+        main.spawn(silent).name("api").after("store");
+        main.spawn(silent).name("queue").ready_when_told();
+        let mut app = Group::named("app").startup_timeout(Duration::from_secs(2));
+        app.spawn(main);
+        let start = Instant::now();
+        let err = app.run().await.unwrap_err();
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        let Error::StartupTimeout { not_ready, .. } = &err else {
+            panic!("expected a start-up timeout: {err}");
+        };
+        assert_eq!(*not_ready, ["app/main/store/pool", "app/main/queue"]);
+        assert_eq!(
+            err.to_string(),
+            "start-up timed out after 2s; not ready: app/main/store/pool, app/main/queue"
+        );
+    });
+}
+
+#[test]
+fn once_the_stop_begins_an_actor_waiting_at_its_gate_never_starts() {
+    testing::run_paused(async {
+        let ran = Arc::new(Mutex::new(false));
+        let body = Arc::clone(&ran);
+        // app/main (a group) / store (a group): db is ready 1 s in, api starts after it. The
+        // signal comes at 0.1 s, during the start-up; the drain keeps every actor running for
+        // 5 s, well past the moment db becomes ready.
+        let mut store = Group::named("store");
+        store
+            .spawn(|ctx: Context| async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                ctx.set_ready();
+                ctx.interrupted().await;
+            })
+            .name("db")
+            .ready_when_told();
+        store
+            .spawn(move |ctx: Context| async move {
+                *body.lock().unwrap() = true;
+                ctx.interrupted().await;
+            })
+            .name("api")
+            .after("db");
+        let mut main = Group::named("main");
+        main.spawn(store);
+        let (signals, injector) = SignalInjector::new();
+        let mut app = Group::named("app")
+            .shutdown_timeout(Duration::from_secs(30))
+            .drain(Duration::from_secs(5));
+        app.spawn(signals);
+        app.spawn(main);
+        app.spawn(move |_ctx: Context| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            injector.send(Signal::Terminate);
+            std::future::pending::<()>().await;
+        })
+        .name("stopper")
+        .interrupt(run::Interrupt::Abort);
+        let start = Instant::now();
+        let result = app.run().await;
+        assert!(
+            matches!(result, Err(Error::Signal(Signal::Terminate))),
+            "an actor that never started is no failure: {result:?}"
+        );
+        assert_eq!(start.elapsed(), Duration::from_millis(5100));
+        assert!(!*ran.lock().unwrap(), "api started during the stop");
+    });
+}

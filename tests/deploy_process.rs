@@ -145,3 +145,16 @@ fn without_notify_socket_the_service_runs_and_stops_as_usual() {
     assert!(rest.is_empty(), "{rest:?}");
     assert_eq!(stderr, "");
 }
+
+#[test]
+fn the_startup_timeout_of_a_nested_app_names_the_leaf_that_never_became_ready() {
+    let mut service = common::process::Process::start(env!("CARGO_BIN_EXE_unready"));
+    assert_eq!(service.next_line(), "main/db connecting");
+    let (rest, stderr, code) = service.finish();
+    assert_eq!(code, Some(1), "stderr: {stderr}");
+    assert!(rest.is_empty(), "`api` never starts: {rest:?}");
+    assert_eq!(
+        stderr.trim_end(),
+        "Error: start-up timed out after 1s; not ready: main/db"
+    );
+}

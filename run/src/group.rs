@@ -24,7 +24,9 @@ use crate::{
         scope::{Member, Scope, ScopeConfig, Slot},
         shutdown::Running,
     },
-    deploy::{order::Gate, ActorStart, GroupSettings, Plan},
+    deploy::{
+        order::Gate, readiness::Readiness, reload::ReloadHandle, ActorStart, GroupSettings, Plan,
+    },
     error::Error,
     name::{type_leaf, Leaf},
     panic,
@@ -78,11 +80,11 @@ pub(crate) struct ActorExtras {
     /// Set for (and only for) an actor added with [`Group::supervise`].
     restart: Option<RestartPolicy>,
     /// Start order and readiness ([`crate::deploy`]).
-    pub(crate) start: ActorStart,
+    start: ActorStart,
 }
 
 impl ActorSpec {
-    pub(crate) fn extras(&mut self) -> &mut ActorExtras {
+    fn extras(&mut self) -> &mut ActorExtras {
         self.extras.get_or_insert_with(Box::default)
     }
 
@@ -165,7 +167,7 @@ pub struct Group {
     /// as it is, so that the actor keeps its name.
     incarnation_path: Option<Option<Arc<str>>>,
     /// Readiness, drain, start-up timeout ([`crate::deploy`]).
-    pub(crate) deploy: GroupSettings,
+    deploy: GroupSettings,
 }
 
 impl Group {
@@ -533,6 +535,94 @@ impl Group {
     pub fn hook(mut self, hook: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
         self.hook = Some(Arc::new(hook));
         self
+    }
+
+    /// A live view of this group's readiness and liveness, for probes and systemd (see
+    /// [`Readiness`]); asking for it makes the group track them. Call it before
+    /// [`run`](Group::run); every call gives a view of the same state.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::named("app");
+    /// let readiness = group.readiness();
+    /// let view = readiness.clone();
+    /// group.spawn(move |_ctx: Context| async move {
+    ///     assert!(view.wait_ready().await); // every actor has started
+    /// });
+    /// assert!(!readiness.is_ready()); // not running yet
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn readiness(&mut self) -> Readiness {
+        self.deploy.readiness()
+    }
+
+    /// Drains before it stops: on a graceful stop (a signal, a
+    /// [stop request](crate::StopHandle)), readiness turns to not ready at once, every actor
+    /// keeps running for `delay` (a load balancer moves the traffic away meanwhile), then the
+    /// staged shutdown begins. Nothing new starts meanwhile: an actor still waiting to start
+    /// [`after`](ActorOptions::after) others never starts. A second signal during the drain
+    /// still forces the exit at once; a stop for any other cause (an actor's exit or
+    /// failure) does not drain. The delay counts against the
+    /// [shutdown timeout](Group::shutdown_timeout): a drain as long as the timeout makes
+    /// [`run`](Group::run) return [`Error::OverBudget`] (see the
+    /// [shutdown budget](Group::shutdown_timeout)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::time::Duration;
+    /// use tokio::time::Instant;
+    ///
+    /// let mut group = Group::new().drain(Duration::from_secs(5));
+    /// let readiness = group.readiness();
+    /// group.spawn(|ctx: Context| async move {
+    ///     let start = Instant::now();
+    ///     ctx.stop_handle().stop(); // as a signal would
+    ///     ctx.interrupted().await;
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(5)); // served 5 s more
+    /// });
+    /// group.run().await.unwrap();
+    /// assert!(!readiness.is_ready());
+    /// # }
+    /// ```
+    pub fn drain(mut self, delay: Duration) -> Self {
+        self.deploy.set_drain(delay);
+        self
+    }
+
+    /// Gives the start-up at most `timeout`, counted from [`run`](Group::run): if the group
+    /// is not ready by then, it stops with [`Error::StartupTimeout`], naming the actors that
+    /// started and never became ready, at any depth (`app/main/db` in a group nested under
+    /// `app/main`, not `app/main`), and not those still waiting to start after them.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group};
+    /// use std::time::Duration;
+    ///
+    /// let mut group = Group::named("app").startup_timeout(Duration::from_secs(10));
+    /// group
+    ///     .spawn(|ctx: Context| async move { ctx.interrupted().await })
+    ///     .name("db")
+    ///     .ready_when_told(); // and never tells
+    /// group.spawn(|ctx: Context| async move { ctx.interrupted().await }).name("api").after("db");
+    /// let err = group.run().await.unwrap_err();
+    /// assert_eq!(err.to_string(), "start-up timed out after 10s; not ready: app/db");
+    /// # }
+    /// ```
+    pub fn startup_timeout(mut self, timeout: Duration) -> Self {
+        self.deploy.set_startup_timeout(timeout);
+        self
+    }
+
+    /// Makes this group (and the groups nested in it) reload on request: actors opt in with
+    /// [`Context::reloads`], and the handle requests reloads. `#[run::main]` makes its root
+    /// group reload on SIGHUP this way. Call it before [`run`](Group::run) on the top group.
+    pub fn reload_handle(&mut self) -> ReloadHandle {
+        self.deploy.reload_handle()
     }
 
     fn path(&self) -> Option<Arc<str>> {
@@ -924,7 +1014,7 @@ impl ActorOptions<'_, RunsOnce> {
 }
 
 impl<Kind> ActorOptions<'_, Kind> {
-    pub(crate) fn actor(&mut self) -> &mut ActorSpec {
+    fn actor(&mut self) -> &mut ActorSpec {
         self.group
             .actors
             .last_mut()
@@ -1045,6 +1135,76 @@ impl<Kind> ActorOptions<'_, Kind> {
     /// ```
     pub fn timeout(mut self, grace: Duration) -> Self {
         self.actor().extras().timeout = Some(grace);
+        self
+    }
+
+    /// Starts the actor only once the actor named `name` (of the same group; every actor of
+    /// that name) is ready; call it again for more. Independent actors start in parallel. At
+    /// shutdown, it is interrupted before the actors it starts after, each of which waits
+    /// until it has returned (within a [stage](ActorOptions::stage): stages come first).
+    /// Once the stop has begun (in its group or any group above, a drain included), it
+    /// never starts: it returns unrun, which is no failure.
+    ///
+    /// A name no actor of the group has, or a cycle, makes [`run`](Group::run) return
+    /// [`Error::UnknownDependency`] or [`Error::DependencyCycle`] before anything starts.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let mut group = Group::new();
+    /// for (name, after) in [("api", Some("db")), ("db", None)] {
+    ///     let log = log.clone();
+    ///     let options = group
+    ///         .spawn(move |ctx: Context| async move {
+    ///             log.lock().unwrap().push(format!("start {name}"));
+    ///             ctx.interrupted().await;
+    ///             log.lock().unwrap().push(format!("stop {name}"));
+    ///         })
+    ///         .name(name);
+    ///     if let Some(after) = after {
+    ///         options.after(after);
+    ///     }
+    /// }
+    /// let stopper = group.spawn(|ctx: Context| async move { ctx.readiness().unwrap().wait_ready().await; });
+    /// stopper.name("stopper");
+    /// group.run().await.unwrap();
+    /// assert_eq!(*log.lock().unwrap(), ["start db", "start api", "stop api", "stop db"]);
+    /// # }
+    /// ```
+    pub fn after(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.actor().extras().start.after(name.into());
+        self
+    }
+
+    /// The actor is ready only once it says so ([`Context::set_ready`]), not as soon as it
+    /// has started: its group is not ready, and actors started
+    /// [`after`](ActorOptions::after) it do not start, until then.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Group};
+    ///
+    /// let mut group = Group::new();
+    /// let readiness = group.readiness();
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         tokio::task::yield_now().await; // connecting...
+    ///         ctx.set_ready();
+    ///         ctx.interrupted().await;
+    ///     })
+    ///     .name("db")
+    ///     .ready_when_told();
+    /// group.spawn(|ctx: Context| async move { ctx.interrupted().await; }).after("db");
+    /// let view = readiness.clone();
+    /// group.spawn(move |_ctx: Context| async move { assert!(view.wait_ready().await) });
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn ready_when_told(mut self) -> Self {
+        self.actor().extras().start.ready_when_told();
         self
     }
 }

@@ -84,8 +84,9 @@
 //! - Faces: `group` ([`Group`], [`ActorOptions`]; [`Context::group`]), `task_group`
 //!   ([`TaskGroup`]), `actors` ([`Signals`], [`Token`], [`RunHandle`]).
 //! - `runner` ([`Runner`](trait@Runner)) and `context` ([`Context`]: what an actor sees).
-//! - `supervise` (restart policies, strategies, restartable children, status snapshots) and
-//!   `deploy` (readiness, start order, probes, systemd), on the core and `group`.
+//! - `supervise` (restart policies, strategies, restartable children, status snapshots), on
+//!   the core and `group`, and `deploy` (readiness, start order, probes, systemd, reloads),
+//!   on the core: its builder methods are `group`'s, which hands their settings down.
 //! - `core`, the one stop engine under every kind of group: `core::scope` (members, the first
 //!   cause, the push-down parent link, deadlines, the failures kept), `core::member` (runs one
 //!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],

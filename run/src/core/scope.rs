@@ -1338,6 +1338,52 @@ impl Scope {
     }
 }
 
+// ----------------------------------------------------------------------------------------
+// Queries of the tree for the layers above: each asks here, none walks the tree its own way.
+
+impl Scope {
+    /// The deepest fixed members, at or under this scope, that `pick` picks: for each member
+    /// picked, those picked in the scopes made under it (at any depth), else the member
+    /// itself. In member order, depth first. A layer passes what it keeps per scope (its
+    /// extension) as `pick`: readiness asks for the actors not ready this way.
+    pub(crate) fn picked_leaves(&self, pick: &dyn Fn(&Scope, usize) -> bool) -> Vec<ActorName> {
+        let mut out = Vec::new();
+        self.pick_leaves(pick, &mut out);
+        out
+    }
+
+    fn pick_leaves(&self, pick: &dyn Fn(&Scope, usize) -> bool, out: &mut Vec<ActorName>) {
+        for index in 0..self.slots.len() {
+            if !pick(self, index) {
+                continue;
+            }
+            let before = out.len();
+            for child in self.children_of(index) {
+                child.pick_leaves(pick, out);
+            }
+            if out.len() == before {
+                out.push(self.name(index));
+            }
+        }
+    }
+
+    /// Whether the stop has begun here or in a scope above: a cause is set on the way to
+    /// the root. A stop above reaches this scope only once the member it runs under is
+    /// interrupted, which a drain or the stages may put off.
+    pub(crate) fn stopping_here_or_above(&self) -> bool {
+        let mut scope = self;
+        loop {
+            if scope.cause.get().is_some() {
+                return true;
+            }
+            match &scope.parent {
+                Some(parent) => scope = &parent.scope,
+                None => return false,
+            }
+        }
+    }
+}
+
 /// Merges `error` into `record`; see [`Scope::record_failure`].
 fn merge(record: &mut Record, error: Error) {
     match error {

@@ -1,4 +1,4 @@
-//! Start order by dependency (SPEC S6): an actor starts once the actors it names are ready;
+//! Start order by dependency: an actor starts once the actors it names are ready;
 //! the shutdown goes the other way.
 //!
 //! Invariants:
@@ -6,7 +6,10 @@
 //!   cycle, is a typed error and nothing runs;
 //! - an actor without dependencies starts at once (all such actors in parallel); one with
 //!   dependencies has its task from the start, but its runner is made and run only once
-//!   every actor it names is ready; interrupted before then, it returns `Ok(())` unrun;
+//!   every actor it names is ready, and only if the stop has not begun by then, in its group
+//!   or in any group above (nothing new starts during a stop, its drain included); else it
+//!   waits for its interrupt and returns `Ok(())` unrun: it never started, which is no
+//!   failure;
 //! - shutdown order: stages first, then, within a stage, an actor is interrupted only once
 //!   every actor that starts after it (in that stage, transitively) has returned: each
 //!   (stage, depth) pair is one stage of the core's staged shutdown, so stage timeouts share
@@ -36,7 +39,10 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
-    /// Waits until every dependency is ready; `false` if interrupted first.
+    /// Waits until every dependency is ready, while the stop has not begun; `false` if
+    /// interrupted first. Once the stop has begun it never opens: the dependencies are
+    /// checked at each change of the group, the stop (here or above) each time they are
+    /// all ready, so a stop that begins while it waits is seen before it could open.
     async fn open(&self, ctx: &Context) -> bool {
         let mut interrupted = pin!(ctx.interrupted());
         loop {
@@ -45,7 +51,9 @@ impl Gate {
                 .after
                 .iter()
                 .all(|&index| self.shared.is_member_ready(index))
+                && !ctx.member().scope.stopping_here_or_above()
             {
+                self.shared.gate_opened(self.index);
                 return true;
             }
             let mut changed = pin!(changed);

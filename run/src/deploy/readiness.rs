@@ -1,4 +1,4 @@
-//! Readiness and liveness (SPEC S3): what each actor says, what its group adds up to, what a
+//! Readiness and liveness: what each actor says, what its group adds up to, what a
 //! nested group reports to the actor it runs under.
 //!
 //! Invariants:
@@ -10,6 +10,9 @@
 //!   while no actor says it is unhealthy and its shutdown is not past its timeout;
 //! - every change is made under one lock per group and reported up (child before parent,
 //!   so no lock order can invert); a group that tracks nothing has no state at all.
+//! - the actors that keep a group from being ready are found in the core's scope tree
+//!   ([`not_ready`]), each scope's state read from its extension: the deepest that started
+//!   and are not ready, never one still waiting at its gate.
 
 use std::{
     any::Any,
@@ -23,7 +26,12 @@ use tokio::{
     time::Instant,
 };
 
-use crate::{context::Context, core::extension::Extension};
+use super::hub::Hub;
+use crate::{
+    context::Context,
+    core::{extension::Extension, scope::Scope},
+    name::ActorName,
+};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing panics while holding it; a poisoned one would still be consistent.
@@ -51,6 +59,9 @@ struct MemberState {
     told: bool,
     /// Starts after others: the first poll does not count.
     deferred: bool,
+    /// Waits at its gate for those others: it has not started, so it is not to blame for
+    /// not being ready.
+    waiting: bool,
     /// A group nested under it reports its readiness.
     claimed: bool,
 }
@@ -76,7 +87,7 @@ pub(crate) struct Shared {
     /// Woken (all waiters) at every change, of any member: what start order waits on.
     changed: Notify,
     /// Reloads ([`super::reload`]), for a top group asked to reload.
-    reload: std::sync::OnceLock<Arc<super::reload::Hub>>,
+    reload: std::sync::OnceLock<Arc<Hub>>,
 }
 
 impl Shared {
@@ -93,12 +104,12 @@ impl Shared {
     }
 
     /// The reload state, if this group was asked to reload.
-    pub(crate) fn reload_hub(&self) -> Option<Arc<super::reload::Hub>> {
+    pub(crate) fn reload_hub(&self) -> Option<Arc<Hub>> {
         self.reload.get().cloned()
     }
 
     /// The reload state, made on first use.
-    pub(crate) fn reload_hub_or_make(&self) -> Arc<super::reload::Hub> {
+    pub(crate) fn reload_hub_or_make(&self) -> Arc<Hub> {
         Arc::clone(self.reload.get_or_init(Arc::default))
     }
 
@@ -115,6 +126,7 @@ impl Shared {
             .map(|(told, deferred)| MemberState {
                 told,
                 deferred,
+                waiting: deferred,
                 ..MemberState::default()
             })
             .collect();
@@ -184,6 +196,11 @@ impl Shared {
         });
     }
 
+    /// The gate of a member that starts after others has opened: it starts now.
+    pub(crate) fn gate_opened(&self, index: usize) {
+        self.member(index, |member| member.waiting = false);
+    }
+
     /// A member that starts after others has started.
     pub(crate) fn deferred_started(&self, index: usize) {
         self.member(index, |member| {
@@ -208,13 +225,13 @@ impl Shared {
             .is_some_and(|member| member.ready)
     }
 
-    /// The members, by index, that are not ready.
-    pub(crate) fn not_ready(&self) -> Vec<usize> {
-        let inner = lock(&self.inner);
-        (inner.members.iter().enumerate())
-            .filter(|(_, member)| !member.ready)
-            .map(|(index, _)| index)
-            .collect()
+    /// Whether member `index` has started and is not ready: it, or a group nested under
+    /// it, is what keeps the group from being ready.
+    fn holds_up(&self, index: usize) -> bool {
+        lock(&self.inner)
+            .members
+            .get(index)
+            .is_some_and(|member| !member.ready && !member.waiting)
     }
 
     /// The group's `run()` has returned, or will never run its actors.
@@ -241,13 +258,23 @@ impl Shared {
     /// The readiness state of the group `ctx`'s actor runs in, and the actor's index in it.
     fn of(ctx: &Context) -> Option<(&Shared, usize)> {
         let member = ctx.member();
-        let shared = member
-            .scope
-            .extension()?
-            .as_any()
-            .downcast_ref::<Shared>()?;
-        Some((shared, member.index()))
+        Some((Self::in_scope(&member.scope)?, member.index()))
     }
+
+    /// The readiness state of the group that runs `scope`, if it tracks readiness.
+    fn in_scope(scope: &Scope) -> Option<&Shared> {
+        scope.extension()?.as_any().downcast_ref::<Shared>()
+    }
+}
+
+/// The actors under `scope`, at any depth, that started and are not ready: the leaves of
+/// the scope tree that keep it from being ready. Not an actor that runs a nested group (the
+/// group's own are named instead, unless none is to blame), nor one still waiting for others
+/// to be ready (those others are to blame).
+pub(crate) fn not_ready(scope: &Scope) -> Vec<ActorName> {
+    scope.picked_leaves(&|scope, index| {
+        Shared::in_scope(scope).is_some_and(|shared| shared.holds_up(index))
+    })
 }
 
 impl Extension for Shared {

@@ -1,69 +1,23 @@
-//! Reload as a lifecycle event (SPEC S8): SIGHUP under `#[run::main]`, or
+//! Reload as a lifecycle event: SIGHUP under `#[run::main]`, or
 //! [`ReloadHandle::reload`], reaches the actors that opted in with [`Context::reloads`]; the
 //! reload is done once each has answered, and a failed one is reported without stopping the
 //! group.
 //!
-//! Invariants: the reload state lives on the top group's deployment state (its scope's
-//! extension), made only when asked for ([`Group::reload_handle`], `#[run::main]`), so a group
-//! that does not reload pays nothing; an actor that opted in is counted in every reload
-//! requested after it did, until it answers, its [`Reload`] is dropped (an answer: done), or
-//! its [`Reloads`] is dropped (it no longer takes part); a newer reload supersedes one still
-//! pending, and each subscriber sees the newest only.
+//! Invariants: the reload state ([`super::hub`], which keeps the counting's own) lives on the
+//! top group's readiness state (its scope's extension), made only when asked for
+//! ([`Group::reload_handle`](crate::Group::reload_handle), `#[run::main]`), so a group that
+//! does not reload pays nothing; an actor that opted in is counted in every reload requested
+//! after it did, until it answers, its [`Reload`] is dropped (an answer: done), or its
+//! [`Reloads`] is dropped (it no longer takes part).
 
-use std::{
-    future::Future,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
-};
+use std::{future::Future, sync::Arc};
 
-use tokio::sync::Notify;
-
-use super::readiness::Shared;
+use super::{hub::Hub, readiness::Shared};
 use crate::{
     context::Context,
     core::event::Event,
     error::{BoxError, Error},
-    group::Group,
 };
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The reload state of one app.
-#[derive(Default)]
-pub(crate) struct Hub {
-    state: Mutex<State>,
-    /// Woken (all waiters) when a reload is requested.
-    requested: Notify,
-    /// Woken (all waiters) when a reload is settled.
-    settled: Notify,
-}
-
-#[derive(Default)]
-struct State {
-    /// The reloads requested so far.
-    generation: u64,
-    /// The actors that opted in.
-    subscribers: usize,
-    /// Those that have not answered the current reload.
-    pending: usize,
-    /// The current reload's failures.
-    failures: Vec<Error>,
-}
-
-impl Hub {
-    fn answer(&self, generation: u64, failure: Option<Error>) {
-        let mut state = lock(&self.state);
-        if state.generation != generation || state.pending == 0 {
-            return;
-        }
-        state.failures.extend(failure);
-        state.pending -= 1;
-        if state.pending == 0 {
-            self.settled.notify_waiters();
-        }
-    }
-}
 
 /// Requests reloads of a group's actors: what SIGHUP does under `#[run::main]`, and what a
 /// test calls. Cloning is cheap; all clones request reloads of the same group.
@@ -109,38 +63,13 @@ impl ReloadHandle {
     /// answered; `Err(`[`Error::ReloadFailed`]`)` names those that failed. The group keeps
     /// running either way. With no actor opted in, it is done at once. A reload requested
     /// while one is pending supersedes it: both calls return the newer one's outcome.
-    #[allow(clippy::manual_async_fn)]
     pub fn reload(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-        async move {
-            let generation = {
-                let mut state = lock(&self.hub.state);
-                state.generation += 1;
-                state.pending = state.subscribers;
-                state.failures.clear();
-                state.generation
-            };
-            self.hub.requested.notify_waiters();
-            let mut generation = generation;
-            loop {
-                let settled = self.hub.settled.notified();
-                {
-                    let state = lock(&self.hub.state);
-                    if state.generation != generation {
-                        generation = state.generation;
-                        continue;
-                    }
-                    if state.pending == 0 {
-                        return match &state.failures[..] {
-                            [] => Ok(()),
-                            failures => Err(Error::ReloadFailed {
-                                failures: failures.to_vec(),
-                            }),
-                        };
-                    }
-                }
-                settled.await;
-            }
-        }
+        self.hub.reload()
+    }
+
+    /// The handle of the app whose reload state is `hub`.
+    pub(crate) fn new(hub: Arc<Hub>) -> Self {
+        Self { hub }
     }
 }
 
@@ -152,8 +81,8 @@ impl std::fmt::Debug for ReloadHandle {
 
 /// An actor's subscription to reloads, from [`Context::reloads`]: while it is alive, every
 /// reload waits for this actor's answer. In a group that does not reload (no
-/// [`Group::reload_handle`], not under `#[run::main]`), [`requested`](Reloads::requested) never
-/// completes.
+/// [`Group::reload_handle`](crate::Group::reload_handle), not under `#[run::main]`),
+/// [`requested`](Reloads::requested) never completes.
 pub struct Reloads {
     ctx: Context,
     hub: Option<Arc<Hub>>,
@@ -167,23 +96,18 @@ pub struct Reloads {
 
 impl Reloads {
     /// Completes with the next reload request; answer it with [`Reload::done`].
+    // An explicit `Send` future rather than an `async fn`; see `Group::run`.
     #[allow(clippy::manual_async_fn)]
     pub fn requested(&mut self) -> impl Future<Output = Reload<'_>> + Send + '_ {
         async move {
             let Some(hub) = self.hub.clone() else {
                 return std::future::pending().await;
             };
-            loop {
-                let requested = hub.requested.notified();
-                let generation = lock(&hub.state).generation;
-                if generation > self.seen {
-                    self.seen = generation;
-                    return Reload {
-                        reloads: self,
-                        generation,
-                    };
-                }
-                requested.await;
+            let generation = hub.requested(self.seen).await;
+            self.seen = generation;
+            Reload {
+                reloads: self,
+                generation,
             }
         }
     }
@@ -191,15 +115,8 @@ impl Reloads {
 
 impl Drop for Reloads {
     fn drop(&mut self) {
-        let Some(hub) = &self.hub else { return };
-        let owes = {
-            let mut state = lock(&hub.state);
-            state.subscribers -= 1;
-            (state.generation > self.since && self.answered < state.generation)
-                .then_some(state.generation)
-        };
-        if let Some(generation) = owes {
-            hub.answer(generation, None);
+        if let Some(hub) = &self.hub {
+            hub.unsubscribe(self.since, self.answered);
         }
     }
 }
@@ -280,29 +197,13 @@ impl Context {
     /// [`ReloadHandle`] for an example.
     pub fn reloads(&self) -> Reloads {
         let hub = hub_of(self);
-        let generation = hub.as_ref().map_or(0, |hub| {
-            let mut state = lock(&hub.state);
-            state.subscribers += 1;
-            state.generation
-        });
+        let generation = hub.as_ref().map_or(0, |hub| hub.subscribe());
         Reloads {
             ctx: self.clone(),
             hub,
             seen: generation,
             since: generation,
             answered: generation,
-        }
-    }
-}
-
-impl Group {
-    /// Makes this group (and the groups nested in it) reload on request: actors opt in with
-    /// [`Context::reloads`], and the handle requests reloads. `#[run::main]` makes its root
-    /// group reload on SIGHUP this way. Call it before [`run`](Group::run) on the top group.
-    pub fn reload_handle(&mut self) -> ReloadHandle {
-        let readiness = self.readiness();
-        ReloadHandle {
-            hub: readiness.shared.reload_hub_or_make(),
         }
     }
 }
