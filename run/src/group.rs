@@ -161,9 +161,6 @@ pub struct Group {
     hook: Option<Hook>,
     strategy: Strategy,
     status: Option<StatusHandle>,
-    /// Runs one incarnation of a restartable actor: the path is the actor's group's, given
-    /// as it is, so that the actor keeps its name.
-    incarnation_path: Option<Option<Arc<str>>>,
     /// Readiness, drain, start-up timeout ([`crate::deploy`]).
     pub(crate) deploy: GroupSettings,
 }
@@ -465,16 +462,6 @@ impl Group {
             .clone()
     }
 
-    /// The group that runs one incarnation of the restartable actor `ctx` belongs to, whose
-    /// group's path is `path`.
-    pub(crate) fn incarnation(ctx: &Context, path: Option<Arc<str>>) -> Self {
-        Self {
-            parent: Some(ctx.clone()),
-            incarnation_path: Some(path),
-            ..Self::default()
-        }
-    }
-
     /// Gives the whole shutdown at most `grace`, counted from the first interrupt: past it,
     /// every actor still running is aborted and [`run`](Group::run) returns
     /// [`Error::ShutdownTimeout`] naming them, with the original cause as its source.
@@ -536,9 +523,6 @@ impl Group {
     }
 
     fn path(&self) -> Option<Arc<str>> {
-        if let Some(path) = &self.incarnation_path {
-            return path.clone();
-        }
         match (&self.parent, &self.segment) {
             (Some(parent), Some(segment)) => Some(format!("{}/{segment}", parent.name()).into()),
             (Some(parent), None) => Some(parent.name().to_string().into()),

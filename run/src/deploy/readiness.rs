@@ -270,6 +270,18 @@ impl Extension for Shared {
         self.update(|inner| inner.interrupting = true);
     }
 
+    /// An incarnation reports its readiness to the restartable actor's member: that member
+    /// is ready while an incarnation runs and is ready, not while it waits to start again.
+    fn incarnation(self: Arc<Self>, index: usize) -> Option<Arc<dyn Extension>> {
+        let shared = Shared::new();
+        shared.start(vec![(false, false)], None, Some((self, index)));
+        Some(shared)
+    }
+
+    fn ended(&self) {
+        self.end();
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

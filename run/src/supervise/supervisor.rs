@@ -13,7 +13,6 @@
 //! - the restart counts and the backoff are the [policy's](super::policy::RestartPolicy).
 
 use std::{
-    borrow::Cow,
     collections::VecDeque,
     future::{poll_fn, Future},
     hash::BuildHasher,
@@ -31,8 +30,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::policy::{RestartPolicy, Strategy};
 use crate::{
-    context::Context, core::event::Event, core::status::RestartRecord, error::Error, group::Group,
-    panic, runner::Runner,
+    context::Context,
+    core::{event::Event, incarnation, status::RestartRecord},
+    error::Error,
+    panic,
+    runner::Runner,
 };
 
 /// A sibling's order to stop and start again: answered with `stopped` once the current
@@ -151,8 +153,6 @@ where
         } else {
             drop(orders_in);
         }
-        let (path, leaf) = member.name().into_parts();
-        let leaf = leaf.to_name();
         let mut restarts_in_period = VecDeque::new();
         let mut consecutive = 0;
         let mut attempt = 0;
@@ -171,11 +171,7 @@ where
                 start_after: start_after.take(),
             };
             let ending = match runner {
-                Ok(runner) => {
-                    let place = (path.clone(), leaf.clone());
-                    self.incarnate(stopping, runner, place, &mut orders, turn)
-                        .await
-                }
+                Ok(runner) => self.incarnate(stopping, runner, &mut orders, turn).await,
                 Err(panicked) => {
                     turn.pass().await;
                     Ending::Exit(Err(panicked.into_error(ctx.name())))
@@ -264,26 +260,24 @@ where
         }
     }
 
-    /// Runs one incarnation of the actor, as a nested scope of one member named as the actor
-    /// (`place`: its group's path and its leaf); a sibling's order or the handle's stop stops
-    /// it.
+    /// Runs one incarnation of the actor, as the [core's](crate::core::incarnation) scope of
+    /// one member nested under the actor's; a sibling's order or the handle's stop stops it.
     async fn incarnate(
         &self,
         stopping: Stopping<'_>,
         runner: R,
-        (path, leaf): (Option<Arc<str>>, Cow<'static, str>),
         orders: &mut mpsc::UnboundedReceiver<Order>,
         turn: Turn,
     ) -> Ending {
         let (stop, stopped) = oneshot::channel::<()>();
-        let mut group = Group::incarnation(stopping.ctx, path);
-        let options = group.spawn(runner).name(leaf);
-        if let Some(timeout) = self.timeout {
-            options.timeout(timeout);
-        }
-        let mut run = pin!(group.run_until(async move {
-            let _ = stopped.await;
-        }));
+        let mut run = pin!(incarnation::incarnate(
+            stopping.ctx.member(),
+            runner,
+            self.timeout,
+            async move {
+                let _ = stopped.await;
+            }
+        ));
         // The first poll spawns the incarnation's task: only then may the next actor of a
         // strategy restart start, so that they start in order.
         let first = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
