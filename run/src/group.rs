@@ -722,8 +722,11 @@ impl Group {
                     .as_mut()
                     .and_then(|plan| plan.gate(index))
                     .map(Box::new);
+                // A restartable actor's timeout is its incarnations', given whole by the core
+                // (which names the leaf stuck); its member here only runs them.
                 let (timeout, restartable) = match &actor.extras {
-                    Some(extras) => (extras.timeout, extras.restart.is_some()),
+                    Some(extras) if extras.restart.is_some() => (None, true),
+                    Some(extras) => (extras.timeout, false),
                     None => (None, false),
                 };
                 let (handle, interrupt) = (actor.launch)(Start {

@@ -193,7 +193,7 @@ where
                 self.restarting(&ctx, &record, attempt, Duration::ZERO, error.as_ref());
                 match self.obey(stopping, order).await {
                     Some(ack) => started = ack,
-                    None => return error.map_or(Ok(()), Err),
+                    None => return Ok(()),
                 }
                 continue;
             }
@@ -209,11 +209,14 @@ where
                 restarts_in_period.pop_front();
             }
             if restarts_in_period.len() >= self.policy.limit() as usize {
+                let restarts = restarts_in_period.len() as u32;
+                let last = result.err();
+                gave_up(&ctx, restarts, period, last.as_ref());
                 return Err(Error::RestartLimit {
                     actor: ctx.name(),
-                    restarts: restarts_in_period.len() as u32,
+                    restarts,
                     period,
-                    last: result.err().map(Box::new),
+                    last: last.map(Box::new),
                 });
             }
             restarts_in_period.push_back(now);
@@ -223,15 +226,14 @@ where
             let delay = self.policy.backoff_of().delay(consecutive, jitter.next());
             consecutive = consecutive.saturating_add(1);
             attempt += 1;
-            let error = result.err();
-            self.restarting(&ctx, &record, attempt, delay, error.as_ref());
+            self.restarting(&ctx, &record, attempt, delay, result.as_ref().err());
             let Some(strategist) = self
                 .strategist
                 .as_ref()
                 .filter(|strategist| strategist.strategy != Strategy::OneForOne)
             else {
                 if !sleep_unless_stopping(stopping, delay).await {
-                    return error.map_or(Ok(()), Err);
+                    return Ok(());
                 }
                 continue;
             };
@@ -243,19 +245,19 @@ where
                 First::A(turn) => {
                     let Some(later) = stop_siblings(stopping, strategist, member.index).await
                     else {
-                        return error.map_or(Ok(()), Err);
+                        return Ok(());
                     };
                     if !sleep_unless_stopping(stopping, delay).await {
-                        return error.map_or(Ok(()), Err);
+                        return Ok(());
                     }
                     start_in_order(later.earlier).await;
                     start_after = Some((turn, later.later));
                 }
                 First::B(Some(order)) => match self.obey(stopping, order).await {
                     Some(ack) => started = ack,
-                    None => return error.map_or(Ok(()), Err),
+                    None => return Ok(()),
                 },
-                First::B(None) | First::C(()) => return error.map_or(Ok(()), Err),
+                First::B(None) | First::C(()) => return Ok(()),
             }
         }
     }
@@ -360,6 +362,20 @@ where
             });
         });
     }
+}
+
+/// Reports that the actor `ctx` runs is past its limit, whatever its exit policy: its member
+/// sends no events of its own, and a sidecar's final result is not returned.
+fn gave_up(ctx: &Context, restarts: u32, period: Duration, last: Option<&Error>) {
+    let member = ctx.member();
+    member.scope.emit_unmuted(member.index(), |actor, send| {
+        send(&Event::RestartLimit {
+            actor,
+            restarts,
+            period,
+            last,
+        });
+    });
 }
 
 impl<F, R> Runner for Supervisor<F>
