@@ -678,7 +678,8 @@ fn a_stop_during_a_backoff_does_not_return_the_failure_already_handled() {
         let failures = lines.iter().filter(|line| *line == failed).count();
         assert_eq!(failures, 1, "{lines:?}");
         let failed_at = lines.iter().position(|line| line == failed);
-        let restarting_at = (lines.iter()).position(|line| line.starts_with("main/flaky restarting #1 "));
+        let restarting_at =
+            (lines.iter()).position(|line| line.starts_with("main/flaky restarting #1 "));
         assert!(failed_at < restarting_at, "{lines:?}");
     }
 }
@@ -798,4 +799,31 @@ fn past_its_limit_a_restartable_actor_is_reported_whatever_its_exit_policy() {
             }
         }));
     }
+}
+
+#[test]
+fn a_restartable_actor_is_ready_while_an_incarnation_runs_not_in_its_backoff() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        let readiness = group.readiness();
+        supervised(&mut group, "link", &[Act::Fail(100), Act::Serve], &log)
+            .restart(RestartPolicy::new(Restart::OnFailure).backoff(Backoff::new(SECOND, SECOND)));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let probe = Arc::clone(&seen);
+        let start = Instant::now();
+        group
+            .spawn(move |ctx: Context| async move {
+                let readiness = ctx.readiness().expect("the group tracks readiness");
+                // Running at 50 ms, failed at 100 ms, restarted by 1100 ms.
+                for at in [50, 150, 1250] {
+                    tokio::time::sleep_until(start + at * MS).await;
+                    probe.lock().unwrap().push(readiness.is_ready());
+                }
+            })
+            .name("probe");
+        group.run().await.unwrap();
+        assert!(!readiness.is_ready());
+        assert_eq!(*seen.lock().unwrap(), [true, false, true]);
+    }));
 }

@@ -313,9 +313,11 @@ impl Group {
     /// backoff unless [`ActorOptions::restart`] says otherwise; the group's
     /// [`strategy`](Group::strategy) says which siblings restart with it. Each incarnation
     /// runs under the actor's name, is interrupted through the runner's own
-    /// [`interrupt`](Runner::interrupt) and gets the actor's own
-    /// [`timeout`](ActorOptions::timeout); nothing restarts once the group is stopping.
-    /// Past the intensity limit the actor's final result is [`Error::RestartLimit`], and its
+    /// [`interrupt`](Runner::interrupt) and gets the actor's whole own
+    /// [`timeout`](ActorOptions::timeout); nothing restarts once the group is stopping, and a
+    /// stop that finds the actor waiting out its backoff is clean (the failure it was to
+    /// restart after is not returned). Past the intensity limit the actor's final result is
+    /// [`Error::RestartLimit`], always reported as [`Event::RestartLimit`], and its
     /// [exit policy](ActorOptions::exit) decides what that does to the group (a service, the
     /// default, stops it). Each restart sends [`Event::Restarting`]. The actor's name comes
     /// from [`ActorOptions::name`], else from the runner type (closures are numbered).

@@ -136,7 +136,11 @@ impl Recorder {
                     period,
                     ..
                 } => {
-                    let times = if *restarts == 1 { "restart" } else { "restarts" };
+                    let times = if *restarts == 1 {
+                        "restart"
+                    } else {
+                        "restarts"
+                    };
                     format!("{actor} gave up after {restarts} {times} within {period:?}")
                 }
                 Event::ReloadFailed { actor, error } => {

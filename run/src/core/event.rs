@@ -204,8 +204,15 @@ impl fmt::Display for Event<'_> {
                 period,
                 last,
             } => {
-                let times = if *restarts == 1 { "restart" } else { "restarts" };
-                write!(f, "{actor} gave up after {restarts} {times} within {period:?}")?;
+                let times = if *restarts == 1 {
+                    "restart"
+                } else {
+                    "restarts"
+                };
+                write!(
+                    f,
+                    "{actor} gave up after {restarts} {times} within {period:?}"
+                )?;
                 match last {
                     Some(error) => write!(f, ": {}", error.report()),
                     None => Ok(()),

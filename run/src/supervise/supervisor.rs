@@ -7,6 +7,11 @@
 //!   interrupted, timed out and reported by the [core](crate::core::scope) like any actor,
 //!   and a stop of the group reaches it through the parent link;
 //! - nothing restarts once the actor's member is interrupted: the group is stopping;
+//! - a failure is reported once: as it happens (the incarnation's `Exited`), then by the
+//!   decision on it, a restart ([`Event::Restarting`]) or giving up
+//!   ([`Event::RestartLimit`], whatever the exit policy); a failure a restart was decided on
+//!   is handled, so a stop that comes before that restart (during the backoff, or while
+//!   waiting on the strategy) ends the supervisor with `Ok`;
 //! - at most one strategy restart runs at a time in a group (the strategist's turn): it stops
 //!   the siblings in reverse start order, waits out the backoff, and starts the restarted
 //!   actors again in start order, each one's factory called once the one before has been;
