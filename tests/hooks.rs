@@ -2,10 +2,10 @@
 
 mod common;
 
-use std::io;
+use std::{io, time::Duration};
 
 use common::{no_leak, Log};
-use run::{Context, Event, Group};
+use run::{Context, Event, ExitPolicy, Group};
 
 #[tokio::test]
 async fn every_actor_reports_start_interrupt_and_exit_in_order() {
@@ -75,6 +75,79 @@ async fn a_timed_out_actor_reports_it() {
         group.spawn(|_ctx: Context| async { Ok::<_, io::Error>(()) });
         group.run().await.unwrap_err();
         assert_eq!(log.take(), ["stuck timed out after 2s"]);
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sidecars_failure_is_reported_and_never_returned_even_during_the_stop() {
+    no_leak(async {
+        let log = Log::default();
+        let events = log.clone();
+        let mut root = Group::new().hook(move |event: &Event<'_>| {
+            if let Event::Exited {
+                actor,
+                result: Err(error),
+                ..
+            } = event
+            {
+                events.push(format!("{actor}: {}", error.report()));
+            }
+        });
+        root.spawn(|ctx: Context| async move {
+            let mut app = ctx.group();
+            app.spawn(|_ctx: Context| async {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                Err::<(), _>(io::Error::other("scrape failed"))
+            })
+            .name("scraper")
+            .exit(ExitPolicy::Sidecar);
+            app.spawn(|ctx: Context| async move {
+                ctx.interrupted().await;
+                Err::<(), _>(io::Error::other("last flush lost"))
+            })
+            .name("metrics")
+            .exit(ExitPolicy::Sidecar);
+            app.spawn(|_ctx: Context| tokio::time::sleep(Duration::from_millis(100)))
+                .name("timer");
+            app.run().await
+        })
+        .name("main");
+        // Before the stop or during it: reported, not returned.
+        root.run().await.unwrap();
+        assert_eq!(
+            log.take(),
+            [
+                "main/scraper: actor `main/scraper` failed: scrape failed",
+                "main/metrics: actor `main/metrics` failed: last flush lost",
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sidecars_panic_is_a_bug_it_is_returned_without_stopping_the_group() {
+    no_leak(async {
+        let log = Log::default();
+        let mut app = Group::named("app");
+        app.spawn(|_ctx: Context| async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            panic!("metrics bug") as Result<(), io::Error>
+        })
+        .name("metrics")
+        .exit(ExitPolicy::Sidecar);
+        let server = log.clone();
+        app.spawn(move |_ctx: Context| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            server.push("server done");
+            Ok::<_, io::Error>(())
+        })
+        .name("server");
+        let err = app.run().await.unwrap_err();
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(err.actor().unwrap(), "app/metrics");
+        assert_eq!(log.take(), ["server done"]);
     })
     .await;
 }

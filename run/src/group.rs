@@ -163,9 +163,6 @@ pub struct Group {
     hook: Option<Hook>,
     strategy: Strategy,
     status: Option<StatusHandle>,
-    /// Runs one incarnation of a restartable actor: the path is the actor's group's, given
-    /// as it is, so that the actor keeps its name.
-    incarnation_path: Option<Option<Arc<str>>>,
     /// Readiness, drain, start-up timeout ([`crate::deploy`]).
     deploy: GroupSettings,
 }
@@ -318,9 +315,11 @@ impl Group {
     /// backoff unless [`ActorOptions::restart`] says otherwise; the group's
     /// [`strategy`](Group::strategy) says which siblings restart with it. Each incarnation
     /// runs under the actor's name, is interrupted through the runner's own
-    /// [`interrupt`](Runner::interrupt) and gets the actor's own
-    /// [`timeout`](ActorOptions::timeout); nothing restarts once the group is stopping.
-    /// Past the intensity limit the actor's final result is [`Error::RestartLimit`], and its
+    /// [`interrupt`](Runner::interrupt) and gets the actor's whole own
+    /// [`timeout`](ActorOptions::timeout); nothing restarts once the group is stopping, and a
+    /// stop that finds the actor waiting out its backoff is clean (the failure it was to
+    /// restart after is not returned). Past the intensity limit the actor's final result is
+    /// [`Error::RestartLimit`], always reported as [`Event::RestartLimit`], and its
     /// [exit policy](ActorOptions::exit) decides what that does to the group (a service, the
     /// default, stops it). Each restart sends [`Event::Restarting`]. The actor's name comes
     /// from [`ActorOptions::name`], else from the runner type (closures are numbered).
@@ -465,16 +464,6 @@ impl Group {
         self.status
             .get_or_insert_with(StatusHandle::default)
             .clone()
-    }
-
-    /// The group that runs one incarnation of the restartable actor `ctx` belongs to, whose
-    /// group's path is `path`.
-    pub(crate) fn incarnation(ctx: &Context, path: Option<Arc<str>>) -> Self {
-        Self {
-            parent: Some(ctx.clone()),
-            incarnation_path: Some(path),
-            ..Self::default()
-        }
     }
 
     /// Gives the whole shutdown at most `grace`, counted from the first interrupt: past it,
@@ -626,9 +615,6 @@ impl Group {
     }
 
     fn path(&self) -> Option<Arc<str>> {
-        if let Some(path) = &self.incarnation_path {
-            return path.clone();
-        }
         match (&self.parent, &self.segment) {
             (Some(parent), Some(segment)) => Some(format!("{}/{segment}", parent.name()).into()),
             (Some(parent), None) => Some(parent.name().to_string().into()),
@@ -828,8 +814,11 @@ impl Group {
                     .as_mut()
                     .and_then(|plan| plan.gate(index))
                     .map(Box::new);
+                // A restartable actor's timeout is its incarnations', given whole by the core
+                // (which names the leaf stuck); its member here only runs them.
                 let (timeout, restartable) = match &actor.extras {
-                    Some(extras) => (extras.timeout, extras.restart.is_some()),
+                    Some(extras) if extras.restart.is_some() => (None, true),
+                    Some(extras) => (extras.timeout, false),
                     None => (None, false),
                 };
                 let (handle, interrupt) = (actor.launch)(Start {

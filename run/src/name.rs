@@ -27,16 +27,6 @@ impl Leaf {
     }
 }
 
-impl Leaf {
-    /// The leaf as a name that makes the same leaf again, at any position.
-    pub(crate) fn to_name(&self) -> Cow<'static, str> {
-        match self {
-            Leaf::Static(name) => Cow::Borrowed(name),
-            other => Cow::Owned(other.to_string()),
-        }
-    }
-}
-
 impl fmt::Display for Leaf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -70,7 +70,8 @@ pub fn run_paused<F: Future>(future: F) -> F::Output {
 /// Records every [`Event`] of a group (and its nested groups) as a line, in order:
 /// `app/http started`, `app/http interrupted`, `app/http exited` (`app/signals exited:
 /// received SIGTERM` for a graceful stop), `app/http failed: ...`, `app/http panicked: ...`,
-/// `app/http timed out`, `app/worker restarting #2 in 200ms`.
+/// `app/http timed out`, `app/worker restarting #2 in 200ms`, `app/worker gave up after 5
+/// restarts within 30s`.
 ///
 /// ```
 /// # run::testing::run_paused(async {
@@ -129,6 +130,19 @@ impl Recorder {
                     delay,
                     ..
                 } => format!("{actor} restarting #{attempt} in {delay:?}"),
+                Event::RestartLimit {
+                    actor,
+                    restarts,
+                    period,
+                    ..
+                } => {
+                    let times = if *restarts == 1 {
+                        "restart"
+                    } else {
+                        "restarts"
+                    };
+                    format!("{actor} gave up after {restarts} {times} within {period:?}")
+                }
                 Event::ReloadFailed { actor, error } => {
                     format!("{actor} failed to reload: {}", error.report())
                 }

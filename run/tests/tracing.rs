@@ -7,7 +7,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use run::{Context, Group};
+use run::{Context, ExitPolicy, Group, Restart, RestartPolicy};
 use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
@@ -77,6 +77,48 @@ async fn each_actor_has_a_span_named_after_it_with_its_events_inside() {
         has(
             "DEBUG actor{actor=app/server}: run::event: interrupted actor=app/server by=app/writer"
         ),
+        "{output}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_supervised_sidecar_past_its_limit_is_an_error_record() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let mut root = Group::new();
+    root.spawn(|ctx: Context| async move {
+        let mut app = ctx.group();
+        app.supervise(|| |_ctx: Context| async { Err::<(), _>(io::Error::other("scrape failed")) })
+            .name("metrics")
+            .restart(RestartPolicy::new(Restart::OnFailure).max_restarts(1))
+            .exit(ExitPolicy::Sidecar);
+        app.spawn(|_ctx: Context| tokio::time::sleep(std::time::Duration::from_secs(5)))
+            .name("server");
+        app.run().await
+    })
+    .name("main");
+    // A sidecar's failure is not returned: the record is all there is to see.
+    root.run().await.unwrap();
+
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let gave_up: Vec<&str> = output
+        .lines()
+        .filter(|line| line.contains("restart limit reached"))
+        .collect();
+    assert_eq!(gave_up.len(), 1, "{output}");
+    let line = gave_up[0];
+    assert!(
+        line.starts_with("ERROR ")
+            && line.contains("actor{actor=main/metrics}: run::event: restart limit reached")
+            && line.contains("actor=main/metrics restarts=1 period=30s")
+            && line.contains("error=actor `main/metrics` failed: scrape failed"),
         "{output}"
     );
 }

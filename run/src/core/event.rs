@@ -12,9 +12,10 @@ use crate::{error::Error, name::ActorName};
 /// [`Group::hook`](crate::Group::hook) or [`TaskGroupBuilder::hook`](crate::TaskGroupBuilder::hook):
 /// one type, one text, whichever group the actor runs in.
 ///
-/// For each actor, `Started` comes first and `Exited` (or `TimedOut`) last, each once;
-/// `Interrupted` comes once, before `Exited`, or after it when the actor had returned before
-/// the group stopped. Events are emitted the moment they happen, from the task where they
+/// For each run of an actor, `Started` comes first and `Exited` (or `TimedOut`) last, each
+/// once; `Interrupted` comes once, before `Exited`, or after it when the actor had returned
+/// before the group stopped. A supervised actor runs again after each `Restarting`, and sends
+/// `RestartLimit` after its last run when it is given up on. Events are emitted the moment they happen, from the task where they
 /// happen: a panic is reported (as `Exited` with [`Error::Panic`]) before the group even
 /// starts to stop. A nested group that has no hook of its own reports to its parent's.
 ///
@@ -82,6 +83,50 @@ pub enum Event<'a> {
         /// The error it ended with, if it failed.
         error: Option<&'a Error>,
     },
+    /// A supervised actor failed once more than its [`RestartPolicy`](crate::RestartPolicy)
+    /// allows within its period: it is not restarted, and its final result is
+    /// [`Error::RestartLimit`]. Sent once, after its last run's `Exited`, whatever its
+    /// [`ExitPolicy`](crate::ExitPolicy): a sidecar's final result is not returned, so this is
+    /// how a sidecar that gave up is seen.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Event, ExitPolicy, Group, Restart, RestartPolicy};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let log = seen.clone();
+    /// let mut group = Group::named("app").hook(move |event: &Event<'_>| {
+    ///     if let Event::RestartLimit { .. } = event {
+    ///         log.lock().unwrap().push(event.to_string());
+    ///     }
+    /// });
+    /// group
+    ///     .supervise(|| |_ctx: Context| async { Err::<(), _>(std::io::Error::other("down")) })
+    ///     .name("metrics")
+    ///     .restart(RestartPolicy::new(Restart::OnFailure).max_restarts(2))
+    ///     .exit(ExitPolicy::Sidecar);
+    /// group
+    ///     .spawn(|_ctx: Context| tokio::time::sleep(std::time::Duration::from_secs(5)))
+    ///     .name("server");
+    /// group.run().await.unwrap(); // a sidecar's failure is not returned...
+    /// assert_eq!(
+    ///     *seen.lock().unwrap(), // ... but always reported
+    ///     ["app/metrics gave up after 2 restarts within 30s: actor `app/metrics` failed: down"],
+    /// );
+    /// # }
+    /// ```
+    RestartLimit {
+        /// The actor.
+        actor: &'a ActorName,
+        /// The restarts within `period` when it failed again.
+        restarts: u32,
+        /// The policy's period.
+        period: Duration,
+        /// The failure it is given up on; `None` when an actor restarted on every exit
+        /// ([`Restart::Always`](crate::Restart::Always)) returned `Ok`.
+        last: Option<&'a Error>,
+    },
     /// The actor failed to reload ([`Reload::done`](crate::Reload::done) with an error); it
     /// goes on running.
     ReloadFailed {
@@ -117,6 +162,7 @@ impl Event<'_> {
             | Event::Exited { actor, .. }
             | Event::TimedOut { actor, .. }
             | Event::Restarting { actor, .. }
+            | Event::RestartLimit { actor, .. }
             | Event::ReloadFailed { actor, .. } => actor,
         }
     }
@@ -149,6 +195,26 @@ impl fmt::Display for Event<'_> {
                 write!(f, "{actor} restarting (attempt {attempt}) in {delay:?}")?;
                 match error {
                     Some(error) => write!(f, " after: {}", error.report()),
+                    None => Ok(()),
+                }
+            }
+            Event::RestartLimit {
+                actor,
+                restarts,
+                period,
+                last,
+            } => {
+                let times = if *restarts == 1 {
+                    "restart"
+                } else {
+                    "restarts"
+                };
+                write!(
+                    f,
+                    "{actor} gave up after {restarts} {times} within {period:?}"
+                )?;
+                match last {
+                    Some(error) => write!(f, ": {}", error.report()),
                     None => Ok(()),
                 }
             }
@@ -230,6 +296,23 @@ fn trace(event: &Event<'_>) {
             error: None,
             ..
         } => tracing::info!(target: TARGET, %actor, attempt, ?delay, "restarting"),
+        Event::RestartLimit {
+            restarts,
+            period,
+            last: Some(error),
+            ..
+        } => tracing::error!(
+            target: TARGET, %actor, restarts, ?period, error = %error.report(),
+            "restart limit reached: giving up"
+        ),
+        Event::RestartLimit {
+            restarts,
+            period,
+            last: None,
+            ..
+        } => tracing::error!(
+            target: TARGET, %actor, restarts, ?period, "restart limit reached: giving up"
+        ),
         Event::ReloadFailed { error, .. } => {
             tracing::error!(target: TARGET, %actor, error = %error.report(), "reload failed")
         }

@@ -16,6 +16,12 @@ pub(crate) trait Extension: Send + Sync + 'static {
     fn stop_began(&self);
     /// The drain, if any, is over: the interrupts are being delivered.
     fn interrupts_began(&self);
+    /// A scope of one member is made under member `index` to run it once more (a restartable
+    /// actor's [incarnation](super::incarnation)): the extension that scope carries, if any.
+    fn incarnation(self: Arc<Self>, index: usize) -> Option<Arc<dyn Extension>>;
+    /// The run of the scope this extends has ended (an incarnation's; a group's face tells its
+    /// layer itself).
+    fn ended(&self);
     /// The extension itself, to downcast to the layer's own type.
     fn as_any(&self) -> &dyn Any;
     /// The same, shared.

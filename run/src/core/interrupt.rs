@@ -28,9 +28,43 @@ pub enum ExitPolicy {
     /// `Ok` just finishes the actor; an error or a panic stops the group (errgroup). A group
     /// whose actors are all tasks (and sidecars) returns `Ok(())` once every task is done.
     Task,
-    /// Never stops the group; its error is reported to the group's hooks, not returned. The
-    /// group does not wait for sidecars to end on their own: once the other actors are done,
-    /// they are interrupted. A group of only sidecars runs until all of them have exited.
+    /// Never stops the group. The group does not wait for sidecars to end on their own: once
+    /// the other actors are done, they are interrupted. A group of only sidecars runs until
+    /// all of them have exited.
+    ///
+    /// Its failures, whenever they come (before the stop or during it), are reported and
+    /// never returned by [`run`](crate::Group::run): each is an [`Event`](crate::Event) to the
+    /// group's hook ([`Exited`](crate::Event::Exited) with the error, or
+    /// [`RestartLimit`](crate::Event::RestartLimit) for a supervised sidecar that gave up) and,
+    /// with feature `tracing`, an `ERROR` record (target `run::event`). A panic is not such a
+    /// failure but a bug: it is returned, as any actor's is (it does not stop the group
+    /// either), and so are the actors a nested group run as a sidecar left stuck at its
+    /// shutdown timeout.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Event, ExitPolicy, Group};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let reported = Arc::new(Mutex::new(Vec::new()));
+    /// let log = reported.clone();
+    /// let mut group = Group::new().hook(move |event: &Event<'_>| {
+    ///     if let Event::Exited { result: Err(error), .. } = event {
+    ///         log.lock().unwrap().push(error.report().to_string());
+    ///     }
+    /// });
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         ctx.interrupted().await;
+    ///         Err::<(), _>(std::io::Error::other("last flush lost")) // during the stop
+    ///     })
+    ///     .name("metrics")
+    ///     .exit(ExitPolicy::Sidecar);
+    /// group.spawn(|_ctx: Context| async { Ok::<_, std::io::Error>(()) }).name("job");
+    /// assert!(group.run().await.is_ok()); // not returned...
+    /// assert_eq!(*reported.lock().unwrap(), ["actor `metrics` failed: last flush lost"]); // reported
+    /// # }
+    /// ```
     Sidecar,
 }
 

@@ -9,6 +9,8 @@
 //! - [`interrupt`]: exit policies and interrupt kinds (the vocabulary; delivery is the
 //!   scope's).
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
+//! - [`incarnation`]: one run of a restartable actor, as a scope of one member nested under
+//!   the actor's own: what a layer that restarts actors runs each time.
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
 //! - [`phase`]: what a member last said it was doing, for the report of a stuck shutdown.
 //! - [`status`]: the restart record of a supervised member, read by status snapshots.
@@ -20,6 +22,7 @@
 pub(crate) mod cause;
 pub(crate) mod event;
 pub(crate) mod extension;
+pub(crate) mod incarnation;
 pub(crate) mod interrupt;
 pub(crate) mod member;
 pub(crate) mod phase;

@@ -20,7 +20,8 @@
 //!   out its own stuck members first and names them.
 //! - **Nothing lost (G11).** Every failure that does not become the cause (an error after the
 //!   stop began, any panic, an interrupt's panic, a nested scope's stuck members and
-//!   failures) is recorded and ends up on the result ([`Scope::result`]).
+//!   failures) is recorded and ends up on the result ([`Scope::result`]); a sidecar's own
+//!   errors are reported only ([`ExitPolicy::Sidecar`]).
 //! - **Members.** Fixed members are the slots given at creation (a `Group`'s actors, known at
 //!   `run()`); dynamic members come and go (a `TaskGroup`'s tasks) and are numbered after
 //!   the fixed ones. A fixed slot costs no allocation of its own.
@@ -548,9 +549,10 @@ impl Scope {
             Some(result)
         };
         if let Some(Err(error)) = leftover {
-            // A sidecar's error before the stop is only reported (to the hook); anything
-            // else that failed is kept.
-            if error.is_panic() || self.cause.get().is_some() {
+            if policy == ExitPolicy::Sidecar {
+                // Reported only ([`ExitPolicy::Sidecar`]); its panics and stuck leaves are kept.
+                merge_sidecar(&mut lock(&self.record), error);
+            } else {
                 self.record_failure(error);
             }
         }
@@ -1381,6 +1383,27 @@ impl Scope {
                 None => return false,
             }
         }
+    }
+}
+
+/// Merges what a sidecar's `error` holds besides its own failures into `record`: panics (bugs,
+/// returned whoever panics) and the actors its shutdown timed out.
+fn merge_sidecar(record: &mut Record, error: Error) {
+    match error {
+        Error::ShutdownTimeout { stuck, cause } => {
+            record.stuck.extend(stuck);
+            if let Some(cause) = cause {
+                merge_sidecar(record, *cause);
+            }
+        }
+        Error::Shutdown { cause, failures } => {
+            merge_sidecar(record, *cause);
+            for failure in failures {
+                merge_sidecar(record, failure);
+            }
+        }
+        Error::Panic { .. } => record.failures.push(error),
+        _ => {}
     }
 }
 

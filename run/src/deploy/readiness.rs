@@ -297,6 +297,23 @@ impl Extension for Shared {
         self.update(|inner| inner.interrupting = true);
     }
 
+    /// An incarnation reports its readiness to the restartable actor's member: that member
+    /// is ready while an incarnation runs and is ready, not while it waits to start again.
+    /// Each incarnation of a `ready_when_told` actor is ready only once it says so.
+    fn incarnation(self: Arc<Self>, index: usize) -> Option<Arc<dyn Extension>> {
+        let told = lock(&self.inner)
+            .members
+            .get(index)
+            .is_some_and(|member| member.told);
+        let shared = Shared::new();
+        shared.start(vec![(told, false)], None, Some((self, index)));
+        Some(shared)
+    }
+
+    fn ended(&self) {
+        self.end();
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

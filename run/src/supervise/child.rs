@@ -28,7 +28,8 @@ pub struct ChildHandle {
 impl ChildHandle {
     /// Stops the child (and whatever it runs) through its own interrupt and timeout, without
     /// restarting it and without stopping anything else: a partial shutdown. Join it to wait
-    /// until it has.
+    /// until it has. A child waiting out its backoff just ends: the failure it was to restart
+    /// after was handled, and its join returns `Ok`.
     pub fn stop(&self) {
         self.stop.cancel();
     }

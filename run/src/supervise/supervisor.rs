@@ -7,13 +7,17 @@
 //!   interrupted, timed out and reported by the [core](crate::core::scope) like any actor,
 //!   and a stop of the group reaches it through the parent link;
 //! - nothing restarts once the actor's member is interrupted: the group is stopping;
+//! - a failure is reported once: as it happens (the incarnation's `Exited`), then by the
+//!   decision on it, a restart ([`Event::Restarting`]) or giving up
+//!   ([`Event::RestartLimit`], whatever the exit policy); a failure a restart was decided on
+//!   is handled, so a stop that comes before that restart (during the backoff, or while
+//!   waiting on the strategy) ends the supervisor with `Ok`;
 //! - at most one strategy restart runs at a time in a group (the strategist's turn): it stops
 //!   the siblings in reverse start order, waits out the backoff, and starts the restarted
 //!   actors again in start order, each one's factory called once the one before has been;
 //! - the restart counts and the backoff are the [policy's](super::policy::RestartPolicy).
 
 use std::{
-    borrow::Cow,
     collections::VecDeque,
     future::{poll_fn, Future},
     hash::BuildHasher,
@@ -31,8 +35,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::policy::{RestartPolicy, Strategy};
 use crate::{
-    context::Context, core::event::Event, core::status::RestartRecord, error::Error, group::Group,
-    panic, runner::Runner,
+    context::Context,
+    core::{event::Event, incarnation, status::RestartRecord},
+    error::Error,
+    panic,
+    runner::Runner,
 };
 
 /// A sibling's order to stop and start again: answered with `stopped` once the current
@@ -151,8 +158,6 @@ where
         } else {
             drop(orders_in);
         }
-        let (path, leaf) = member.name().into_parts();
-        let leaf = leaf.to_name();
         let mut restarts_in_period = VecDeque::new();
         let mut consecutive = 0;
         let mut attempt = 0;
@@ -171,11 +176,7 @@ where
                 start_after: start_after.take(),
             };
             let ending = match runner {
-                Ok(runner) => {
-                    let place = (path.clone(), leaf.clone());
-                    self.incarnate(stopping, runner, place, &mut orders, turn)
-                        .await
-                }
+                Ok(runner) => self.incarnate(stopping, runner, &mut orders, turn).await,
                 Err(panicked) => {
                     turn.pass().await;
                     Ending::Exit(Err(panicked.into_error(ctx.name())))
@@ -197,7 +198,7 @@ where
                 self.restarting(&ctx, &record, attempt, Duration::ZERO, error.as_ref());
                 match self.obey(stopping, order).await {
                     Some(ack) => started = ack,
-                    None => return error.map_or(Ok(()), Err),
+                    None => return Ok(()),
                 }
                 continue;
             }
@@ -213,11 +214,14 @@ where
                 restarts_in_period.pop_front();
             }
             if restarts_in_period.len() >= self.policy.limit() as usize {
+                let restarts = restarts_in_period.len() as u32;
+                let last = result.err();
+                gave_up(&ctx, restarts, period, last.as_ref());
                 return Err(Error::RestartLimit {
                     actor: ctx.name(),
-                    restarts: restarts_in_period.len() as u32,
+                    restarts,
                     period,
-                    last: result.err().map(Box::new),
+                    last: last.map(Box::new),
                 });
             }
             restarts_in_period.push_back(now);
@@ -227,15 +231,14 @@ where
             let delay = self.policy.backoff_of().delay(consecutive, jitter.next());
             consecutive = consecutive.saturating_add(1);
             attempt += 1;
-            let error = result.err();
-            self.restarting(&ctx, &record, attempt, delay, error.as_ref());
+            self.restarting(&ctx, &record, attempt, delay, result.as_ref().err());
             let Some(strategist) = self
                 .strategist
                 .as_ref()
                 .filter(|strategist| strategist.strategy != Strategy::OneForOne)
             else {
                 if !sleep_unless_stopping(stopping, delay).await {
-                    return error.map_or(Ok(()), Err);
+                    return Ok(());
                 }
                 continue;
             };
@@ -247,43 +250,41 @@ where
                 First::A(turn) => {
                     let Some(later) = stop_siblings(stopping, strategist, member.index).await
                     else {
-                        return error.map_or(Ok(()), Err);
+                        return Ok(());
                     };
                     if !sleep_unless_stopping(stopping, delay).await {
-                        return error.map_or(Ok(()), Err);
+                        return Ok(());
                     }
                     start_in_order(later.earlier).await;
                     start_after = Some((turn, later.later));
                 }
                 First::B(Some(order)) => match self.obey(stopping, order).await {
                     Some(ack) => started = ack,
-                    None => return error.map_or(Ok(()), Err),
+                    None => return Ok(()),
                 },
-                First::B(None) | First::C(()) => return error.map_or(Ok(()), Err),
+                First::B(None) | First::C(()) => return Ok(()),
             }
         }
     }
 
-    /// Runs one incarnation of the actor, as a nested scope of one member named as the actor
-    /// (`place`: its group's path and its leaf); a sibling's order or the handle's stop stops
-    /// it.
+    /// Runs one incarnation of the actor, as the [core's](crate::core::incarnation) scope of
+    /// one member nested under the actor's; a sibling's order or the handle's stop stops it.
     async fn incarnate(
         &self,
         stopping: Stopping<'_>,
         runner: R,
-        (path, leaf): (Option<Arc<str>>, Cow<'static, str>),
         orders: &mut mpsc::UnboundedReceiver<Order>,
         turn: Turn,
     ) -> Ending {
         let (stop, stopped) = oneshot::channel::<()>();
-        let mut group = Group::incarnation(stopping.ctx, path);
-        let options = group.spawn(runner).name(leaf);
-        if let Some(timeout) = self.timeout {
-            options.timeout(timeout);
-        }
-        let mut run = pin!(group.run_until(async move {
-            let _ = stopped.await;
-        }));
+        let mut run = pin!(incarnation::incarnate(
+            stopping.ctx.member(),
+            runner,
+            self.timeout,
+            async move {
+                let _ = stopped.await;
+            }
+        ));
         // The first poll spawns the incarnation's task: only then may the next actor of a
         // strategy restart start, so that they start in order.
         let first = poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
@@ -366,6 +367,20 @@ where
             });
         });
     }
+}
+
+/// Reports that the actor `ctx` runs is past its limit, whatever its exit policy: its member
+/// sends no events of its own, and a sidecar's final result is not returned.
+fn gave_up(ctx: &Context, restarts: u32, period: Duration, last: Option<&Error>) {
+    let member = ctx.member();
+    member.scope.emit_unmuted(member.index(), |actor, send| {
+        send(&Event::RestartLimit {
+            actor,
+            restarts,
+            period,
+            last,
+        });
+    });
 }
 
 impl<F, R> Runner for Supervisor<F>
