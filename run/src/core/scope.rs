@@ -594,10 +594,15 @@ impl Scope {
         merge(&mut record, error);
     }
 
-    /// Names member `index`, aborted at its timeout, with its phase.
+    /// Names member `index`, aborted at its timeout: the leaves still running under it, at
+    /// any depth, with their phases ([`running_leaves`](Scope::running_leaves)).
     pub(crate) fn record_stuck(&self, index: usize) {
-        let stuck = self.stuck(index);
-        lock(&self.record).stuck.push(stuck);
+        let mut stuck = Vec::new();
+        self.running_leaves(index, &mut stuck);
+        let mut record = lock(&self.record);
+        for stuck in stuck {
+            keep_stuck(&mut record, stuck);
+        }
     }
 
     /// Notes that member `index` is in `phase` now; a no-op for a dynamic member.
@@ -624,16 +629,15 @@ impl Scope {
         stuck
     }
 
-    /// The actors still running under fixed member `index`: the unfinished leaves of the
-    /// scopes made under it, at any depth, or the member itself. What a forced exit names.
+    /// The actors still running under fixed member `index`, as the tree says now, whatever
+    /// the futures of the scopes under it are doing (one may be stuck behind a blocked
+    /// thread): what each scope made under it has named stuck, and the leaves still running
+    /// under its unfinished members, at any depth; the member itself if that is nothing. What
+    /// a timeout and a forced exit name.
     pub(crate) fn running_leaves(&self, index: usize, out: &mut Vec<Stuck>) {
         let before = out.len();
         for child in self.children_of(index) {
-            for member in 0..child.fixed_count() {
-                if child.is_unfinished(member) {
-                    child.running_leaves(member, out);
-                }
-            }
+            child.stuck_into(out);
         }
         if out.len() == before {
             out.push(self.stuck(index));
@@ -649,9 +653,17 @@ impl Scope {
     }
 
     /// [`result`](Scope::result), once: the failures are moved out, not copied (a group's
-    /// run loop, which returns the result once).
+    /// run loop, which returns the result once). The stuck members stay on the record too:
+    /// the scope above reads them from the tree if it times out this scope's member before
+    /// the result reaches it ([`running_leaves`](Scope::running_leaves)).
     pub(crate) fn take_result(&self) -> Result<(), Error> {
-        let record = std::mem::take(&mut *lock(&self.record));
+        let record = {
+            let mut record = lock(&self.record);
+            Record {
+                failures: std::mem::take(&mut record.failures),
+                stuck: record.stuck.clone(),
+            }
+        };
         self.result_of(record)
     }
 
@@ -900,13 +912,20 @@ impl Scope {
     /// running under each unfinished member. For a report when the run loop itself cannot
     /// finish (a thread blocked in a member's poll).
     pub(crate) fn stuck_now(&self) -> Vec<Stuck> {
-        let mut stuck = lock(&self.record).stuck.clone();
+        let mut stuck = Vec::new();
+        self.stuck_into(&mut stuck);
+        stuck
+    }
+
+    /// [`stuck_now`](Scope::stuck_now), added to `out`. The record's lock is let go before
+    /// the scopes below are read: no two records are ever locked at once.
+    fn stuck_into(&self, out: &mut Vec<Stuck>) {
+        out.extend(lock(&self.record).stuck.iter().cloned());
         for index in 0..self.slots.len() {
             if self.is_unfinished(index) {
-                self.running_leaves(index, &mut stuck);
+                self.running_leaves(index, out);
             }
         }
-        stuck
     }
 
     /// How long since the run loop saw the stop.
@@ -1342,7 +1361,9 @@ impl Scope {
 fn merge(record: &mut Record, error: Error) {
     match error {
         Error::ShutdownTimeout { stuck, cause } => {
-            record.stuck.extend(stuck);
+            for stuck in stuck {
+                keep_stuck(record, stuck);
+            }
             if let Some(cause) = cause {
                 merge(record, *cause);
             }
@@ -1357,5 +1378,14 @@ fn merge(record: &mut Record, error: Error) {
         // failure of its own.
         Error::Cancelled | Error::Signal(_) => {}
         error => record.failures.push(error),
+    }
+}
+
+/// Adds `stuck` to `record`, unless it names an actor named already: a member timed out by
+/// the scope above is named from the tree, and its nested scope's result, if it still
+/// returns, names the same leaves.
+fn keep_stuck(record: &mut Record, stuck: Stuck) {
+    if !record.stuck.iter().any(|kept| kept.actor == stuck.actor) {
+        record.stuck.push(stuck);
     }
 }
