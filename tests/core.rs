@@ -416,6 +416,72 @@ async fn child_tasks_are_aborted_with_their_actor_and_hold_nothing_after() {
     .await;
 }
 
+/// Child tasks that ignore their interrupt, started by an actor that does return: its timeout
+/// aborts them, and `run()` joins them before it returns, so the runtime's alive task count
+/// is back at its baseline at once (exact on a current-thread runtime).
+#[tokio::test(start_paused = true)]
+async fn children_aborted_at_their_actors_timeout_are_gone_when_run_returns() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let before = metrics.num_alive_tasks();
+    let mut group = Group::named("app");
+    group
+        .spawn(|ctx: Context| async move {
+            for _ in 0..3 {
+                ctx.spawn_named("conn", |_conn: Context| pending::<()>())
+                    .unwrap();
+            }
+            ctx.interrupted().await;
+        })
+        .name("http")
+        .timeout(2 * SECOND);
+    group.spawn(|_ctx: Context| async {}).name("oneshot");
+    let start = Instant::now();
+    let err = group.run().await.unwrap_err();
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        before,
+        "the aborted children are still alive"
+    );
+    assert_eq!(start.elapsed(), 2 * SECOND);
+    let Error::ShutdownTimeout { stuck, .. } = &err else {
+        panic!("expected a timeout, got {err:?}");
+    };
+    assert_eq!(*stuck, ["app/http"]);
+}
+
+/// The same, as most apps run: in a nested group under a root, on the multi-thread runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_children_aborted_at_their_actors_timeout_are_gone_when_run_returns() {
+    no_leak(async {
+        let (started, all_started) = oneshot::channel();
+        let mut app = Group::named("app");
+        app.spawn(|ctx: Context| async move {
+            let mut server = ctx.group_named("server");
+            server
+                .spawn(|ctx: Context| async move {
+                    for _ in 0..20 {
+                        ctx.spawn_named("conn", |_conn: Context| pending::<()>())
+                            .unwrap();
+                    }
+                    started.send(()).unwrap();
+                    ctx.interrupted().await;
+                })
+                .name("http")
+                .timeout(SECOND / 10);
+            server.run().await
+        })
+        .name("main");
+        app.spawn(|_ctx: Context| async move { all_started.await.unwrap() })
+            .name("stopper");
+        let err = app.run().await.unwrap_err();
+        let Error::ShutdownTimeout { stuck, .. } = &err else {
+            panic!("expected a timeout, got {err:?}");
+        };
+        assert_eq!(*stuck, ["app/main/server/http"]);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_failing_child_task_stops_the_group_and_names_itself() {
     no_leak(async {

@@ -36,7 +36,11 @@ use std::{
     time::Duration,
 };
 
-use tokio::{sync::Notify, task::JoinHandle, time::Instant};
+use tokio::{
+    sync::Notify,
+    task::{AbortHandle, JoinHandle},
+    time::Instant,
+};
 
 use super::{
     cause::Cause,
@@ -1245,8 +1249,16 @@ impl Scope {
     }
 
     /// Keeps the tokio task of a child of `owner`, to join it with the scope and abort it
-    /// with its owner.
+    /// with its owner; aborts it at once if its owner was aborted since the child was added
+    /// (the child's own part keeps a fixed owner unfinished until then, unless aborted).
     pub(crate) fn add_child_task(&self, owner: u32, task: JoinHandle<()>) {
+        let aborted = self
+            .slots
+            .get(owner as usize)
+            .is_some_and(|slot| slot.unfinished.load(Ordering::Acquire) == 0);
+        if aborted {
+            task.abort();
+        }
         let mut dynamic = lock(&self.dynamic);
         dynamic.child_tasks.retain(|(_, task)| !task.is_finished());
         dynamic.child_tasks.push((owner, task));
@@ -1302,13 +1314,15 @@ impl Scope {
         self.interrupts.notify_waiters();
     }
 
-    /// Aborts the child tasks of `owner` and of its children, transitively.
+    /// Aborts the child tasks of `owner` and of its children, transitively. Their tokio
+    /// tasks stay with the scope, to be joined with it: an aborted task may still be running
+    /// until its next poll, and nothing the scope started outlives its join.
     pub(crate) fn abort_children(&self, owner: usize) {
         if !self.has_owned.load(Ordering::Acquire) {
             return;
         }
-        let tasks = {
-            let mut dynamic = lock(&self.dynamic);
+        let tasks: Vec<AbortHandle> = {
+            let dynamic = lock(&self.dynamic);
             let mut owners = vec![owner as u32];
             let mut at = 0;
             while at < owners.len() {
@@ -1320,13 +1334,12 @@ impl Scope {
                 }
                 at += 1;
             }
-            let (aborted, kept) = std::mem::take(&mut dynamic.child_tasks)
-                .into_iter()
-                .partition(|(of, _)| owners.contains(of));
-            dynamic.child_tasks = kept;
-            aborted
+            (dynamic.child_tasks.iter())
+                .filter(|(of, _)| owners.contains(of))
+                .map(|(_, task)| task.abort_handle())
+                .collect()
         };
-        for (_, task) in tasks {
+        for task in tasks {
             task.abort();
         }
     }
