@@ -482,6 +482,46 @@ async fn nested_children_aborted_at_their_actors_timeout_are_gone_when_run_retur
     .await;
 }
 
+/// Takes a while to drop: a nested group's actor whose abort is still running on a worker.
+struct SlowDrop;
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A nested group whose `run` future an actor drops (it gave up waiting on it): its tasks are
+/// aborted, and the scope above joins them with its own, so none outlives the top `run()`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tasks_of_a_dropped_nested_group_are_joined_by_the_scope_above() {
+    no_leak(async {
+        let mut app = Group::named("app");
+        app.spawn(|ctx: Context| async move {
+            let mut inner = ctx.group_named("inner");
+            let (started, mut all_started) = tokio::sync::mpsc::channel::<()>(20);
+            for _ in 0..20 {
+                let started = started.clone();
+                inner.spawn(move |_ctx: Context| async move {
+                    let _slow = SlowDrop;
+                    started.send(()).await.unwrap();
+                    pending::<()>().await
+                });
+            }
+            let mut run = std::pin::pin!(inner.run());
+            for _ in 0..20 {
+                tokio::select! {
+                    _ = &mut run => unreachable!("runs until dropped"),
+                    started = all_started.recv() => started.unwrap(),
+                }
+            }
+        })
+        .name("main");
+        app.run().await.unwrap();
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_failing_child_task_stops_the_group_and_names_itself() {
     no_leak(async {

@@ -33,7 +33,10 @@ pub async fn no_leak<T>(scenario: impl Future<Output = T>) -> T {
     let output = scenario.await;
     let alive = metrics.num_alive_tasks();
     if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
-        assert_eq!(alive, before, "tasks started by the scenario are still alive");
+        assert_eq!(
+            alive, before,
+            "tasks started by the scenario are still alive"
+        );
         return output;
     }
     let workers = metrics.num_workers();
@@ -45,7 +48,10 @@ pub async fn no_leak<T>(scenario: impl Future<Output = T>) -> T {
     let held = hold_every_worker(workers);
     let alive = metrics.num_alive_tasks() - workers;
     held.release().await;
-    assert_eq!(alive, before, "tasks started by the scenario are still alive");
+    assert_eq!(
+        alive, before,
+        "tasks started by the scenario are still alive"
+    );
     output
 }
 

@@ -1163,10 +1163,36 @@ impl Scope {
         self.stop(Cause::Cancelled);
         // Also when the scope had stopped already: members wait for `aborted`.
         self.interrupts.notify_waiters();
-        let tasks = std::mem::take(&mut lock(&self.dynamic).interrupt_tasks);
-        for task in tasks.into_iter().chain(self.take_child_tasks()) {
+        let mut tasks = std::mem::take(&mut lock(&self.dynamic).interrupt_tasks);
+        tasks.extend(self.take_child_tasks());
+        self.hand_up(tasks);
+    }
+
+    /// Aborts `tasks`, this scope's, and hands them to the member the scope was made under,
+    /// whose scope joins them with its own: for a scope whose face was dropped before it
+    /// could join them. Without a parent, they are only aborted.
+    pub(crate) fn hand_up(&self, tasks: Vec<JoinHandle<()>>) {
+        for task in &tasks {
             task.abort();
         }
+        if let Some(parent) = &self.parent {
+            parent.scope.keep_tasks(parent.index, tasks);
+        }
+    }
+
+    /// Keeps `tasks`, handed up by a scope made under member `owner`, to join them with this
+    /// scope's child tasks.
+    fn keep_tasks(&self, owner: u32, tasks: Vec<JoinHandle<()>>) {
+        if tasks.is_empty() {
+            return;
+        }
+        let mut dynamic = lock(&self.dynamic);
+        dynamic.child_tasks.retain(|(_, task)| !task.is_finished());
+        dynamic
+            .child_tasks
+            .extend(tasks.into_iter().map(|task| (owner, task)));
+        // Read before the join: see `take_owned_tasks`.
+        self.has_owned.store(true, Ordering::Release);
     }
 
     /// Completes once the scope is aborted.
