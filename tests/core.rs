@@ -522,6 +522,130 @@ async fn the_tasks_of_a_dropped_nested_group_are_joined_by_the_scope_above() {
     .await;
 }
 
+/// The worker of an app laid out as most are (a group under the root): it takes a job, sees
+/// the stop before it could start on it, and hands the job to a child task.
+fn worker(
+    jobs: tokio::sync::mpsc::Receiver<Duration>,
+    taken: oneshot::Sender<()>,
+    done: oneshot::Sender<bool>,
+    kept: oneshot::Sender<Context>,
+    timeout: Duration,
+) -> Group {
+    let mut jobs = jobs;
+    let mut app = Group::named("app");
+    app.spawn(move |ctx: Context| async move {
+        let mut group = ctx.group();
+        group
+            .spawn(move |ctx: Context| async move {
+                let job = jobs.recv().await.unwrap();
+                taken.send(()).unwrap();
+                ctx.interrupted().await;
+                // Stopping, not ended: the job runs, told of the stop from its start.
+                ctx.spawn_named("job", move |job_ctx: Context| async move {
+                    let interrupted = job_ctx.is_interrupted();
+                    tokio::time::sleep(job).await;
+                    done.send(interrupted).unwrap();
+                })?;
+                kept.send(ctx).unwrap();
+                Ok::<_, Error>(())
+            })
+            .name("worker")
+            .timeout(timeout);
+        group.run().await
+    })
+    .name("main");
+    app
+}
+
+/// A job taken before the stop is not lost: spawned while its actor stops, it runs (its
+/// context interrupted from the start) and the app stops cleanly once it is done; spawning
+/// once the actor has ended is refused, naming it.
+#[tokio::test(start_paused = true)]
+async fn a_job_spawned_while_its_actor_stops_runs_under_its_timeout() {
+    no_leak(async {
+        let (send, jobs) = tokio::sync::mpsc::channel(1);
+        let (taken, was_taken) = oneshot::channel();
+        let (done, was_done) = oneshot::channel();
+        let (kept, ctx) = oneshot::channel();
+        let mut app = worker(jobs, taken, done, kept, 5 * SECOND);
+        app.spawn(|ctx: Context| async move {
+            was_taken.await.unwrap();
+            ctx.request_stop();
+        })
+        .name("stopper");
+        send.send(2 * SECOND).await.unwrap();
+        let start = Instant::now();
+        app.run().await.unwrap();
+        assert_eq!(start.elapsed(), 2 * SECOND, "the job ran to its end");
+        assert!(was_done.await.unwrap(), "interrupted from its start");
+
+        let ctx = ctx.await.unwrap();
+        let refused = ctx.spawn(|_ctx: Context| async {}).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "actor `app/main/worker` has ended; cannot spawn a child task"
+        );
+        assert_eq!(refused.actor().unwrap(), "app/main/worker");
+    })
+    .await;
+}
+
+/// A job spawned while its actor stops runs under the actor's timeout: past it, it is
+/// aborted with the actor, which is named.
+#[tokio::test(start_paused = true)]
+async fn a_job_spawned_while_its_actor_stops_is_aborted_at_its_timeout() {
+    no_leak(async {
+        let (send, jobs) = tokio::sync::mpsc::channel(1);
+        let (taken, was_taken) = oneshot::channel();
+        let (done, was_done) = oneshot::channel();
+        let (kept, _ctx) = oneshot::channel();
+        let mut app = worker(jobs, taken, done, kept, SECOND);
+        app.spawn(|ctx: Context| async move {
+            was_taken.await.unwrap();
+            ctx.request_stop();
+        })
+        .name("stopper");
+        send.send(10 * SECOND).await.unwrap();
+        let start = Instant::now();
+        let err = app.run().await.unwrap_err();
+        assert_eq!(start.elapsed(), SECOND);
+        assert_eq!(
+            err.to_string(),
+            "shutdown timed out; still running: app/main/worker"
+        );
+        assert!(was_done.await.is_err(), "aborted before it was done");
+    })
+    .await;
+}
+
+/// An actor with more child tasks than fit a byte (a server with many connections): the stop
+/// waits for every one of them, and no longer.
+#[tokio::test(start_paused = true)]
+async fn an_actor_with_hundreds_of_children_is_finished_when_the_last_one_is() {
+    no_leak(async {
+        let (started, all_started) = oneshot::channel();
+        let mut app = Group::named("app").shutdown_timeout(5 * SECOND);
+        app.spawn(|ctx: Context| async move {
+            for _ in 0..300 {
+                ctx.spawn_named("conn", |conn: Context| async move {
+                    conn.interrupted().await;
+                    tokio::time::sleep(SECOND).await;
+                })
+                .unwrap();
+            }
+            started.send(()).unwrap();
+            ctx.interrupted().await;
+        })
+        .name("server");
+        app.spawn(|_ctx: Context| async move { all_started.await.unwrap() })
+            .name("stopper");
+        let start = Instant::now();
+        app.run().await.unwrap();
+        assert_eq!(start.elapsed(), SECOND);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_failing_child_task_stops_the_group_and_names_itself() {
     no_leak(async {
@@ -533,9 +657,13 @@ async fn a_failing_child_task_stops_the_group_and_names_itself() {
                 })
                 .unwrap();
                 ctx.interrupted().await;
-                // Too late: an interrupted actor starts no child.
-                let late = ctx.spawn(|_conn: Context| async {});
-                assert!(matches!(late, Err(Error::Stopped)));
+                // Stopping, not ended: a child started now runs, interrupted from the start.
+                let (seen, saw) = oneshot::channel();
+                ctx.spawn(move |late: Context| async move {
+                    seen.send(late.is_interrupted()).unwrap();
+                })
+                .unwrap();
+                assert!(saw.await.unwrap());
             })
             .name("http");
         let err = group.run().await.unwrap_err();

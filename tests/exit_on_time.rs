@@ -101,17 +101,23 @@ fn a_nested_actor_blocking_a_worker_thread_is_named_from_the_tree() {
     let (_, stderr, status) = service.finish();
     let took = signalled.elapsed();
     assert_eq!(status, Some(1), "a timed-out shutdown exits 1: {stderr}");
+    let mut lines = stderr.lines();
+    let report = lines.next().unwrap();
     // The leaf, read from the tree, although the group above it never returned its report.
     let prefix = r#"Error: shutdown timed out; still running: main/flusher (phase "flushing" for "#;
-    assert!(stderr.starts_with(prefix), "{stderr}");
+    assert!(report.starts_with(prefix), "{stderr}");
     assert!(
-        stderr
-            .trim_end()
-            .ends_with("the shutdown began with: received SIGTERM"),
+        report.ends_with("the shutdown began with: received SIGTERM"),
+        "{stderr}"
+    );
+    // The blocked task is never joined: the watch ends the process.
+    assert_eq!(
+        lines.next(),
+        Some("Error: exiting 1.5s after the shutdown began: a thread has not returned"),
         "{stderr}"
     );
     // `951.3ms` or `1.0s`, as `Debug` prints a `Duration`.
-    let rest = &stderr[prefix.len()..];
+    let rest = &report[prefix.len()..];
     let time = &rest[..rest.find("s)").unwrap()];
     let flushing = match time.strip_suffix('m') {
         Some(millis) => millis.parse::<f64>().unwrap() / 1000.0,

@@ -479,6 +479,7 @@ impl Drop for Running {
             return;
         }
         let scope = Arc::clone(&self.scope);
+        scope.mark_aborted();
         let cause = scope.settle_cause(Cause::Cancelled);
         for index in 0..self.handles.len() {
             self.deliver(index, cause, false);
