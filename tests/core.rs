@@ -618,6 +618,109 @@ async fn a_job_spawned_while_its_actor_stops_is_aborted_at_its_timeout() {
     .await;
 }
 
+/// A child whose interrupt calls something: stopped through that call.
+struct Notified(Arc<tokio::sync::Notify>, Log);
+
+impl Runner for Notified {
+    type Error = io::Error;
+
+    async fn run(self, _ctx: Context) -> Result<(), io::Error> {
+        self.0.notified().await;
+        self.1.push("child returned");
+        Ok(())
+    }
+
+    fn interrupt(&mut self) -> run::Interrupt {
+        let (stop, log) = (Arc::clone(&self.0), self.1.clone());
+        run::Interrupt::call(move |_cause| {
+            log.push("child's interrupt called");
+            stop.notify_one();
+        })
+    }
+
+    fn name(&self) -> std::borrow::Cow<'static, str> {
+        "child".into()
+    }
+}
+
+/// A child spawned while its actor stops gets its interrupt at its start, once, with an
+/// `Interrupted` event, as its siblings got theirs with the actor.
+#[tokio::test]
+async fn a_child_spawned_while_its_actor_stops_gets_its_interrupt_once_at_its_start() {
+    no_leak(async {
+        let log = Log::default();
+        let events = log.clone();
+        let mut app = Group::named("app").hook(move |event: &Event<'_>| {
+            if let Event::Interrupted { actor, .. } = event {
+                events.push(format!("{actor} interrupted"));
+            }
+        });
+        let child_log = log.clone();
+        app.spawn(move |ctx: Context| async move {
+            ctx.interrupted().await;
+            let stop = Arc::new(tokio::sync::Notify::new());
+            ctx.spawn(Notified(stop, child_log)).unwrap();
+        })
+        .name("worker");
+        app.spawn(|_ctx: Context| async {}).name("oneshot");
+        app.run().await.unwrap();
+        let mut log = log.take();
+        log[..2].sort();
+        assert_eq!(
+            log,
+            [
+                "app/oneshot interrupted",
+                "app/worker interrupted",
+                "app/worker/child interrupted",
+                "child's interrupt called",
+                "child returned",
+            ]
+        );
+    })
+    .await;
+}
+
+/// A task group's stop interrupts each task and each child task once: a child is not
+/// interrupted again when its owner then returns.
+#[tokio::test]
+async fn a_task_groups_stop_interrupts_a_child_task_once() {
+    no_leak(async {
+        let log = Log::default();
+        let events = log.clone();
+        let tasks = TaskGroup::builder()
+            .name("jobs")
+            .hook(move |event: &Event<'_>| {
+                if let Event::Interrupted { actor, .. } = event {
+                    events.push(format!("{actor} interrupted"));
+                }
+            })
+            .build()
+            .unwrap();
+        let (started, child_started) = oneshot::channel();
+        tasks
+            .go_named("parent", move |ctx: Context| async move {
+                ctx.spawn_named("child", |child: Context| async move {
+                    child.interrupted().await;
+                })
+                .unwrap();
+                started.send(()).unwrap();
+                ctx.interrupted().await;
+            })
+            .await
+            .unwrap();
+        child_started.await.unwrap();
+        tasks.cancel();
+        assert!(matches!(tasks.wait().await, Err(Error::Cancelled)));
+        let mut log = log.take();
+        log.sort();
+        assert_eq!(
+            log,
+            ["jobs/parent interrupted", "jobs/parent/child interrupted"]
+        );
+    })
+    .await;
+}
+
 /// An actor with more child tasks than fit a byte (a server with many connections): the stop
 /// waits for every one of them, and no longer.
 #[tokio::test(start_paused = true)]
