@@ -195,9 +195,10 @@ struct Dynamic {
     /// The tokio tasks of child tasks, by owner: joined with the scope, aborted with their
     /// owner.
     child_tasks: Vec<(u32, JoinHandle<()>)>,
-    /// The child tasks of each fixed member that has some, by member: together they hold one
-    /// part of the member ([`Slot::unfinished`]), so that any number of them fits its count.
-    child_counts: BTreeMap<u32, u32>,
+    /// The child tasks of each fixed member, by member index (empty until a first child):
+    /// together they hold one part of the member ([`Slot::unfinished`]), so that any number
+    /// of them fits its count.
+    child_counts: Vec<u32>,
 }
 
 impl Dynamic {
@@ -684,9 +685,13 @@ impl Scope {
     pub(crate) fn take_result(&self) -> Result<(), Error> {
         let record = {
             let mut record = lock(&self.record);
+            let stuck = match record.stuck.is_empty() {
+                true => Vec::new(),
+                false => record.stuck.clone(),
+            };
             Record {
                 failures: std::mem::take(&mut record.failures),
-                stuck: record.stuck.clone(),
+                stuck,
             }
         };
         self.result_of(record)
@@ -1302,7 +1307,8 @@ impl Scope {
         fence(Ordering::SeqCst);
         let stopping = match self.slots.get(owner as usize) {
             Some(slot) => {
-                let children = dynamic.child_counts.get(&owner).copied().unwrap_or(0);
+                let children = dynamic.child_counts.get(owner as usize).copied();
+                let children = children.unwrap_or(0);
                 // The children's part is joined only while the member runs: one that has
                 // ended stays ended, since its stage may have been counted done already.
                 let joined =
@@ -1313,7 +1319,10 @@ impl Scope {
                 if joined.is_err() {
                     return Err(Ended);
                 }
-                dynamic.child_counts.insert(owner, children + 1);
+                if dynamic.child_counts.len() <= owner as usize {
+                    dynamic.child_counts.resize(self.slots.len(), 0);
+                }
+                dynamic.child_counts[owner as usize] = children + 1;
                 slot.interrupted.load(Ordering::Acquire) || slot.exited.load(Ordering::Acquire)
             }
             None => {
@@ -1363,14 +1372,10 @@ impl Scope {
         let (interrupt, last) = {
             let mut dynamic = lock(&self.dynamic);
             let interrupt = self.free_dynamic(&mut dynamic, index);
-            let last = match dynamic.child_counts.get_mut(&owner) {
-                Some(children) if *children > 1 => {
+            let last = match dynamic.child_counts.get_mut(owner as usize) {
+                Some(children) => {
                     *children -= 1;
-                    false
-                }
-                Some(_) => {
-                    dynamic.child_counts.remove(&owner);
-                    true
+                    *children == 0
                 }
                 None => false,
             };
