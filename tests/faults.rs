@@ -254,9 +254,11 @@ async fn a_destructor_that_panics_when_a_timed_out_actor_is_aborted_is_not_lost(
 }
 
 /// Adding to a running group from inside it: a child started while its actor runs is
-/// tracked; one started once the actor is interrupted is refused, and never runs.
+/// tracked; one started once the actor is interrupted runs too, interrupted from the start
+/// (the work it was given is not lost); one started once the actor has ended is refused,
+/// naming the actor, and never runs.
 #[tokio::test]
-async fn adding_to_a_stopping_group_is_refused_and_nothing_runs() {
+async fn adding_to_a_stopping_group_runs_and_to_an_ended_actor_is_refused() {
     no_leak(async {
         let ran = Arc::new(AtomicUsize::new(0));
         let (keep, kept) = tokio::sync::oneshot::channel::<Context>();
@@ -271,26 +273,34 @@ async fn adding_to_a_stopping_group_is_refused_and_nothing_runs() {
                 .unwrap();
                 ctx.interrupted().await;
                 let late = Arc::clone(&counter);
-                let refused = ctx.spawn(move |_child: Context| async move {
+                ctx.spawn(move |child: Context| async move {
+                    assert!(child.is_interrupted());
                     late.fetch_add(100, Ordering::SeqCst);
-                });
-                assert!(matches!(refused, Err(Error::Stopped)), "{refused:?}");
+                })
+                .unwrap();
                 let _ = keep.send(ctx);
             })
             .name("server");
         group.spawn(|_ctx: Context| async {}).name("oneshot");
         group.run().await.unwrap();
-        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert_eq!(ran.load(Ordering::SeqCst), 101);
 
-        // Adding to a finished group: the context outlived its group, the child never runs.
+        // Adding to an ended actor: the context outlived its group, the child never runs.
         let ctx = kept.await.unwrap();
         let counter = Arc::clone(&ran);
         let refused = ctx.spawn(move |_child: Context| async move {
             counter.fetch_add(1_000, Ordering::SeqCst);
         });
-        assert!(matches!(refused, Err(Error::Stopped)), "{refused:?}");
+        let Err(refused) = refused else {
+            panic!("a child of an ended actor must be refused");
+        };
+        assert!(matches!(&refused, Error::Ended { actor } if actor == "app/server"));
+        assert_eq!(
+            refused.to_string(),
+            "actor `app/server` has ended; cannot spawn a child task"
+        );
         tokio::task::yield_now().await;
-        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        assert_eq!(ran.load(Ordering::SeqCst), 101);
     })
     .await;
 }

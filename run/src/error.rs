@@ -60,7 +60,8 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// |---|---|
 /// | [`Group::run`](crate::Group::run), [`TaskGroup::wait`](crate::TaskGroup::wait), [`RunHandle::wait`](crate::RunHandle::wait) / [`close`](crate::RunHandle::close) | `Failed`, `Panic`, `Cancelled`, `Signal`, `Forced`, `ShutdownTimeout`, `Shutdown`, `NoRuntime`, `Closed` (handles); a group with restartable actors also `RestartLimit`; a group with deployment options also `StartupTimeout`; before anything starts, `UnknownDependency`, `DependencyCycle`, `InvalidConfig` (a bad restart policy), `OverBudget` (a drain or a timeout that does not fit the shutdown timeout) |
 /// | [`ReloadHandle::reload`](crate::ReloadHandle::reload) | `ReloadFailed` |
-/// | [`TaskGroup::go`](crate::TaskGroup::go), [`Context::spawn`](crate::Context::spawn) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
+/// | [`TaskGroup::go`](crate::TaskGroup::go) | `Stopped`, `Closed` (a closed pool), `NoRuntime` |
+/// | [`Context::spawn`](crate::Context::spawn), [`Context::supervise`](crate::Context::supervise) | `Ended`, `NoRuntime`; `supervise` also `InvalidConfig` (a bad restart policy) |
 /// | [`Pool::submit`](crate::Pool::submit) and its kin, [`JobHandle`](crate::JobHandle) | `Closed`, `Full`, `DispatchTimeout`, `Panic`, `NoRuntime` |
 /// | builders: [`PoolBuilder::build`](crate::PoolBuilder::build), [`TaskGroupBuilder::build`](crate::TaskGroupBuilder::build), [`Signals::new`](crate::Signals::new) | `InvalidConfig`, `Closed`, `NoRuntime`, `SignalHandlers` |
 ///
@@ -169,10 +170,18 @@ pub enum Error {
     #[error("no worker took the job within the dispatch timeout")]
     DispatchTimeout,
     /// [`TaskGroup::go`](crate::TaskGroup::go) was called after the group had stopped (a
-    /// task failed, or it was cancelled), or [`Context::spawn`](crate::Context::spawn) after
-    /// its actor was interrupted or had returned; the runner was not run.
+    /// task failed, or it was cancelled); the runner was not run.
     #[error("the task group has stopped: the task was not run")]
     Stopped,
+    /// [`Context::spawn`](crate::Context::spawn) was called for an actor that has ended: its
+    /// execute had returned and its child tasks had too, it was aborted (a timeout, a forced
+    /// stop), or its group's `run` was dropped; the runner was not run. An actor that is only
+    /// stopping still takes children: they start interrupted.
+    #[error("actor `{actor}` has ended; cannot spawn a child task")]
+    Ended {
+        /// The actor whose child it was to be.
+        actor: ActorName,
+    },
     /// A builder was given a setting it cannot work with, such as a zero idle time.
     #[error("invalid configuration: {0}")]
     InvalidConfig(&'static str),
@@ -268,7 +277,8 @@ impl Error {
         match self {
             Error::Failed { actor, .. }
             | Error::Panic { actor, .. }
-            | Error::RestartLimit { actor, .. } => Some(actor),
+            | Error::RestartLimit { actor, .. }
+            | Error::Ended { actor } => Some(actor),
             Error::Shutdown { cause, .. } => cause.actor(),
             _ => None,
         }

@@ -1,4 +1,4 @@
-//! Exit on time (SPEC S7): `#[run::main]` ends the process within its shutdown budget plus
+//! Exit on time: `#[run::main]` ends the process within its shutdown budget plus
 //! [`EXIT_MARGIN`], even when a thread never returns (a `spawn_blocking` stuck in a `std`
 //! call, an actor blocking its worker thread, which no abort can stop).
 //!

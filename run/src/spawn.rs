@@ -17,7 +17,7 @@ use crate::{
     core::{
         interrupt::Interrupt,
         member::{self, MemberTask},
-        scope::{Member, Scope},
+        scope::{Ended, Member, Scope},
     },
     error::Error,
     runner::Runner,
@@ -36,8 +36,14 @@ impl Context {
     /// panic stops the group like any actor's, and every failure is kept on the group's
     /// error. Its events reach the group's hook.
     ///
-    /// Errors: [`Error::Stopped`] if this actor is interrupted or has returned already,
-    /// [`Error::NoRuntime`] outside a tokio runtime; the runner is then not run.
+    /// While this actor stops (interrupted, or returned with children still running), a new
+    /// child still runs, its [`Context`] interrupted from the start, under the actor's
+    /// timeout: work the actor took before it saw the stop is not lost (see the second
+    /// example).
+    ///
+    /// Errors: [`Error::Ended`] once this actor has ended (its execute and its children have
+    /// returned, it was aborted, or its group's `run` was dropped), [`Error::NoRuntime`]
+    /// outside a tokio runtime; the runner is then not run.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -70,6 +76,37 @@ impl Context {
     /// assert_eq!(names, ["app/server/actor-0", "app/server/actor-1", "app/server/actor-2"]);
     /// # }
     /// ```
+    ///
+    /// A worker that took a job, then saw the stop: the job still runs, and the stop is clean.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group};
+    /// use std::time::Duration;
+    /// use tokio::sync::{mpsc, oneshot};
+    ///
+    /// let (submit, mut jobs) = mpsc::channel::<u32>(1);
+    /// let (done, finished) = oneshot::channel();
+    /// let mut group = Group::named("app");
+    /// group
+    ///     .spawn(move |ctx: Context| async move {
+    ///         let job = jobs.recv().await.unwrap(); // taken...
+    ///         ctx.request_stop(); // ...and then the app stops
+    ///         ctx.interrupted().await;
+    ///         ctx.spawn_named("job", move |job_ctx: Context| async move {
+    ///             assert!(job_ctx.is_interrupted());
+    ///             tokio::time::sleep(Duration::from_secs(1)).await; // finishes the job
+    ///             done.send(job).unwrap();
+    ///         })?;
+    ///         Ok::<_, Error>(())
+    ///     })
+    ///     .name("worker")
+    ///     .timeout(Duration::from_secs(5)); // the job too must be done by then
+    /// submit.send(7).await.unwrap();
+    /// group.run().await.unwrap(); // a requested stop: clean
+    /// assert_eq!(finished.await.unwrap(), 7);
+    /// # }
+    /// ```
     pub fn spawn<R: Runner>(&self, runner: R) -> Result<(), Error> {
         let name = runner.name();
         self.spawn_named(name, runner)
@@ -88,7 +125,9 @@ impl Context {
         let scope = &owner.scope;
         let index = scope
             .add_child(owner.index, name.into())
-            .ok_or(Error::Stopped)?;
+            .map_err(|Ended| Error::Ended {
+                actor: owner.name(),
+            })?;
         let guard = ChildGuard {
             scope: Arc::clone(scope),
             index,
@@ -97,9 +136,7 @@ impl Context {
         let interrupt = runner.interrupt();
         let abortable = matches!(interrupt, Interrupt::Abort);
         let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
-        if !scope.start_dynamic(index, call.then_some(interrupt)) {
-            return Err(Error::Stopped);
-        }
+        scope.start_child(index, call.then_some(interrupt));
         let child = Member {
             scope: Arc::clone(scope),
             index,

@@ -10,31 +10,110 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-/// Runs `scenario` and asserts that the runtime's alive task count is back to where it was:
-/// no task the scenario started outlives it.
+/// Runs `scenario` and asserts that the runtime's alive task count is back to where it was the
+/// moment the scenario returns: no task it started outlives it. Nothing is waited for.
 ///
-/// A task that has returned its output can still count as alive for a moment: on a
-/// multi-thread runtime the worker that ran it releases it just after waking its
-/// `JoinHandle`, and on a loaded machine that worker thread may be descheduled in between.
-/// So the check yields to the runtime until the count is back, for up to 10 s of wall time
-/// before it fails: a task that really leaked never goes away.
+/// Exact on a current-thread runtime: a task completes within one turn of the one thread
+/// (tokio's `Harness::complete` stores the output, wakes the `JoinHandle`, then removes the
+/// task from the runtime's list, whose length is `num_alive_tasks`), so a task the scenario
+/// joined, or saw report its end, is no longer counted when the scenario runs again.
+///
+/// On a multi-thread runtime that holds only in part, because of tokio itself: a worker wakes
+/// a task's `JoinHandle` (after marking it complete) before it removes the task from that
+/// list, and the woken task can run on another thread in between. So, at the moment the
+/// scenario returns, a task that has ended can still be counted, at most one per worker (a
+/// worker completes one task at a time): the check there asserts that bound at once; then it
+/// occupies every worker (one blocking task each, all running together, so each worker has
+/// left the task it was completing) and, while they are held, asserts the count exactly:
+/// a task of the scenario that had not ended is still counted then.
 pub async fn no_leak<T>(scenario: impl Future<Output = T>) -> T {
-    let metrics = tokio::runtime::Handle::current().metrics();
+    let handle = tokio::runtime::Handle::current();
+    let metrics = handle.metrics();
     let before = metrics.num_alive_tasks();
     let output = scenario.await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::time::Instant::now() < deadline {
-        if metrics.num_alive_tasks() == before {
-            return output;
-        }
-        tokio::task::yield_now().await;
+    let alive = metrics.num_alive_tasks();
+    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+        assert_eq!(
+            alive, before,
+            "tasks started by the scenario are still alive"
+        );
+        return output;
     }
+    let workers = metrics.num_workers();
+    assert!(
+        alive <= before + workers,
+        "tasks started by the scenario are still alive: {alive}, {before} before, {workers} \
+         workers"
+    );
+    let held = hold_every_worker(workers);
+    let alive = metrics.num_alive_tasks() - workers;
+    held.release().await;
     assert_eq!(
-        metrics.num_alive_tasks(),
-        before,
+        alive, before,
         "tasks started by the scenario are still alive"
     );
     output
+}
+
+/// The workers of a multi-thread runtime, each running one task of [`hold_every_worker`]
+/// until released.
+struct Held {
+    gate: Arc<(Mutex<(usize, bool)>, std::sync::Condvar)>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Held {
+    async fn release(self) {
+        let (state, changed) = &*self.gate;
+        state.lock().unwrap().1 = true;
+        changed.notify_all();
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+    }
+}
+
+/// Starts one task per worker, each blocking its thread, and returns once all of them run at
+/// once: then no worker is doing anything else. A task the scenario left running and busy
+/// would keep a worker from ever taking one: that fails after a while, as a leak.
+fn hold_every_worker(workers: usize) -> Held {
+    let gate = Arc::new((Mutex::new((0, false)), std::sync::Condvar::new()));
+    let tasks = (0..workers)
+        .map(|_| {
+            let gate = Arc::clone(&gate);
+            tokio::spawn(async move {
+                let (state, changed) = &*gate;
+                let mut state = state.lock().unwrap();
+                state.0 += 1;
+                changed.notify_all();
+                while !state.1 {
+                    state = changed.wait(state).unwrap();
+                }
+            })
+        })
+        .collect();
+    let (state, changed) = &*gate;
+    // Blocks this thread, not a worker: on a worker, the runtime moves its work elsewhere.
+    let arrived = tokio::task::block_in_place(|| {
+        let (mut state, waited) = changed
+            .wait_timeout_while(
+                state.lock().unwrap(),
+                std::time::Duration::from_secs(10),
+                |(arrived, _)| *arrived < workers,
+            )
+            .unwrap();
+        if waited.timed_out() {
+            // Let the tasks that did start go, so that the runtime can still shut down.
+            state.1 = true;
+            changed.notify_all();
+        }
+        state.0
+    });
+    assert_eq!(
+        arrived, workers,
+        "not every worker became free: a task the scenario started still runs"
+    );
+    Held { gate, tasks }
 }
 
 /// An ordered, shared log of events.

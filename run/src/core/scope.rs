@@ -18,26 +18,40 @@
 //! - **Deadlines flow down.** A scope's shutdown deadline is the earliest of its own and its
 //!   parent member's, less a margin ([`Scope::inherited_deadline`]), so a nested scope times
 //!   out its own stuck members first and names them.
-//! - **Nothing lost (G11).** Every failure that does not become the cause (an error after the
+//! - **Nothing lost.** Every failure that does not become the cause (an error after the
 //!   stop began, any panic, an interrupt's panic, a nested scope's stuck members and
 //!   failures) is recorded and ends up on the result ([`Scope::result`]); a sidecar's own
 //!   errors are reported only ([`ExitPolicy::Sidecar`]).
+//! - **The tree is the truth.** What still runs under a member is read from the scopes made
+//!   under it, at any time and from any thread, whatever their futures are doing (one may be
+//!   stuck behind a blocked thread): the members each has named stuck, and the leaves under
+//!   its unfinished members ([`Scope::running_leaves`]). A timeout, a forced exit and the
+//!   exit watch of `#[run::main]` all name leaves that way.
 //! - **Members.** Fixed members are the slots given at creation (a `Group`'s actors, known at
 //!   `run()`); dynamic members come and go (a `TaskGroup`'s tasks) and are numbered after
 //!   the fixed ones. A fixed slot costs no allocation of its own.
+//! - **Child tasks.** A member takes child tasks while it runs and while it stops (they start
+//!   interrupted then, under its timeout), never once it has ended: its parts all finished,
+//!   or it was aborted. Together they hold one part of it. Their tokio tasks, aborted or not,
+//!   are joined with the scope; a scope dropped before its join hands its tasks, aborted, to
+//!   the scope above, which joins them: no task outlives the top scope's join.
 
 use std::{
     collections::BTreeMap,
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering},
+        atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering},
         Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak,
     },
     time::Duration,
 };
 
-use tokio::{sync::Notify, task::JoinHandle, time::Instant};
+use tokio::{
+    sync::Notify,
+    task::{AbortHandle, JoinHandle},
+    time::Instant,
+};
 
 use super::{
     cause::Cause,
@@ -52,6 +66,10 @@ use crate::{
     name::{ActorName, Leaf},
     panic::{self, CatchUnwind},
 };
+
+/// Why a member takes no new child task: it has ended.
+#[derive(Debug)]
+pub(crate) struct Ended;
 
 /// What a forced shutdown was forced by: a second signal, in practice.
 pub(crate) type Force = Pin<Box<dyn Future<Output = Error> + Send + 'static>>;
@@ -89,7 +107,7 @@ impl Member {
 }
 
 /// The unfinished fixed members of each stage. The first stage's count is kept inline:
-/// a scope with a single stage (most are) allocates no list for it (issue 16).
+/// a scope with a single stage (most are) allocates no list for it.
 struct StageCounts {
     first: AtomicUsize,
     rest: Box<[AtomicUsize]>,
@@ -178,6 +196,10 @@ struct Dynamic {
     /// The tokio tasks of child tasks, by owner: joined with the scope, aborted with their
     /// owner.
     child_tasks: Vec<(u32, JoinHandle<()>)>,
+    /// The child tasks of each fixed member, by member index (empty until a first child):
+    /// together they hold one part of the member ([`Slot::unfinished`]), so that any number
+    /// of them fits its count.
+    child_counts: Vec<u32>,
 }
 
 impl Dynamic {
@@ -207,7 +229,7 @@ impl Dynamic {
     }
 }
 
-/// Failures kept for the result (G11).
+/// Failures kept for the result: nothing lost (see the invariants).
 #[derive(Default, Clone)]
 struct Record {
     failures: Vec<Error>,
@@ -287,7 +309,7 @@ pub(crate) struct Scope {
     restart_records: Mutex<Vec<(u32, Arc<RestartRecord>)>>,
     extension: Option<Arc<dyn Extension>>,
     /// When each observed member was first polled, until it exits: only observed members
-    /// ([`Scope::observed`]) have an entry, so a member's task carries no clock (issue 16).
+    /// ([`Scope::observed`]) have an entry, so a member's task carries no clock.
     started: Mutex<BTreeMap<u32, Instant>>,
 }
 
@@ -560,17 +582,21 @@ impl Scope {
             slot.exited.store(true, Ordering::Release);
             // Once a cause is set the count decides nothing (see `stop_requested`): the
             // members that exit during the stop skip a shared counter every worker would
-            // otherwise pass around (issue 16).
+            // otherwise pass around.
             if (slot.policy != ExitPolicy::Sidecar || self.sidecars_count)
                 && self.cause.get().is_none()
                 && self.active.fetch_sub(1, Ordering::AcqRel) == 1
             {
                 wake = true;
             }
+            // Its part counted done before its child tasks are looked for: a child added
+            // meanwhile (see `add_child`) either saw `exited`, or its part count, read here
+            // by the same read-modify-write order, shows `has_owned`.
+            let drained = self.slot_part_done(slot);
             self.interrupt_owned();
             // One wake-up for the cause and the stage together: the run loop, woken once,
             // finds both (a second would cost it another turn, on another thread).
-            if self.slot_part_done(slot) || wake {
+            if drained || wake {
                 self.wake.notify_one();
             }
         } else {
@@ -588,18 +614,23 @@ impl Scope {
         }
     }
 
-    /// Keeps a failure that did not become the cause (G11). A nested scope's report is
-    /// merged: its stuck members and its failures are this scope's too, and its own cause,
-    /// when that was only the stop from outside, is no failure.
+    /// Keeps a failure that did not become the cause: nothing is lost. A nested scope's
+    /// report is merged: its stuck members and its failures are this scope's too, and its
+    /// own cause, when that was only the stop from outside, is no failure.
     pub(crate) fn record_failure(&self, error: Error) {
         let mut record = lock(&self.record);
         merge(&mut record, error);
     }
 
-    /// Names member `index`, aborted at its timeout, with its phase.
+    /// Names member `index`, aborted at its timeout: the leaves still running under it, at
+    /// any depth, with their phases ([`running_leaves`](Scope::running_leaves)).
     pub(crate) fn record_stuck(&self, index: usize) {
-        let stuck = self.stuck(index);
-        lock(&self.record).stuck.push(stuck);
+        let mut stuck = Vec::new();
+        self.running_leaves(index, &mut stuck);
+        let mut record = lock(&self.record);
+        for stuck in stuck {
+            keep_stuck(&mut record, stuck);
+        }
     }
 
     /// Notes that member `index` is in `phase` now; a no-op for a dynamic member.
@@ -626,16 +657,15 @@ impl Scope {
         stuck
     }
 
-    /// The actors still running under fixed member `index`: the unfinished leaves of the
-    /// scopes made under it, at any depth, or the member itself. What a forced exit names.
+    /// The actors still running under fixed member `index`, as the tree says now, whatever
+    /// the futures of the scopes under it are doing (one may be stuck behind a blocked
+    /// thread): what each scope made under it has named stuck, and the leaves still running
+    /// under its unfinished members, at any depth; the member itself if that is nothing. What
+    /// a timeout and a forced exit name.
     pub(crate) fn running_leaves(&self, index: usize, out: &mut Vec<Stuck>) {
         let before = out.len();
         for child in self.children_of(index) {
-            for member in 0..child.fixed_count() {
-                if child.is_unfinished(member) {
-                    child.running_leaves(member, out);
-                }
-            }
+            child.stuck_into(out);
         }
         if out.len() == before {
             out.push(self.stuck(index));
@@ -651,9 +681,21 @@ impl Scope {
     }
 
     /// [`result`](Scope::result), once: the failures are moved out, not copied (a group's
-    /// run loop, which returns the result once).
+    /// run loop, which returns the result once). The stuck members stay on the record too:
+    /// the scope above reads them from the tree if it times out this scope's member before
+    /// the result reaches it ([`running_leaves`](Scope::running_leaves)).
     pub(crate) fn take_result(&self) -> Result<(), Error> {
-        let record = std::mem::take(&mut *lock(&self.record));
+        let record = {
+            let mut record = lock(&self.record);
+            let stuck = match record.stuck.is_empty() {
+                true => Vec::new(),
+                false => record.stuck.clone(),
+            };
+            Record {
+                failures: std::mem::take(&mut record.failures),
+                stuck,
+            }
+        };
         self.result_of(record)
     }
 
@@ -719,10 +761,17 @@ impl Scope {
         let cause = self.cause.get().cloned().unwrap_or(Cause::Cancelled);
         let (live, mut calls) = {
             let mut dynamic = lock(&self.dynamic);
-            let live: Vec<usize> = (dynamic.started.iter().enumerate())
-                .filter(|(_, started)| **started)
-                .map(|(at, _)| self.slots.len() + at)
+            // Not those interrupted already (a child task, with its owner): once each.
+            let live: Vec<usize> = (0..dynamic.started.len())
+                .filter(|&at| dynamic.started[at] && !dynamic.interrupted[at])
                 .collect();
+            for &at in &live {
+                dynamic.interrupted[at] = true;
+            }
+            let live = live
+                .into_iter()
+                .map(|at| self.slots.len() + at)
+                .collect::<Vec<_>>();
             (live, std::mem::take(&mut dynamic.interrupts))
         };
         let Some(me) = self.me.upgrade() else { return };
@@ -829,6 +878,9 @@ impl Scope {
 
     /// Wakes the members marked since the last call, and stops their children.
     pub(crate) fn wake_interrupted(&self) {
+        // Between the marks and the look for child tasks, against a child being added: see
+        // `add_child`. Once per batch of members, not per member.
+        fence(Ordering::SeqCst);
         self.interrupt_owned();
         self.interrupts.notify_waiters();
         self.stop_children();
@@ -902,13 +954,20 @@ impl Scope {
     /// running under each unfinished member. For a report when the run loop itself cannot
     /// finish (a thread blocked in a member's poll).
     pub(crate) fn stuck_now(&self) -> Vec<Stuck> {
-        let mut stuck = lock(&self.record).stuck.clone();
+        let mut stuck = Vec::new();
+        self.stuck_into(&mut stuck);
+        stuck
+    }
+
+    /// [`stuck_now`](Scope::stuck_now), added to `out`. The record's lock is let go before
+    /// the scopes below are read: no two records are ever locked at once.
+    fn stuck_into(&self, out: &mut Vec<Stuck>) {
+        out.extend(lock(&self.record).stuck.iter().cloned());
         for index in 0..self.slots.len() {
             if self.is_unfinished(index) {
-                self.running_leaves(index, &mut stuck);
+                self.running_leaves(index, out);
             }
         }
-        stuck
     }
 
     /// How long since the run loop saw the stop.
@@ -1080,38 +1139,35 @@ impl Scope {
     /// Removes a dynamic member: it no longer runs. The lock it takes is never held while
     /// calling out, so a member's future can be dropped anywhere.
     pub(crate) fn remove_dynamic(&self, index: u32) {
-        let interrupt = {
-            let mut dynamic = lock(&self.dynamic);
-            let at = index - self.slots.len() as u32;
-            dynamic.names[at as usize] = None;
-            dynamic.started[at as usize] = false;
-            dynamic.owners[at as usize] = None;
-            dynamic.interrupted[at as usize] = false;
-            dynamic.exited[at as usize] = false;
-            dynamic.free.push(at);
-            let call = dynamic.interrupts.iter().position(|(of, _)| *of == index);
-            call.map(|at| dynamic.interrupts.swap_remove(at))
-        };
+        let interrupt = self.free_dynamic(&mut lock(&self.dynamic), index);
         // Dropped outside the lock: its destructor may do anything.
         drop(interrupt);
         self.dynamic_ended();
     }
 
-    /// Starts dynamic member `index`, to be interrupted with `interrupt` (if it calls
+    /// Frees dynamic member `index`'s entry; returns its undelivered interrupt, to be dropped
+    /// outside the lock.
+    fn free_dynamic(&self, dynamic: &mut Dynamic, index: u32) -> Option<(u32, Interrupt)> {
+        let at = index - self.slots.len() as u32;
+        dynamic.names[at as usize] = None;
+        dynamic.started[at as usize] = false;
+        dynamic.owners[at as usize] = None;
+        dynamic.interrupted[at as usize] = false;
+        dynamic.exited[at as usize] = false;
+        dynamic.free.push(at);
+        let call = dynamic.interrupts.iter().position(|(of, _)| *of == index);
+        call.map(|at| dynamic.interrupts.swap_remove(at))
+    }
+
+    /// Starts task group task `index`, to be interrupted with `interrupt` (if it calls
     /// something) besides its context, unless the scope has stopped: then it never runs. A
     /// member started here is interrupted by the stop exactly once (the flag and the lists
     /// are read under one lock); one refused never is: no event for an actor that never
-    /// started.
+    /// started. (A child task starts with [`start_child`](Scope::start_child).)
     pub(crate) fn start_dynamic(&self, index: u32, interrupt: Option<Interrupt>) -> bool {
         let mut dynamic = lock(&self.dynamic);
         let at = dynamic.at(index as usize, self.slots.len());
-        // A task group's task does not start once its group has stopped; a child task, once
-        // its owner is interrupted or has returned.
-        let refused = match dynamic.owners[at] {
-            None => self.is_stopped(),
-            Some(_) => dynamic.interrupted[at],
-        };
-        if refused || self.all_interrupted.load(Ordering::Acquire) {
+        if self.is_stopped() || self.all_interrupted.load(Ordering::Acquire) {
             return false;
         }
         dynamic.started[at] = true;
@@ -1138,14 +1194,46 @@ impl Scope {
 
     /// The owning face was dropped: stops the scope and ends the dynamic members at once.
     pub(crate) fn abort(&self) {
-        self.aborted.store(true, Ordering::Release);
+        self.mark_aborted();
         self.stop(Cause::Cancelled);
         // Also when the scope had stopped already: members wait for `aborted`.
         self.interrupts.notify_waiters();
-        let tasks = std::mem::take(&mut lock(&self.dynamic).interrupt_tasks);
-        for task in tasks.into_iter().chain(self.take_child_tasks()) {
+        let mut tasks = std::mem::take(&mut lock(&self.dynamic).interrupt_tasks);
+        tasks.extend(self.take_child_tasks());
+        self.hand_up(tasks);
+    }
+
+    /// Aborts `tasks`, this scope's, and hands them to the member the scope was made under,
+    /// whose scope joins them with its own: for a scope whose face was dropped before it
+    /// could join them. Without a parent, they are only aborted.
+    pub(crate) fn hand_up(&self, tasks: Vec<JoinHandle<()>>) {
+        for task in &tasks {
             task.abort();
         }
+        if let Some(parent) = &self.parent {
+            parent.scope.keep_tasks(parent.index, tasks);
+        }
+    }
+
+    /// Keeps `tasks`, handed up by a scope made under member `owner`, to join them with this
+    /// scope's child tasks.
+    fn keep_tasks(&self, owner: u32, tasks: Vec<JoinHandle<()>>) {
+        if tasks.is_empty() {
+            return;
+        }
+        let mut dynamic = lock(&self.dynamic);
+        dynamic.child_tasks.retain(|(_, task)| !task.is_finished());
+        dynamic
+            .child_tasks
+            .extend(tasks.into_iter().map(|task| (owner, task)));
+        // Read before the join: see `take_owned_tasks`.
+        self.has_owned.store(true, Ordering::Release);
+    }
+
+    /// Notes that the scope's face is gone before the scope ended (a dropped task group, a
+    /// group's dropped `run`): nothing new starts in it, no child task, no async interrupt.
+    pub(crate) fn mark_aborted(&self) {
+        self.aborted.store(true, Ordering::Release);
     }
 
     /// Completes once the scope is aborted.
@@ -1198,39 +1286,131 @@ impl Scope {
         }
     }
 
-    /// Adds a child task of member `owner`, named under the owner's path; `None` if the owner
-    /// is interrupted or has returned already. The owner counts as unfinished until the child
-    /// is removed ([`remove_child`](Scope::remove_child)).
+    /// Adds a child task of member `owner`, named under the owner's path; `Err` once the
+    /// owner has ended: its execute has returned and nothing of it runs any more, it was
+    /// aborted, or its group's run was dropped. An owner that is stopping (interrupted, or
+    /// returned with children still running) still takes children: each starts interrupted,
+    /// under the owner's timeout, so that work it took is not lost. The owner counts as
+    /// unfinished until the child is removed ([`remove_child`](Scope::remove_child)).
     pub(crate) fn add_child(
         &self,
         owner: u32,
         name: std::borrow::Cow<'static, str>,
-    ) -> Option<u32> {
+    ) -> Result<u32, Ended> {
         let path: Arc<str> = self.name(owner as usize).to_string().into();
         let mut dynamic = lock(&self.dynamic);
-        if self.all_interrupted.load(Ordering::Acquire) || self.owner_done(&dynamic, owner) {
-            return None;
+        if self.is_aborted() {
+            return Err(Ended);
         }
+        // Before the owner's flags are read: an owner marked interrupted meanwhile then finds
+        // this child when its interrupt is woken (both sides fence), and an owner whose
+        // execute returns meanwhile does, through its part count (see `exited`).
+        self.has_owned.store(true, Ordering::Release);
+        fence(Ordering::SeqCst);
+        let stopping = match self.slots.get(owner as usize) {
+            Some(slot) => {
+                let children = dynamic.child_counts.get(owner as usize).copied();
+                let children = children.unwrap_or(0);
+                // The children's part is joined only while the member runs: one that has
+                // ended stays ended, since its stage may have been counted done already.
+                let joined =
+                    slot.unfinished
+                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |parts| {
+                            (parts > 0).then_some(parts + u8::from(children == 0))
+                        });
+                if joined.is_err() {
+                    return Err(Ended);
+                }
+                if dynamic.child_counts.len() <= owner as usize {
+                    dynamic.child_counts.resize(self.slots.len(), 0);
+                }
+                dynamic.child_counts[owner as usize] = children + 1;
+                slot.interrupted.load(Ordering::Acquire) || slot.exited.load(Ordering::Acquire)
+            }
+            None => {
+                let at = dynamic.at(owner as usize, self.slots.len());
+                if dynamic.names[at].is_none() || dynamic.exited[at] {
+                    return Err(Ended);
+                }
+                self.dynamic_running.fetch_add(1, Ordering::AcqRel);
+                dynamic.interrupted[at]
+            }
+        };
         let leaf = Leaf::new(name, dynamic.numbered);
         dynamic.numbered += 1;
         let name = ActorName::new(Some(path), leaf);
         let at = dynamic.insert(name, Some(owner));
-        self.has_owned.store(true, Ordering::Release);
+        dynamic.interrupted[at] = stopping;
         self.dynamic_running.fetch_add(1, Ordering::AcqRel);
-        self.part_started(owner as usize);
-        Some((self.slots.len() + at) as u32)
+        Ok((self.slots.len() + at) as u32)
+    }
+
+    /// Starts child task `index`, to be interrupted with `interrupt` (if it calls something)
+    /// besides its context. A child interrupted before it started (its owner was stopping)
+    /// gets its interrupt now; any other, with its owner or the scope: once either way.
+    pub(crate) fn start_child(&self, index: u32, interrupt: Option<Interrupt>) {
+        let now = {
+            let mut dynamic = lock(&self.dynamic);
+            let at = dynamic.at(index as usize, self.slots.len());
+            dynamic.started[at] = true;
+            if dynamic.interrupted[at] || self.all_interrupted.load(Ordering::Acquire) {
+                dynamic.interrupted[at] = true;
+                Some(interrupt)
+            } else {
+                if let Some(interrupt) = interrupt {
+                    dynamic.interrupts.push((index, interrupt));
+                }
+                None
+            }
+        };
+        if let (Some(call), Some(me)) = (now, self.me.upgrade()) {
+            let cause = self.cause.get().cloned().unwrap_or(Cause::Cancelled);
+            self.deliver_dynamic(&me, index as usize, call, &cause);
+        }
     }
 
     /// Removes child task `index` of `owner`: the owner may now count as finished.
     pub(crate) fn remove_child(&self, index: u32, owner: u32) {
-        self.remove_dynamic(index);
-        self.part_finished(owner as usize);
+        let (interrupt, last) = {
+            let mut dynamic = lock(&self.dynamic);
+            let interrupt = self.free_dynamic(&mut dynamic, index);
+            let last = match dynamic.child_counts.get_mut(owner as usize) {
+                Some(children) => {
+                    *children -= 1;
+                    *children == 0
+                }
+                None => false,
+            };
+            (interrupt, last)
+        };
+        drop(interrupt);
+        self.dynamic_ended();
+        match self.slots.get(owner as usize) {
+            Some(slot) if last => self.slot_part_finished(slot),
+            Some(_) => {}
+            None => self.dynamic_ended(),
+        }
     }
 
     /// Keeps the tokio task of a child of `owner`, to join it with the scope and abort it
-    /// with its owner.
+    /// with its owner. One added once its owner was aborted, or its group's run dropped (both
+    /// may happen between [`add_child`](Scope::add_child) and here), is aborted at once; in
+    /// the second case it is handed up with the group's tasks.
     pub(crate) fn add_child_task(&self, owner: u32, task: JoinHandle<()>) {
+        // The child's part keeps a fixed owner unfinished, unless the owner was aborted.
+        let aborted = self
+            .slots
+            .get(owner as usize)
+            .is_some_and(|slot| slot.unfinished.load(Ordering::Acquire) == 0);
+        if aborted {
+            task.abort();
+        }
         let mut dynamic = lock(&self.dynamic);
+        if self.is_aborted() {
+            drop(dynamic);
+            self.hand_up(vec![task]);
+            return;
+        }
         dynamic.child_tasks.retain(|(_, task)| !task.is_finished());
         dynamic.child_tasks.push((owner, task));
     }
@@ -1285,13 +1465,15 @@ impl Scope {
         self.interrupts.notify_waiters();
     }
 
-    /// Aborts the child tasks of `owner` and of its children, transitively.
+    /// Aborts the child tasks of `owner` and of its children, transitively. Their tokio
+    /// tasks stay with the scope, to be joined with it: an aborted task may still be running
+    /// until its next poll, and nothing the scope started outlives its join.
     pub(crate) fn abort_children(&self, owner: usize) {
         if !self.has_owned.load(Ordering::Acquire) {
             return;
         }
-        let tasks = {
-            let mut dynamic = lock(&self.dynamic);
+        let tasks: Vec<AbortHandle> = {
+            let dynamic = lock(&self.dynamic);
             let mut owners = vec![owner as u32];
             let mut at = 0;
             while at < owners.len() {
@@ -1303,13 +1485,12 @@ impl Scope {
                 }
                 at += 1;
             }
-            let (aborted, kept) = std::mem::take(&mut dynamic.child_tasks)
-                .into_iter()
-                .partition(|(of, _)| owners.contains(of));
-            dynamic.child_tasks = kept;
-            aborted
+            (dynamic.child_tasks.iter())
+                .filter(|(of, _)| owners.contains(of))
+                .map(|(_, task)| task.abort_handle())
+                .collect()
         };
-        for (_, task) in tasks {
+        for task in tasks {
             task.abort();
         }
     }
@@ -1411,7 +1592,9 @@ fn merge_sidecar(record: &mut Record, error: Error) {
 fn merge(record: &mut Record, error: Error) {
     match error {
         Error::ShutdownTimeout { stuck, cause } => {
-            record.stuck.extend(stuck);
+            for stuck in stuck {
+                keep_stuck(record, stuck);
+            }
             if let Some(cause) = cause {
                 merge(record, *cause);
             }
@@ -1426,5 +1609,14 @@ fn merge(record: &mut Record, error: Error) {
         // failure of its own.
         Error::Cancelled | Error::Signal(_) => {}
         error => record.failures.push(error),
+    }
+}
+
+/// Adds `stuck` to `record`, unless it names an actor named already: a member timed out by
+/// the scope above is named from the tree, and its nested scope's result, if it still
+/// returns, names the same leaves.
+fn keep_stuck(record: &mut Record, stuck: Stuck) {
+    if !record.stuck.iter().any(|kept| kept.actor == stuck.actor) {
+        record.stuck.push(stuck);
     }
 }

@@ -16,7 +16,8 @@
 //!   returned or the stop is forced; the delay counts against the shutdown timeout;
 //! - dropping a [`Running`] before it finished (the `run` future was dropped) delivers every
 //!   interrupt not yet delivered (cause [`Cause::Cancelled`]; async interrupts are not
-//!   started) and aborts every task: no task outlives it.
+//!   started) and aborts every task; a nested scope hands them to the scope above, which
+//!   joins them with its own: no task outlives the top scope's `run`.
 
 use std::{
     future::{poll_fn, Future},
@@ -478,20 +479,18 @@ impl Drop for Running {
             return;
         }
         let scope = Arc::clone(&self.scope);
+        scope.mark_aborted();
         let cause = scope.settle_cause(Cause::Cancelled);
         for index in 0..self.handles.len() {
             self.deliver(index, cause, false);
         }
         scope.wake_interrupted();
-        for handle in self.handles.iter().flatten() {
-            handle.abort();
-        }
-        for (_, task) in &self.interrupt_tasks {
-            task.abort();
-        }
-        for task in scope.take_owned_tasks() {
-            task.abort();
-        }
+        // Aborted, and joined by the scope above, if any: it joins them with its own.
+        let mut tasks: Vec<JoinHandle<()>> =
+            self.handles.iter_mut().filter_map(Option::take).collect();
+        tasks.extend(self.interrupt_tasks.drain(..).map(|(_, task)| task));
+        tasks.extend(scope.take_owned_tasks());
+        scope.hand_up(tasks);
     }
 }
 

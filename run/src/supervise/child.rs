@@ -87,7 +87,7 @@ impl Context {
     /// result not followed by a restart, such as [`Error::RestartLimit`]) stops the group.
     /// The [`ChildHandle`] stops just this child and joins it.
     ///
-    /// Errors: [`Error::Stopped`] if this actor is interrupted or has returned,
+    /// Errors: [`Error::Ended`] once this actor has ended (as for [`Context::spawn`]),
     /// [`Error::InvalidConfig`] for a bad policy, [`Error::NoRuntime`] outside a runtime.
     ///
     /// ```
