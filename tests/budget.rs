@@ -152,6 +152,7 @@ fn an_actor_timeout_that_cannot_fit_the_budget_is_refused_before_anything_starts
                 timeout,
                 stage,
                 stages,
+                ..
             },
         available,
         budget,

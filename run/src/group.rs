@@ -11,13 +11,17 @@ use std::{
     borrow::Cow, fmt, future::Future, marker::PhantomData, pin::Pin, sync::Arc, time::Duration,
 };
 
-use tokio::{runtime::Handle, task::JoinHandle};
+use tokio::{
+    runtime::{Handle, RuntimeFlavor},
+    task::JoinHandle,
+};
 
 use crate::{
     budget::{self, Demand},
     context::Context,
     core::{
         cause::Cause,
+        deadline::{Deadlines, Timed},
         event::{Event, Hook},
         interrupt::{ExitPolicy, Interrupt},
         member,
@@ -589,6 +593,8 @@ impl Group {
             drop(runtime);
             panic::install_hook();
             let path = self.path();
+            // An incarnation asks nothing of its time that its actor's group has not checked.
+            let inherits = self.incarnation_path.is_none();
             let Group {
                 parent,
                 stop,
@@ -600,164 +606,42 @@ impl Group {
                 deploy,
                 ..
             } = self;
-            let mut restartable = false;
-            for actor in &actors {
-                if let Some(policy) = actor.extras.as_ref().and_then(|extras| extras.restart) {
-                    policy.validate()?;
-                    restartable = true;
-                }
-            }
-            let strategist =
-                (restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy));
-
-            // Empty for a single stage: no list to allocate.
-            let mut stages = stage_order(&actors);
-            let mut stage_count = stages.len().max(1);
-            let count = actors.len();
-            let planned = Plan::needed(
+            let strategist = validate_restarts(&actors, strategy)?;
+            let mut layout = Layout::new(
+                &mut actors,
                 &deploy,
                 parent.as_ref(),
-                actors
-                    .iter()
-                    .map(|actor| actor.extras.as_deref().map(|extras| &extras.start)),
-            );
-            // Taken here only for a plan; else each as its slot is made, with no list.
-            let leaves: Vec<Leaf> = match planned {
-                true => (actors.iter_mut().enumerate())
-                    .map(|(index, actor)| actor.take_leaf(index))
-                    .collect(),
-                false => Vec::new(),
-            };
-            let mut plan = if !planned {
-                None
-            } else {
-                let starts: Vec<_> = (actors.iter().zip(&leaves))
-                    .map(|(actor, leaf)| {
-                        let start = actor.extras.as_deref().map(|extras| &extras.start);
-                        (leaf, start, actor.stage)
-                    })
-                    .collect();
-                let plan = Plan::new(
-                    &deploy,
-                    parent.as_ref(),
-                    path.as_ref(),
-                    &starts,
-                    shutdown_timeout,
-                );
-                if plan.is_err() {
-                    deploy.end();
-                }
-                plan?
-            };
-            // Start order turns (stage, depth) pairs into the core's stages.
-            let ordered = plan.as_ref().and_then(|plan| plan.stages.as_ref());
-            if let Some((_, ordered_count)) = ordered {
-                stages = (0..*ordered_count as u32).collect();
-                stage_count = stages.len().max(1);
-            }
-            let stage_of = |index: usize, actor: &ActorSpec| match ordered {
-                Some((of, _)) => of[index],
-                None => stages.binary_search(&actor.stage).unwrap_or_default(),
-            };
-            // Only a group with a budget and something to fit in it gathers the demands.
-            let timed = actors.iter().any(|actor| {
-                actor
-                    .extras
-                    .as_ref()
-                    .is_some_and(|extras| extras.timeout.is_some())
-            });
-            if shutdown_timeout.is_some() && (timed || deploy.drain.is_some()) {
-                let path = &path;
-                let names: Vec<_> = (actors.iter().enumerate())
-                    .map(|(index, actor)| {
-                        let leaf = match leaves.get(index) {
-                            Some(leaf) => leaf.clone(),
-                            None => actor.peek_leaf(index),
-                        };
-                        move || crate::name::ActorName::new(path.clone(), leaf.clone())
-                    })
-                    .collect();
-                let demands: Vec<Demand<'_>> = (actors.iter().enumerate())
-                    .map(|(index, actor)| Demand {
-                        stage: stage_of(index, actor),
-                        timeout: actor.extras.as_ref().and_then(|extras| extras.timeout),
-                        name: &names[index],
-                    })
-                    .collect();
-                budget::check(shutdown_timeout, deploy.drain, stage_count, &demands)?;
-            }
-            let mut slots = Vec::with_capacity(count);
-            let mut quiet = Vec::new();
-            let mut leaves = leaves.into_iter();
-            for (index, actor) in actors.iter_mut().enumerate() {
-                let leaf = leaves.next().unwrap_or_else(|| actor.take_leaf(index));
-                let stage = stage_of(index, actor);
-                #[cfg(feature = "tracing")]
-                let span = {
-                    let name = crate::name::ActorName::new(path.clone(), leaf.clone());
-                    tracing::info_span!("actor", actor = %name)
-                };
-                #[allow(unused_mut)]
-                let mut slot = Slot::new(leaf, actor.policy, stage);
-                if actor
-                    .extras
-                    .as_ref()
-                    .is_some_and(|extras| extras.restart.is_some())
-                {
-                    quiet.push(index as u32);
-                }
-                #[cfg(feature = "tracing")]
-                {
-                    slot.span = span;
-                }
-                slots.push(slot);
-            }
+                path.as_ref(),
+                shutdown_timeout,
+            )?;
+            let deadlines = layout.deadlines(&actors, shutdown_timeout, deploy.drain);
+            let inherited = parent.as_ref().filter(|_| inherits);
+            check_budget(&actors, &layout, &deadlines, inherited, &path)?;
+            let (slots, quiet) = layout.slots(&mut actors, &path);
             let scope = Scope::new(ScopeConfig {
                 path,
                 hook,
                 parent: parent.as_ref().map(|ctx| ctx.member().clone()),
-                slots: slots.into_boxed_slice(),
-                quiet: quiet.into_boxed_slice(),
-                stage_count,
+                slots,
+                quiet,
+                stage_count: layout.stage_count,
                 run_loop: true,
-                extension: plan.as_ref().map(|plan| {
+                extension: layout.plan.as_ref().map(|plan| {
                     let shared: Arc<dyn crate::core::extension::Extension> = plan.shared.clone();
                     shared
                 }),
+                deadlines,
             });
             if let Some(status) = status {
                 status.attach(&scope);
             }
-            let mut running = Running::new(Arc::clone(&scope), count, flavor);
-            for (index, actor) in actors.into_iter().enumerate() {
-                let ctx = Context::new(Member {
-                    scope: Arc::clone(&scope),
-                    index: index as u32,
-                });
-                let gate = plan
-                    .as_mut()
-                    .and_then(|plan| plan.gate(index))
-                    .map(Box::new);
-                let (timeout, restartable) = match &actor.extras {
-                    Some(extras) => (extras.timeout, extras.restart.is_some()),
-                    None => (None, false),
-                };
-                let (handle, interrupt) = (actor.launch)(Start {
-                    ctx,
-                    extras: actor.extras,
-                    strategist: strategist.as_ref().filter(|_| restartable).cloned(),
-                    gate,
-                });
-                running.push(handle, interrupt, timeout);
-            }
-            let stop = match &plan {
+            let running = launch(&scope, actors, layout.plan.as_mut(), strategist, flavor);
+            let stop = match &layout.plan {
                 Some(plan) => plan.watch(stop, &scope),
                 None => stop,
             };
-            let result = running
-                .run(stop, stage_count, shutdown_timeout, deploy.drain)
-                .await;
-            drop(plan);
+            let result = running.run(stop, layout.stage_count).await;
+            drop(layout);
             result
         }
     }
@@ -793,6 +677,235 @@ impl Group {
             self.run().await
         }
     }
+}
+
+/// Checks the restart policies of the restartable actors, before anything starts; returns
+/// the strategist their strategy needs, if any.
+fn validate_restarts(
+    actors: &[ActorSpec],
+    strategy: Strategy,
+) -> Result<Option<Arc<Strategist>>, Error> {
+    let mut restartable = false;
+    for actor in actors {
+        if let Some(policy) = actor.extras.as_ref().and_then(|extras| extras.restart) {
+            policy.validate()?;
+            restartable = true;
+        }
+    }
+    Ok((restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy)))
+}
+
+/// Where each actor stands in the stop (its step), and the deployment plan, if the group
+/// needs one.
+struct Layout {
+    /// The distinct stages of the actors, ascending; empty for a single one (no list).
+    stages: Vec<u32>,
+    /// The steps of the stop: the stages, or with start order each (stage, level) pair.
+    stage_count: usize,
+    /// With start order: each actor's step, and each step's stage.
+    ordered: Option<(Vec<usize>, Box<[u32]>)>,
+    plan: Option<Plan>,
+    /// The actors' names, taken out for a plan; else each is taken as its slot is made.
+    leaves: Vec<Leaf>,
+}
+
+impl Layout {
+    /// Orders the stop and makes the plan (checking the start order): before anything starts.
+    fn new(
+        actors: &mut [ActorSpec],
+        deploy: &GroupSettings,
+        parent: Option<&Context>,
+        path: Option<&Arc<str>>,
+        shutdown_timeout: Option<Duration>,
+    ) -> Result<Self, Error> {
+        // Empty for a single stage: no list to allocate.
+        let stages = stage_order(actors);
+        let planned = Plan::needed(
+            deploy,
+            parent,
+            actors
+                .iter()
+                .map(|actor| actor.extras.as_deref().map(|extras| &extras.start)),
+        );
+        let mut layout = Self {
+            stage_count: stages.len().max(1),
+            stages,
+            ordered: None,
+            plan: None,
+            leaves: Vec::new(),
+        };
+        if !planned {
+            return Ok(layout);
+        }
+        layout.leaves = (actors.iter_mut().enumerate())
+            .map(|(index, actor)| actor.take_leaf(index))
+            .collect();
+        let starts: Vec<_> = (actors.iter().zip(&layout.leaves))
+            .map(|(actor, leaf)| {
+                let start = actor.extras.as_deref().map(|extras| &extras.start);
+                (leaf, start, actor.stage)
+            })
+            .collect();
+        let plan = Plan::new(deploy, parent, path, &starts, shutdown_timeout);
+        if plan.is_err() {
+            deploy.end();
+        }
+        layout.plan = plan?;
+        // Start order turns (stage, level) pairs into the core's steps.
+        layout.ordered = layout.plan.as_mut().and_then(|plan| plan.stages.take());
+        if let Some((_, stage_of_step)) = &layout.ordered {
+            layout.stage_count = stage_of_step.len().max(1);
+        }
+        Ok(layout)
+    }
+
+    /// Actor `index`'s step in the stop.
+    #[inline]
+    fn step_of(&self, index: usize, actor: &ActorSpec) -> usize {
+        match &self.ordered {
+            Some((of, _)) => of[index],
+            None => self.stages.binary_search(&actor.stage).unwrap_or_default(),
+        }
+    }
+
+    /// What the stop may take: the one record of the group's shutdown timeout, drain, steps
+    /// and actors' timeouts (no list is allocated when no actor has a timeout).
+    fn deadlines(
+        &mut self,
+        actors: &[ActorSpec],
+        shutdown_timeout: Option<Duration>,
+        drain: Option<Duration>,
+    ) -> Deadlines {
+        let timed: Vec<Timed> = (actors.iter().enumerate())
+            .filter_map(|(index, actor)| {
+                let timeout = actor.extras.as_ref()?.timeout?;
+                Some(Timed::new(index as u32, timeout))
+            })
+            .collect();
+        let stage_of_step = match &mut self.ordered {
+            Some((_, stage_of_step)) => std::mem::take(stage_of_step),
+            None => Box::default(),
+        };
+        Deadlines::new(
+            shutdown_timeout,
+            drain,
+            stage_of_step,
+            timed.into_boxed_slice(),
+        )
+    }
+
+    /// The actors' slots in the scope, and the quiet ones (restartable: their supervisor
+    /// reports for them); the names are moved out of the records.
+    fn slots(
+        &mut self,
+        actors: &mut [ActorSpec],
+        path: &Option<Arc<str>>,
+    ) -> (Box<[Slot]>, Box<[u32]>) {
+        let mut slots = Vec::with_capacity(actors.len());
+        let mut quiet = Vec::new();
+        let mut leaves = std::mem::take(&mut self.leaves).into_iter();
+        for (index, actor) in actors.iter_mut().enumerate() {
+            let leaf = leaves.next().unwrap_or_else(|| actor.take_leaf(index));
+            let stage = self.step_of(index, actor);
+            #[cfg(feature = "tracing")]
+            let span = {
+                let name = crate::name::ActorName::new(path.clone(), leaf.clone());
+                tracing::info_span!("actor", actor = %name)
+            };
+            #[cfg(not(feature = "tracing"))]
+            let _ = path;
+            #[allow(unused_mut)]
+            let mut slot = Slot::new(leaf, actor.policy, stage);
+            if actor
+                .extras
+                .as_ref()
+                .is_some_and(|extras| extras.restart.is_some())
+            {
+                quiet.push(index as u32);
+            }
+            #[cfg(feature = "tracing")]
+            {
+                slot.span = span;
+            }
+            slots.push(slot);
+        }
+        (slots.into_boxed_slice(), quiet.into_boxed_slice())
+    }
+}
+
+/// Refuses, before anything starts, a drain or an actor's timeout that cannot fit the time
+/// the group has: its own shutdown timeout, or what it inherits from `parent`, the actor it
+/// runs under (at any depth), the less. Nothing is gathered unless there is something to fit.
+fn check_budget(
+    actors: &[ActorSpec],
+    layout: &Layout,
+    deadlines: &Deadlines,
+    parent: Option<&Context>,
+    path: &Option<Arc<str>>,
+) -> Result<(), Error> {
+    if deadlines.timed().is_empty() && deadlines.drain().is_none() {
+        return Ok(());
+    }
+    let inherited = parent.and_then(|ctx| {
+        let member = ctx.member();
+        member.scope.budget_under(member.index())
+    });
+    let budget = match (deadlines.grace(), inherited) {
+        (Some(own), Some(inherited)) => own.min(inherited),
+        (own, inherited) => match own.or(inherited) {
+            Some(budget) => budget,
+            None => return Ok(()),
+        },
+    };
+    let names: Vec<_> = (actors.iter().enumerate())
+        .map(|(index, actor)| {
+            let leaf = match layout.leaves.get(index) {
+                Some(leaf) => leaf.clone(),
+                None => actor.peek_leaf(index),
+            };
+            move || crate::name::ActorName::new(path.clone(), leaf.clone())
+        })
+        .collect();
+    let demands: Vec<Demand<'_>> = (actors.iter().enumerate())
+        .map(|(index, actor)| Demand {
+            step: layout.step_of(index, actor),
+            name: &names[index],
+        })
+        .collect();
+    budget::check(budget, deadlines, layout.stage_count, &demands)
+}
+
+/// Starts every actor's task, in add order, each at its gate if it has one.
+fn launch(
+    scope: &Arc<Scope>,
+    actors: Vec<ActorSpec>,
+    mut plan: Option<&mut Plan>,
+    strategist: Option<Arc<Strategist>>,
+    flavor: RuntimeFlavor,
+) -> Running {
+    let mut running = Running::new(Arc::clone(scope), actors.len(), flavor);
+    for (index, actor) in actors.into_iter().enumerate() {
+        let ctx = Context::new(Member {
+            scope: Arc::clone(scope),
+            index: index as u32,
+        });
+        let gate = plan
+            .as_mut()
+            .and_then(|plan| plan.gate(index))
+            .map(Box::new);
+        let restartable = actor
+            .extras
+            .as_ref()
+            .is_some_and(|extras| extras.restart.is_some());
+        let (handle, interrupt) = (actor.launch)(Start {
+            ctx,
+            extras: actor.extras,
+            strategist: strategist.as_ref().filter(|_| restartable).cloned(),
+            gate,
+        });
+        running.push(handle, interrupt);
+    }
+    running
 }
 
 /// The distinct stages of `actors`, ascending; empty when there is a single one (the common

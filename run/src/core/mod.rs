@@ -9,6 +9,8 @@
 //! - [`interrupt`]: exit policies and interrupt kinds (the vocabulary; delivery is the
 //!   scope's).
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
+//! - [`deadline`]: how the shutdown time is shared among the stop's steps and members, at
+//!   the stop and, in the worst case, before it; the members' own deadlines.
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
 //! - [`phase`]: what a member last said it was doing, for the report of a stuck shutdown.
 //! - [`status`]: the restart record of a supervised member, read by status snapshots.
@@ -18,6 +20,7 @@
 //! [`panic`](crate::panic).
 
 pub(crate) mod cause;
+pub(crate) mod deadline;
 pub(crate) mod event;
 pub(crate) mod extension;
 pub(crate) mod interrupt;
