@@ -273,7 +273,9 @@ fn nested(err: &Error) -> &Error {
 fn a_nested_timeout_that_cannot_fit_what_its_actor_may_use_is_refused_before_it_starts() {
     let (err, api, flusher) = run_paused(async {
         // `#[run::main(drain = "20s", shutdown_timeout = "30s")]`: `main` may use 10 s.
-        let mut root = Group::new().shutdown_timeout(30 * SECOND).drain(20 * SECOND);
+        let mut root = Group::new()
+            .shutdown_timeout(30 * SECOND)
+            .drain(20 * SECOND);
         let (api, api_ran) = Marked::new(false);
         let (flusher, flusher_ran) = Marked::new(false);
         root.spawn(App { api, flusher }).name("main");
@@ -337,14 +339,15 @@ fn three_levels<S: Runner>(
         let aborted = Arc::new(std::sync::Mutex::new(Vec::new()));
         let start = tokio::time::Instant::now();
         let seen = Arc::clone(&aborted);
-        let mut root = Group::new()
-            .shutdown_timeout(30 * SECOND)
-            .hook(move |event: &run::Event<'_>| {
-                if let run::Event::TimedOut { actor, .. } = event {
-                    let at = tokio::time::Instant::now() - start;
-                    seen.lock().unwrap().push((actor.to_string(), at));
-                }
-            });
+        let mut root =
+            Group::new()
+                .shutdown_timeout(30 * SECOND)
+                .hook(move |event: &run::Event<'_>| {
+                    if let run::Event::TimedOut { actor, .. } = event {
+                        let at = tokio::time::Instant::now() - start;
+                        seen.lock().unwrap().push((actor.to_string(), at));
+                    }
+                });
         let (api, _) = Marked::new(api_stuck);
         let (flusher, flusher_ran) = Marked::new(true);
         let store = make(flusher);
@@ -408,10 +411,7 @@ fn a_group_made_at_run_time_is_checked_against_the_deadline_it_inherits() {
         let mut app = Group::named("app").shutdown_timeout(10 * SECOND);
         app.spawn(move |ctx: Context| async move {
             let mut children = ctx.group();
-            children
-                .spawn(marked)
-                .name("child")
-                .timeout(12 * SECOND);
+            children.spawn(marked).name("child").timeout(12 * SECOND);
             children.run().await
         })
         .name("worker");
@@ -433,17 +433,18 @@ fn start_order_levels_share_their_stage_and_take_nothing_from_the_other_stages()
         let times = Arc::new(std::sync::Mutex::new(Vec::new()));
         let start = tokio::time::Instant::now();
         let seen = Arc::clone(&times);
-        let mut group = Group::named("app")
-            .shutdown_timeout(8 * SECOND)
-            .hook(move |event: &run::Event<'_>| {
-                let at = tokio::time::Instant::now() - start;
-                let what = match event {
-                    run::Event::Interrupted { actor, .. } => format!("{actor} interrupted"),
-                    run::Event::TimedOut { actor, .. } => format!("{actor} aborted"),
-                    _ => return,
-                };
-                seen.lock().unwrap().push((what, at));
-            });
+        let mut group =
+            Group::named("app")
+                .shutdown_timeout(8 * SECOND)
+                .hook(move |event: &run::Event<'_>| {
+                    let at = tokio::time::Instant::now() - start;
+                    let what = match event {
+                        run::Event::Interrupted { actor, .. } => format!("{actor} interrupted"),
+                        run::Event::TimedOut { actor, .. } => format!("{actor} aborted"),
+                        _ => return,
+                    };
+                    seen.lock().unwrap().push((what, at));
+                });
         for name in ["db", "api", "worker"] {
             let (marked, _) = Marked::new(true);
             let options = group.spawn(marked).name(name);

@@ -166,8 +166,8 @@ mod tests {
         // give each stage 4 s, each level of stage 1 2 s.
         let stages = [0, 0, 1];
         assert!(check_actors(8, None, &stages, &[(0, None), (1, None), (2, Some(4))]).is_ok());
-        let err = check_actors(8, None, &stages, &[(0, None), (1, Some(3)), (2, None)])
-            .unwrap_err();
+        let err =
+            check_actors(8, None, &stages, &[(0, None), (1, Some(3)), (2, None)]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the shutdown budget of 8s cannot fit the 3s timeout of actor `app/db` (shutdown stage 1 of 2, each an even share of the time left; start-order level 2 of 2 in it, each an even share of the stage's time left): 2s at most is left for it"

@@ -500,9 +500,47 @@ impl Group {
     ///
     /// With several [stages](ActorOptions::stage), each stage may use an even share of the
     /// time left (the time left divided by the stages left): past it, its stuck actors are
-    /// aborted and named, and the next stage starts. A group nested in another also stops
-    /// its own stuck actors just before its parent's deadline (50 ms before it, or a quarter
-    /// of the parent's shutdown time if that is less), so the error names the leaves.
+    /// aborted and named, and the next stage starts. [Start order](ActorOptions::after)
+    /// splits a stage into levels (the actors that start after others stop first): the
+    /// levels share their stage's time the same way (each what the stage has left divided by
+    /// the levels left) and take nothing from the other stages. A group nested in another
+    /// also stops its own stuck actors just before its parent's deadline (50 ms before it, or
+    /// a quarter of the parent's shutdown time if that is less), so the error names the
+    /// leaves.
+    ///
+    /// The budget: the [drain](Group::drain) and every actor's
+    /// [timeout](ActorOptions::timeout) must fit in the time the group has, in the worst case
+    /// (the stages and levels before using all they may): its own shutdown timeout, and for a
+    /// group nested in another (a derived struct's, [`Context::group`], a `Group` run as an
+    /// actor) what the actor it runs under may use, less that margin, at any depth. What
+    /// cannot fit makes [`run`](Group::run) return [`Error::OverBudget`] before any of the
+    /// group's actors starts.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group};
+    /// use std::time::Duration;
+    ///
+    /// let mut app = Group::named("app")
+    ///     .shutdown_timeout(Duration::from_secs(30))
+    ///     .drain(Duration::from_secs(20)); // `main` may use the 10 s left
+    /// app.spawn(|ctx: Context| async move {
+    ///     let mut inner = ctx.group();
+    ///     inner
+    ///         .spawn(|ctx: Context| ctx.into_interrupted())
+    ///         .name("flusher")
+    ///         .timeout(Duration::from_secs(20));
+    ///     inner.run().await // refused: nothing of it starts
+    /// })
+    /// .name("main");
+    /// let err = app.run().await.unwrap_err();
+    /// assert_eq!(
+    ///     err.report().to_string(),
+    ///     "actor `app/main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout \
+    ///      of actor `app/main/flusher`: 9.95s at most is left for it"
+    /// );
+    /// # }
+    /// ```
     pub fn shutdown_timeout(mut self, grace: Duration) -> Self {
         self.shutdown_timeout = Some(grace);
         self
@@ -1135,7 +1173,10 @@ impl<Kind> ActorOptions<'_, Kind> {
 
     /// Gives the actor at most `grace` to return once interrupted; past it, it is aborted and
     /// named in [`Error::ShutdownTimeout`]. The group's
-    /// [shutdown timeout](Group::shutdown_timeout) still applies as well.
+    /// [shutdown timeout](Group::shutdown_timeout) still applies as well: `grace` must fit in
+    /// the actor's share of it, and in what the group inherits if it is nested, or
+    /// [`run`](Group::run) returns [`Error::OverBudget`] before anything starts (see the
+    /// [budget](Group::shutdown_timeout)).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {

@@ -144,7 +144,11 @@ impl Deadlines {
     /// runs out. Set once: a member is interrupted once.
     pub(crate) fn start_timeout(&self, index: usize) -> Option<Instant> {
         let timed = self.timed_of(index)?;
-        Some(*timed.deadline.get_or_init(|| Instant::now() + timed.timeout))
+        Some(
+            *timed
+                .deadline
+                .get_or_init(|| Instant::now() + timed.timeout),
+        )
     }
 
     /// Member `index`'s own deadline, once its timeout has started.

@@ -1044,8 +1044,8 @@ impl Scope {
                     return ControlFlow::Break(share);
                 }
                 let mut longest = Some(Duration::ZERO);
-                for (member, _) in (self.slots.iter().enumerate())
-                    .filter(|(_, slot)| slot.stage as usize == step)
+                for (member, _) in
+                    (self.slots.iter().enumerate()).filter(|(_, slot)| slot.stage as usize == step)
                 {
                     longest = match (longest, self.deadlines.timeout_of(member)) {
                         (Some(longest), Some(timeout)) => Some(longest.max(timeout)),
