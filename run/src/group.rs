@@ -645,9 +645,10 @@ impl Group {
                 ..
             } = self;
             let strategist = validate_restarts(&actors, strategy)?;
+            let mut plan = None;
             let mut layout = Layout::new(
                 &mut actors,
-                &deploy,
+                (&deploy, &mut plan),
                 parent.as_ref(),
                 path.as_ref(),
                 shutdown_timeout,
@@ -664,7 +665,7 @@ impl Group {
                 quiet,
                 stage_count: layout.stage_count,
                 run_loop: true,
-                extension: layout.plan.as_ref().map(|plan| {
+                extension: plan.as_ref().map(|plan| {
                     let shared: Arc<dyn crate::core::extension::Extension> = plan.shared.clone();
                     shared
                 }),
@@ -673,13 +674,13 @@ impl Group {
             if let Some(status) = status {
                 status.attach(&scope);
             }
-            let running = launch(&scope, actors, layout.plan.as_mut(), strategist, flavor);
-            let stop = match &layout.plan {
+            let running = launch(&scope, actors, plan.as_mut(), strategist, flavor);
+            let stop = match &plan {
                 Some(plan) => plan.watch(stop, &scope),
                 None => stop,
             };
             let result = running.run(stop, layout.stage_count).await;
-            drop(layout);
+            drop(plan);
             result
         }
     }
@@ -719,6 +720,7 @@ impl Group {
 
 /// Checks the restart policies of the restartable actors, before anything starts; returns
 /// the strategist their strategy needs, if any.
+#[inline]
 fn validate_restarts(
     actors: &[ActorSpec],
     strategy: Strategy,
@@ -733,8 +735,7 @@ fn validate_restarts(
     Ok((restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy)))
 }
 
-/// Where each actor stands in the stop (its step), and the deployment plan, if the group
-/// needs one.
+/// Where each actor stands in the stop: its step.
 struct Layout {
     /// The distinct stages of the actors, ascending; empty for a single one (no list).
     stages: Vec<u32>,
@@ -742,16 +743,18 @@ struct Layout {
     stage_count: usize,
     /// With start order: each actor's step, and each step's stage.
     ordered: Option<(Vec<usize>, Box<[u32]>)>,
-    plan: Option<Plan>,
     /// The actors' names, taken out for a plan; else each is taken as its slot is made.
     leaves: Vec<Leaf>,
 }
 
 impl Layout {
-    /// Orders the stop and makes the plan (checking the start order): before anything starts.
+    /// Orders the stop and makes the deployment plan into `plan`, if the group needs one
+    /// (checking the start order): before anything starts. The plan is made in place (it is
+    /// large, and kept for the whole run).
+    #[inline]
     fn new(
         actors: &mut [ActorSpec],
-        deploy: &GroupSettings,
+        (deploy, plan): (&GroupSettings, &mut Option<Plan>),
         parent: Option<&Context>,
         path: Option<&Arc<str>>,
         shutdown_timeout: Option<Duration>,
@@ -769,7 +772,6 @@ impl Layout {
             stage_count: stages.len().max(1),
             stages,
             ordered: None,
-            plan: None,
             leaves: Vec::new(),
         };
         if !planned {
@@ -784,13 +786,13 @@ impl Layout {
                 (leaf, start, actor.stage)
             })
             .collect();
-        let plan = Plan::new(deploy, parent, path, &starts, shutdown_timeout);
-        if plan.is_err() {
+        let made = Plan::new(deploy, parent, path, &starts, shutdown_timeout);
+        if made.is_err() {
             deploy.end();
         }
-        layout.plan = plan?;
+        *plan = made?;
         // Start order turns (stage, level) pairs into the core's steps.
-        layout.ordered = layout.plan.as_mut().and_then(|plan| plan.stages.take());
+        layout.ordered = plan.as_mut().and_then(|plan| plan.stages.take());
         if let Some((_, stage_of_step)) = &layout.ordered {
             layout.stage_count = stage_of_step.len().max(1);
         }
@@ -808,32 +810,31 @@ impl Layout {
 
     /// What the stop may take: the one record of the group's shutdown timeout, drain, steps
     /// and actors' timeouts (no list is allocated when no actor has a timeout).
+    #[inline]
     fn deadlines(
         &mut self,
         actors: &[ActorSpec],
         shutdown_timeout: Option<Duration>,
         drain: Option<Duration>,
     ) -> Deadlines {
-        let timed: Vec<Timed> = (actors.iter().enumerate())
-            .filter_map(|(index, actor)| {
-                let timeout = actor.extras.as_ref()?.timeout?;
-                Some(Timed::new(index as u32, timeout))
-            })
-            .collect();
+        let timeout = |actor: &ActorSpec| actor.extras.as_ref().and_then(|extras| extras.timeout);
+        // Most groups have no timed actor: one look at each actor, and no list.
+        let timed: Box<[Timed]> = match actors.iter().any(|actor| timeout(actor).is_some()) {
+            true => (actors.iter().enumerate())
+                .filter_map(|(index, actor)| Some(Timed::new(index as u32, timeout(actor)?)))
+                .collect(),
+            false => Box::default(),
+        };
         let stage_of_step = match &mut self.ordered {
             Some((_, stage_of_step)) => std::mem::take(stage_of_step),
             None => Box::default(),
         };
-        Deadlines::new(
-            shutdown_timeout,
-            drain,
-            stage_of_step,
-            timed.into_boxed_slice(),
-        )
+        Deadlines::new(shutdown_timeout, drain, stage_of_step, timed)
     }
 
     /// The actors' slots in the scope, and the quiet ones (restartable: their supervisor
     /// reports for them); the names are moved out of the records.
+    #[inline]
     fn slots(
         &mut self,
         actors: &mut [ActorSpec],
@@ -874,6 +875,7 @@ impl Layout {
 /// Refuses, before anything starts, a drain or an actor's timeout that cannot fit the time
 /// the group has: its own shutdown timeout, or what it inherits from `parent`, the actor it
 /// runs under (at any depth), the less. Nothing is gathered unless there is something to fit.
+#[inline]
 fn check_budget(
     actors: &[ActorSpec],
     layout: &Layout,
@@ -914,6 +916,7 @@ fn check_budget(
 }
 
 /// Starts every actor's task, in add order, each at its gate if it has one.
+#[inline]
 fn launch(
     scope: &Arc<Scope>,
     actors: Vec<ActorSpec>,

@@ -19,7 +19,11 @@
 //!   has a timeout uses the longest of them, any other step its whole share; a step never
 //!   uses more than its share (its stuck members are aborted then).
 
-use std::{ops::ControlFlow, sync::OnceLock, time::Duration};
+use std::{
+    ops::ControlFlow,
+    sync::{Mutex, PoisonError},
+    time::Duration,
+};
 
 use tokio::time::Instant;
 
@@ -56,8 +60,10 @@ pub(crate) fn share(stage_left: Duration, used: Duration, step: Step) -> Duratio
 pub(crate) struct Timed {
     pub(crate) index: u32,
     pub(crate) timeout: Duration,
-    /// When the timeout runs out, set once the member is interrupted.
-    deadline: OnceLock<Instant>,
+    /// When the timeout runs out, set once the member is interrupted. A mutex rather than a
+    /// `OnceLock`, which has a destructor: a scope's list, most often empty, then needs no
+    /// pass to drop.
+    deadline: Mutex<Option<Instant>>,
 }
 
 impl Timed {
@@ -65,13 +71,13 @@ impl Timed {
         Self {
             index,
             timeout,
-            deadline: OnceLock::new(),
+            deadline: Mutex::new(None),
         }
     }
 
     /// When the timeout runs out, once the member is interrupted.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.deadline.get().copied()
+        *self.deadline.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -144,11 +150,11 @@ impl Deadlines {
     /// runs out. Set once: a member is interrupted once.
     pub(crate) fn start_timeout(&self, index: usize) -> Option<Instant> {
         let timed = self.timed_of(index)?;
-        Some(
-            *timed
-                .deadline
-                .get_or_init(|| Instant::now() + timed.timeout),
-        )
+        let mut deadline = timed
+            .deadline
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        Some(*deadline.get_or_insert_with(|| Instant::now() + timed.timeout))
     }
 
     /// Member `index`'s own deadline, once its timeout has started.
@@ -157,6 +163,7 @@ impl Deadlines {
     }
 
     /// Where step `step` of `steps` stands.
+    #[inline]
     pub(crate) fn step(&self, step: usize, steps: usize) -> Step {
         let Some(&stage) = self.stages.get(step) else {
             return Step {

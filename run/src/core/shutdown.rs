@@ -269,8 +269,9 @@ impl Running {
         let marks_only =
             self.calls.is_empty() && scope.deadlines().timed().is_empty() && !scope.observed();
         let mut start = 0;
-        // When the stage of the step being stopped began: its levels share its time.
-        let mut stage_began = Instant::now();
+        // When the stage of the step being stopped began (set as each stage begins): its
+        // levels share its time.
+        let mut stage_began = began;
         for stage in 0..stage_count {
             let end = if staged {
                 let stage_len = order[start..]
@@ -347,7 +348,7 @@ impl Running {
         if step.begins_stage() {
             *stage_began = stage_start;
         }
-        let used = stage_start - *stage_began;
+        let stage_began = *stage_began;
         let mut force = scope.take_force();
         // A stage reached with no time left still gets turns of the scheduler, so that an
         // actor that returns as soon as it sees its interrupt is not named stuck: as many as
@@ -366,7 +367,8 @@ impl Running {
             }
             // Read again each time: a parent's deadline may appear while this scope stops.
             let share = scope.effective_deadline().map(|deadline| {
-                let stage_left = deadline.saturating_duration_since(*stage_began);
+                let stage_left = deadline.saturating_duration_since(stage_began);
+                let used = stage_start.saturating_duration_since(stage_began);
                 stage_start + deadline::share(stage_left, used, step)
             });
             if let Some(share) = share {
