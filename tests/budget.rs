@@ -503,3 +503,38 @@ fn a_run_main_process_refuses_a_nested_timeout_that_cannot_fit() {
     );
     assert!(stdout.is_empty(), "nothing of the group ran: {stdout:?}");
 }
+
+#[test]
+fn a_group_made_in_a_child_task_has_what_the_child_s_owner_has() {
+    let (err, child) = run_paused(async {
+        let (marked, ran) = Marked::new(false);
+        let (result, refused) = tokio::sync::oneshot::channel();
+        // Two stages of 30 s: the worker, in the first, may use 15 s; its child task too.
+        let mut app = Group::named("app").shutdown_timeout(30 * SECOND);
+        app.spawn(move |ctx: Context| async move {
+            ctx.spawn_named("conn", move |conn: Context| async move {
+                let mut children = conn.group();
+                children.spawn(marked).name("flusher").timeout(20 * SECOND);
+                let _ = result.send(children.run().await);
+            })
+            .unwrap();
+            ctx.interrupted().await;
+        })
+        .name("worker");
+        app.spawn(|ctx: Context| ctx.into_interrupted())
+            .name("db")
+            .stage(2);
+        app.spawn(move |_ctx: Context| async move {
+            // Returns once the child task's group has returned: it stops the app.
+            refused.await.unwrap()
+        })
+        .name("watch");
+        let err = returns(app.run()).await.unwrap_err();
+        (err, ran.load(Ordering::SeqCst))
+    });
+    assert!(!child, "nothing of the refused group starts");
+    assert_eq!(
+        err.report().to_string(),
+        "actor `app/watch` failed: the shutdown budget of 14.95s cannot fit the 20s timeout of actor `app/worker/conn/flusher`: 14.95s at most is left for it"
+    );
+}

@@ -1016,9 +1016,10 @@ impl Scope {
 
     /// The shutdown time a scope made under member `index` may count on, known before the
     /// stop: what the member may use at worst (its stage's share with the stages and levels
-    /// before it using all they may, and its own timeout; the scope's time less its drain for
-    /// a dynamic member), less the margin its [inherited deadline](Scope::inherited_deadline)
-    /// leaves at most. `None` if nothing bounds it.
+    /// before it using all they may, and its own timeout; a child task what its owner may
+    /// use; a task group's task the scope's time less its drain), less the margin its
+    /// [inherited deadline](Scope::inherited_deadline) leaves at most. `None` if nothing
+    /// bounds it.
     pub(crate) fn budget_under(&self, index: usize) -> Option<Duration> {
         let whole = self.budget();
         let member = self.member_budget(whole, index)?;
@@ -1034,7 +1035,16 @@ impl Scope {
             return own;
         };
         let Some(slot) = self.slots.get(index) else {
-            return Some(whole.saturating_sub(self.deadlines.drain().unwrap_or_default()));
+            // A child task is aborted with its owner: it has what its owner has.
+            let owner = {
+                let dynamic = lock(&self.dynamic);
+                let at = dynamic.at(index, self.slots.len());
+                dynamic.owners.get(at).copied().flatten()
+            };
+            return match owner {
+                Some(owner) => self.member_budget(Some(whole), owner as usize),
+                None => Some(whole.saturating_sub(self.deadlines.drain().unwrap_or_default())),
+            };
         };
         let of = slot.stage as usize;
         let share = self
