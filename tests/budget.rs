@@ -1,11 +1,20 @@
 //! The shutdown budget and stuck-actor forensics (SPEC S7), under paused time: what does not
 //! fit is refused at start, and a stuck or forced shutdown says who was doing what, since when.
 
-use std::time::Duration;
+#[cfg(unix)]
+mod common;
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use run::{
     testing::{run_paused, SignalInjector},
-    BudgetPart, Context, Error, Group, Signal,
+    BudgetPart, Context, Error, Group, Runner, Signal,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -152,6 +161,7 @@ fn an_actor_timeout_that_cannot_fit_the_budget_is_refused_before_anything_starts
                 timeout,
                 stage,
                 stages,
+                ..
             },
         available,
         budget,
@@ -200,5 +210,331 @@ fn timeouts_that_fit_are_honoured_in_full() {
     assert_eq!(
         err.to_string(),
         r#"shutdown timed out; still running: app/api (phase "closing" for 2.0s), app/flusher (phase "flushing" for 23.0s)"#
+    );
+}
+
+/// An actor that notes that its body ran, then serves until interrupted and hangs there
+/// (`stuck`) or returns.
+#[derive(Clone)]
+struct Marked {
+    ran: Arc<AtomicBool>,
+    stuck: bool,
+}
+
+impl Marked {
+    fn new(stuck: bool) -> (Self, Arc<AtomicBool>) {
+        let ran = Arc::new(AtomicBool::new(false));
+        let marked = Self {
+            ran: Arc::clone(&ran),
+            stuck,
+        };
+        (marked, ran)
+    }
+}
+
+impl Runner for Marked {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), std::io::Error> {
+        self.ran.store(true, Ordering::SeqCst);
+        ctx.interrupted().await;
+        if self.stuck {
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
+/// The layout of `#[run::main]` with a derived struct: the struct runs as the actor `main` of
+/// the root group, its fields one level below.
+#[derive(Runner)]
+struct App {
+    #[actor]
+    api: Marked,
+    #[actor(timeout = "20s")]
+    flusher: Marked,
+}
+
+/// `run`'s result; a group that would run until a signal (its nested group not refused)
+/// fails the test instead of hanging it.
+async fn returns(run: impl std::future::Future<Output = Result<(), Error>>) -> Result<(), Error> {
+    tokio::time::timeout(60 * SECOND, run)
+        .await
+        .expect("the group returns on its own")
+}
+
+/// The error a refused nested group returned, out of its actor's failure.
+fn nested(err: &Error) -> &Error {
+    err.downcast_ref::<Error>()
+        .unwrap_or_else(|| panic!("a nested group's error: {err:?}"))
+}
+
+#[test]
+fn a_nested_timeout_that_cannot_fit_what_its_actor_may_use_is_refused_before_it_starts() {
+    let (err, api, flusher) = run_paused(async {
+        // `#[run::main(drain = "20s", shutdown_timeout = "30s")]`: `main` may use 10 s.
+        let mut root = Group::new()
+            .shutdown_timeout(30 * SECOND)
+            .drain(20 * SECOND);
+        let (api, api_ran) = Marked::new(false);
+        let (flusher, flusher_ran) = Marked::new(false);
+        root.spawn(App { api, flusher }).name("main");
+        let err = returns(root.run()).await.unwrap_err();
+        (
+            err,
+            api_ran.load(Ordering::SeqCst),
+            flusher_ran.load(Ordering::SeqCst),
+        )
+    });
+    assert!(!api && !flusher, "nothing of the refused group starts");
+    assert_eq!(err.actor().unwrap(), "main");
+    let Error::OverBudget {
+        part: BudgetPart::Actor { actor, timeout, .. },
+        available,
+        budget,
+    } = nested(&err)
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*actor, "main/flusher");
+    assert_eq!(*timeout, 20 * SECOND);
+    // What `main` may use, less the margin a nested group leaves its parent.
+    let left = 10 * SECOND - Duration::from_millis(50);
+    assert_eq!((*available, *budget), (left, left));
+    assert_eq!(
+        err.report().to_string(),
+        "actor `main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout of actor `main/flusher`: 9.95s at most is left for it"
+    );
+}
+
+/// Two levels of derived structs: `main` runs `Outer`, whose stage-2 field `store` runs a
+/// store, whose flusher has a timeout.
+#[derive(Runner)]
+struct Outer<S> {
+    #[actor(timeout = "5s")]
+    api: Marked,
+    #[actor(stage = 2)]
+    store: S,
+}
+
+#[derive(Runner)]
+struct TooLong {
+    #[actor(timeout = "25s")]
+    flusher: Marked,
+}
+
+#[derive(Runner)]
+struct Fits {
+    #[actor(timeout = "24s")]
+    flusher: Marked,
+}
+
+/// Runs `Outer` as `main` under a 30 s budget, around the store `make` makes of a flusher,
+/// and stops it at 1 s: the result, whether the flusher ran, and when each actor was aborted.
+fn three_levels<S: Runner>(
+    api_stuck: bool,
+    make: impl FnOnce(Marked) -> S + Send + 'static,
+) -> (Result<(), Error>, bool, Vec<(String, Duration)>) {
+    run_paused(async move {
+        let aborted = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let start = tokio::time::Instant::now();
+        let seen = Arc::clone(&aborted);
+        let mut root =
+            Group::new()
+                .shutdown_timeout(30 * SECOND)
+                .hook(move |event: &run::Event<'_>| {
+                    if let run::Event::TimedOut { actor, .. } = event {
+                        let at = tokio::time::Instant::now() - start;
+                        seen.lock().unwrap().push((actor.to_string(), at));
+                    }
+                });
+        let (api, _) = Marked::new(api_stuck);
+        let (flusher, flusher_ran) = Marked::new(true);
+        let store = make(flusher);
+        root.spawn(Outer { api, store }).name("main");
+        root.spawn(|_ctx: Context| async { tokio::time::sleep(SECOND).await })
+            .name("trigger");
+        let result = root.run().await;
+        let aborted = aborted.lock().unwrap().clone();
+        (result, flusher_ran.load(Ordering::SeqCst), aborted)
+    })
+}
+
+#[test]
+fn a_timeout_three_levels_down_is_checked_against_what_each_level_leaves() {
+    // `main` may use 30 s, less 50 ms for `Outer`; `api` takes 5 s of that, so `store` may
+    // use 24.95 s, less 50 ms for its own group: 24.9 s.
+    let (result, ran, _) = three_levels(false, |flusher| TooLong { flusher });
+    assert!(!ran, "nothing of the refused group starts");
+    let err = result.unwrap_err();
+    assert_eq!(err.actor().unwrap(), "main/store");
+    let refused = nested(&err);
+    let Error::OverBudget {
+        part: BudgetPart::Actor { actor, .. },
+        available,
+        ..
+    } = refused
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*actor, "main/store/flusher");
+    assert_eq!(*available, Duration::from_millis(24_900));
+    assert_eq!(
+        refused.to_string(),
+        "the shutdown budget of 24.9s cannot fit the 25s timeout of actor `main/store/flusher`: 24.9s at most is left for it"
+    );
+}
+
+#[test]
+fn a_timeout_that_fits_three_levels_down_is_honoured_in_full() {
+    let (result, ran, aborted) = three_levels(true, |flusher| Fits { flusher });
+    assert!(ran);
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "shutdown timed out; still running: main/api, main/store/flusher"
+    );
+    // Stopped at 1 s: `api` aborted at its 5 s, then the flusher interrupted and given all
+    // of its 24 s.
+    assert_eq!(
+        aborted,
+        [
+            ("main/api".to_string(), 6 * SECOND),
+            ("main/store/flusher".to_string(), 30 * SECOND),
+        ]
+    );
+}
+
+#[test]
+fn a_group_made_at_run_time_is_checked_against_the_deadline_it_inherits() {
+    let (err, child) = run_paused(async {
+        let (marked, ran) = Marked::new(false);
+        let mut app = Group::named("app").shutdown_timeout(10 * SECOND);
+        app.spawn(move |ctx: Context| async move {
+            let mut children = ctx.group();
+            children.spawn(marked).name("child").timeout(12 * SECOND);
+            children.run().await
+        })
+        .name("worker");
+        let err = returns(app.run()).await.unwrap_err();
+        (err, ran.load(Ordering::SeqCst))
+    });
+    assert!(!child, "the child never starts");
+    assert_eq!(
+        err.report().to_string(),
+        "actor `app/worker` failed: the shutdown budget of 9.95s cannot fit the 12s timeout of actor `app/worker/child`: 9.95s at most is left for it"
+    );
+}
+
+#[test]
+fn start_order_levels_share_their_stage_and_take_nothing_from_the_other_stages() {
+    // 8 s over two stages: 4 s each. Stage 1 stops in two levels (`api` starts after `db`,
+    // so it stops first), each an even share of the stage's time: 2 s, then what is left.
+    let times = run_paused(async {
+        let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let start = tokio::time::Instant::now();
+        let seen = Arc::clone(&times);
+        let mut group =
+            Group::named("app")
+                .shutdown_timeout(8 * SECOND)
+                .hook(move |event: &run::Event<'_>| {
+                    let at = tokio::time::Instant::now() - start;
+                    let what = match event {
+                        run::Event::Interrupted { actor, .. } => format!("{actor} interrupted"),
+                        run::Event::TimedOut { actor, .. } => format!("{actor} aborted"),
+                        _ => return,
+                    };
+                    seen.lock().unwrap().push((what, at));
+                });
+        for name in ["db", "api", "worker"] {
+            let (marked, _) = Marked::new(true);
+            let options = group.spawn(marked).name(name);
+            match name {
+                "api" => drop(options.after("db")),
+                "worker" => drop(options.stage(2)),
+                _ => {}
+            }
+        }
+        // Stops the group once every actor has started.
+        group
+            .spawn(|ctx: Context| async move {
+                ctx.readiness().unwrap().wait_ready().await;
+            })
+            .name("trigger");
+        group.run().await.unwrap_err();
+        let times = times.lock().unwrap().clone();
+        times
+    });
+    let at = |what: &str| {
+        times
+            .iter()
+            .find(|(seen, _)| seen == what)
+            .unwrap_or_else(|| panic!("{what} in {times:?}"))
+            .1
+    };
+    assert_eq!(at("app/api interrupted"), Duration::ZERO);
+    assert_eq!(at("app/api aborted"), 2 * SECOND);
+    assert_eq!(at("app/db interrupted"), 2 * SECOND);
+    assert_eq!(at("app/db aborted"), 4 * SECOND);
+    // The worker gets the even share of its stage the README promises: 4 s.
+    assert_eq!(at("app/worker interrupted"), 4 * SECOND);
+    assert_eq!(at("app/worker aborted"), 8 * SECOND);
+}
+
+/// A real `#[run::main]` process on the default (multi-thread) runtime: the derived struct's
+/// group is refused when it starts, naming the flusher, and neither of its actors runs.
+#[cfg(unix)]
+#[test]
+fn a_run_main_process_refuses_a_nested_timeout_that_cannot_fit() {
+    let mut app = common::process::Process::start(env!("CARGO_BIN_EXE_over_budget"));
+    // It exits on its own; one that serves instead is stopped, to fail below, not to hang.
+    let serving = std::time::Instant::now() + Duration::from_secs(20);
+    while app.child.try_wait().unwrap().is_none() && std::time::Instant::now() < serving {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if app.child.try_wait().unwrap().is_none() {
+        app.signal("TERM");
+    }
+    let (stdout, stderr, status) = app.finish();
+    assert_eq!(status, Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "Error: actor `main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout \
+         of actor `main/flusher`: 9.95s at most is left for it"
+    );
+    assert!(stdout.is_empty(), "nothing of the group ran: {stdout:?}");
+}
+
+#[test]
+fn a_group_made_in_a_child_task_has_what_the_child_s_owner_has() {
+    let (err, child) = run_paused(async {
+        let (marked, ran) = Marked::new(false);
+        let (result, refused) = tokio::sync::oneshot::channel();
+        // Two stages of 30 s: the worker, in the first, may use 15 s; its child task too.
+        let mut app = Group::named("app").shutdown_timeout(30 * SECOND);
+        app.spawn(move |ctx: Context| async move {
+            ctx.spawn_named("conn", move |conn: Context| async move {
+                let mut children = conn.group();
+                children.spawn(marked).name("flusher").timeout(20 * SECOND);
+                let _ = result.send(children.run().await);
+            })
+            .unwrap();
+            ctx.interrupted().await;
+        })
+        .name("worker");
+        app.spawn(|ctx: Context| ctx.into_interrupted())
+            .name("db")
+            .stage(2);
+        app.spawn(move |_ctx: Context| async move {
+            // Returns once the child task's group has returned: it stops the app.
+            refused.await.unwrap()
+        })
+        .name("watch");
+        let err = returns(app.run()).await.unwrap_err();
+        (err, ran.load(Ordering::SeqCst))
+    });
+    assert!(!child, "nothing of the refused group starts");
+    assert_eq!(
+        err.report().to_string(),
+        "actor `app/watch` failed: the shutdown budget of 14.95s cannot fit the 20s timeout of actor `app/worker/conn/flusher`: 14.95s at most is left for it"
     );
 }

@@ -4,40 +4,40 @@
 //! configuration that cannot fit is an [`Error::OverBudget`] naming what does not fit, not a
 //! surprise at shutdown.
 //!
-//! Invariant: the check mirrors the run loop's arithmetic ([`crate::core::shutdown`]): the
-//! drain comes first; each stage may then use the time left divided by the stages left; a
-//! stage whose every actor has a timeout uses at most the longest of them. An actor's timeout
-//! fits if it is within its stage's share in the worst case (every stage before it using all
-//! it may), so a timeout the user set is always honoured in full.
+//! Invariants:
+//! - the time a group has is its own shutdown timeout or, nested, what the actor it runs
+//!   under may use at worst ([`Scope::budget_under`](crate::core::scope::Scope::budget_under)),
+//!   the less: checked at every depth, a group made at run time included, when it starts;
+//! - the shares are the run loop's, from the one function that computes them
+//!   ([`crate::core::deadline`]): an actor's timeout fits if it is within its step's share in
+//!   the worst case (every step before it using all it may), so a timeout the user set is
+//!   always honoured in full.
 
-use std::time::Duration;
+use std::{ops::ControlFlow, time::Duration};
 
 use crate::{
+    core::deadline::Deadlines,
     error::{BudgetPart, Error},
     name::ActorName,
 };
 
-/// One actor as the budget sees it.
+/// One actor as the budget sees it; its timeout is in the group's [`Deadlines`].
 pub(crate) struct Demand<'a> {
-    /// Its stage's position in the shutdown, from 0.
-    pub(crate) stage: usize,
-    pub(crate) timeout: Option<Duration>,
+    /// Its step of the stop, from 0.
+    pub(crate) step: usize,
     /// Its name, made only if it is to be reported.
     pub(crate) name: &'a dyn Fn() -> ActorName,
 }
 
-/// Checks that `drain` and the actors' timeouts fit in `budget`, the stages stopping one
-/// after the other; `stages` is their number.
+/// Checks that the drain and the actors' timeouts (`deadlines`) fit in `budget`, the time the
+/// group has, its `steps` stopping one after the other.
 pub(crate) fn check(
-    budget: Option<Duration>,
-    drain: Option<Duration>,
-    stages: usize,
+    budget: Duration,
+    deadlines: &Deadlines,
+    steps: usize,
     actors: &[Demand<'_>],
 ) -> Result<(), Error> {
-    let Some(budget) = budget else {
-        return Ok(());
-    };
-    let drain = drain.unwrap_or_default();
+    let drain = deadlines.drain().unwrap_or_default();
     if drain > Duration::ZERO && drain >= budget {
         return Err(Error::OverBudget {
             part: BudgetPart::Drain { delay: drain },
@@ -45,23 +45,22 @@ pub(crate) fn check(
             budget,
         });
     }
-    if actors.iter().all(|actor| actor.timeout.is_none()) {
+    if deadlines.timed().is_empty() {
         return Ok(());
     }
-    let stages = stages.max(1);
-    let mut left = budget - drain;
-    for stage in 0..stages {
-        let share = left / (stages - stage) as u32;
+    let outcome = deadlines.worst_case(budget, steps, |at, step, share| {
         let mut longest = Some(Duration::ZERO);
-        for actor in actors.iter().filter(|actor| actor.stage == stage) {
-            match actor.timeout {
+        for (index, actor) in (actors.iter().enumerate()).filter(|(_, actor)| actor.step == at) {
+            match deadlines.timeout_of(index) {
                 Some(timeout) if timeout > share => {
-                    return Err(Error::OverBudget {
+                    return ControlFlow::Break(Error::OverBudget {
                         part: BudgetPart::Actor {
                             actor: (actor.name)(),
                             timeout,
-                            stage: stage + 1,
-                            stages,
+                            stage: step.stage + 1,
+                            stages: step.stages,
+                            level: step.level + 1,
+                            levels: step.levels,
                         },
                         available: share,
                         budget,
@@ -71,15 +70,18 @@ pub(crate) fn check(
                 None => longest = None,
             }
         }
-        left -= longest.unwrap_or(share);
+        ControlFlow::Continue(longest)
+    });
+    match outcome {
+        ControlFlow::Break(error) => Err(error),
+        ControlFlow::Continue(()) => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::name::Leaf;
+    use crate::{core::deadline::Timed, name::Leaf};
 
     fn secs(secs: u64) -> Duration {
         Duration::from_secs(secs)
@@ -89,41 +91,58 @@ mod tests {
         ActorName::new(Some("app".into()), Leaf::Static("db"))
     }
 
-    fn actor(stage: usize, timeout: Option<u64>) -> Demand<'static> {
-        Demand {
-            stage,
-            timeout: timeout.map(secs),
-            name: &name,
-        }
+    /// Checks actors given as (step, timeout) against `budget`, with `drain`, the steps
+    /// grouped into stages by `stages` (empty: each step a stage).
+    fn check_actors(
+        budget: u64,
+        drain: Option<u64>,
+        stages: &[u32],
+        actors: &[(usize, Option<u64>)],
+    ) -> Result<(), Error> {
+        let timed = (actors.iter().enumerate())
+            .filter_map(|(index, (_, timeout))| {
+                Some(Timed::new(index as u32, secs((*timeout)?), true))
+            })
+            .collect();
+        let deadlines = Deadlines::new(None, drain.map(secs), stages.into(), timed);
+        let demands: Vec<Demand<'_>> = (actors.iter())
+            .map(|(step, _)| Demand {
+                step: *step,
+                name: &name,
+            })
+            .collect();
+        let steps = match stages.len() {
+            0 => actors.iter().map(|(step, _)| step + 1).max().unwrap_or(1),
+            len => len,
+        };
+        check(secs(budget), &deadlines, steps, &demands)
     }
 
     #[test]
     fn a_drain_must_leave_time_to_stop() {
-        let err = check(Some(secs(5)), Some(secs(5)), 1, &[]).unwrap_err();
+        let err = check_actors(5, Some(5), &[], &[]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the shutdown budget of 5s cannot fit the drain delay of 5s (a drain must leave time to stop): 5s at most is left for it"
         );
-        assert!(check(Some(secs(5)), Some(secs(4)), 1, &[]).is_ok());
-        assert!(check(None, Some(secs(50)), 1, &[]).is_ok());
+        assert!(check_actors(5, Some(4), &[], &[]).is_ok());
     }
 
     #[test]
     fn an_actor_timeout_must_fit_after_the_drain() {
-        let actors = [actor(0, Some(26))];
-        let err = check(Some(secs(30)), Some(secs(5)), 1, &actors).unwrap_err();
+        let err = check_actors(30, Some(5), &[], &[(0, Some(26))]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the shutdown budget of 30s cannot fit the 26s timeout of actor `app/db`: 25s at most is left for it"
         );
-        assert!(check(Some(secs(30)), Some(secs(5)), 1, &[actor(0, Some(25))]).is_ok());
+        assert!(check_actors(30, Some(5), &[], &[(0, Some(25))]).is_ok());
     }
 
     #[test]
     fn each_stage_gets_an_even_share_of_what_the_stages_before_leave() {
         // 30 s over 3 stages: a stage with an actor without a timeout may use its whole share.
-        let actors = [actor(0, None), actor(1, None), actor(2, Some(11))];
-        let err = check(Some(secs(30)), None, 3, &actors).unwrap_err();
+        let actors = [(0, None), (1, None), (2, Some(11))];
+        let err = check_actors(30, None, &[], &actors).unwrap_err();
         let Error::OverBudget {
             part: BudgetPart::Actor { stage, stages, .. },
             available,
@@ -137,9 +156,25 @@ mod tests {
             .to_string()
             .contains("(shutdown stage 3 of 3, each an even share"));
         // Stages with short timeouts leave the rest to the last one.
-        let actors = [actor(0, Some(2)), actor(1, Some(3)), actor(2, Some(25))];
-        assert!(check(Some(secs(30)), None, 3, &actors).is_ok());
-        let actors = [actor(0, Some(2)), actor(1, Some(3)), actor(2, Some(26))];
-        assert!(check(Some(secs(30)), None, 3, &actors).is_err());
+        let actors = [(0, Some(2)), (1, Some(3)), (2, Some(25))];
+        assert!(check_actors(30, None, &[], &actors).is_ok());
+        let actors = [(0, Some(2)), (1, Some(3)), (2, Some(26))];
+        assert!(check_actors(30, None, &[], &actors).is_err());
+    }
+
+    #[test]
+    fn start_order_levels_share_their_stage_only() {
+        // Stage 1 in two levels (an actor, then the one it starts after), stage 2 alone: 8 s
+        // give each stage 4 s, each level of stage 1 2 s.
+        let stages = [0, 0, 1];
+        assert!(check_actors(8, None, &stages, &[(0, None), (1, None), (2, Some(4))]).is_ok());
+        let err =
+            check_actors(8, None, &stages, &[(0, None), (1, Some(3)), (2, None)]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the shutdown budget of 8s cannot fit the 3s timeout of actor `app/db` (shutdown stage 1 of 2, each an even share of the time left; start-order level 2 of 2 in it, each an even share of the stage's time left): 2s at most is left for it"
+        );
+        // A first level that stops within 1 s leaves 3 s to the second.
+        assert!(check_actors(8, None, &stages, &[(0, Some(1)), (1, Some(3)), (2, None)]).is_ok());
     }
 }

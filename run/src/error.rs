@@ -209,9 +209,12 @@ pub enum Error {
     },
     /// The shutdown budget ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout),
     /// `#[run::main(shutdown_timeout = ..)]`) cannot hold what the group asks of it: the drain
-    /// delay first, then each stage an even share of the time left, in which each actor's own
+    /// delay first, then each stage an even share of the time left (and each start-order
+    /// level an even share of its stage's), in which each actor's own
     /// [timeout](crate::ActorOptions::timeout) must fit, earlier stages using up to their
-    /// longest timeout. Checked when the group starts: nothing was started.
+    /// longest timeout. A nested group (a derived struct's, [`Context::group`](crate::Context::group))
+    /// has what the actor it runs under may use, at most: it is checked against that too, at
+    /// any depth. Checked when the group starts: nothing of it was started.
     #[error(
         "the shutdown budget of {budget:?} cannot fit {part}: {available:?} at most is left for it"
     )]
@@ -221,7 +224,9 @@ pub enum Error {
         /// The most time the budget leaves for it, at worst (the stages before it using all
         /// they may).
         available: std::time::Duration,
-        /// The shutdown timeout.
+        /// The time the group has to stop: its shutdown timeout, or what it inherits from the
+        /// actor it runs under if that is less (that actor's share, less a margin of 50 ms at
+        /// most, so that the nested group names its own stuck actors first).
         budget: std::time::Duration,
     },
     /// One or more actors failed to reload (SPEC S8); each failure is an [`Error::Failed`]
@@ -619,6 +624,12 @@ pub enum BudgetPart {
         stage: usize,
         /// How many stages the shutdown has.
         stages: usize,
+        /// Its position among its stage's start-order levels (see
+        /// [`ActorOptions::after`](crate::ActorOptions::after)), from 1: the actors that start
+        /// after others stop first, each level an even share of its stage's time left.
+        level: usize,
+        /// How many levels its stage has (1 without start order).
+        levels: usize,
     },
 }
 
@@ -636,12 +647,27 @@ impl fmt::Display for BudgetPart {
                 timeout,
                 stage,
                 stages,
+                level,
+                levels,
             } => {
                 write!(f, "the {timeout:?} timeout of actor `{actor}`")?;
-                if *stages > 1 {
-                    write!(f, " (shutdown stage {stage} of {stages}, each an even share of the time left)")?;
+                match (*stages > 1, *levels > 1) {
+                    (false, false) => Ok(()),
+                    (true, false) => write!(
+                        f,
+                        " (shutdown stage {stage} of {stages}, each an even share of the time left)"
+                    ),
+                    (false, true) => write!(
+                        f,
+                        " (start-order level {level} of {levels}, each an even share of the time left)"
+                    ),
+                    (true, true) => write!(
+                        f,
+                        " (shutdown stage {stage} of {stages}, each an even share of the time left; \
+                         start-order level {level} of {levels} in it, each an even share of the \
+                         stage's time left)"
+                    ),
                 }
-                Ok(())
             }
         }
     }

@@ -11,13 +11,17 @@ use std::{
     borrow::Cow, fmt, future::Future, marker::PhantomData, pin::Pin, sync::Arc, time::Duration,
 };
 
-use tokio::{runtime::Handle, task::JoinHandle};
+use tokio::{
+    runtime::{Handle, RuntimeFlavor},
+    task::JoinHandle,
+};
 
 use crate::{
     budget::{self, Demand},
     context::Context,
     core::{
         cause::Cause,
+        deadline::{Deadlines, Timed},
         event::{Event, Hook},
         interrupt::{ExitPolicy, Interrupt},
         member,
@@ -487,9 +491,47 @@ impl Group {
     ///
     /// With several [stages](ActorOptions::stage), each stage may use an even share of the
     /// time left (the time left divided by the stages left): past it, its stuck actors are
-    /// aborted and named, and the next stage starts. A group nested in another also stops
-    /// its own stuck actors just before its parent's deadline (50 ms before it, or a quarter
-    /// of the parent's shutdown time if that is less), so the error names the leaves.
+    /// aborted and named, and the next stage starts. [Start order](ActorOptions::after)
+    /// splits a stage into levels (the actors that start after others stop first): the
+    /// levels share their stage's time the same way (each what the stage has left divided by
+    /// the levels left) and take nothing from the other stages. A group nested in another
+    /// also stops its own stuck actors just before its parent's deadline (50 ms before it, or
+    /// a quarter of the parent's shutdown time if that is less), so the error names the
+    /// leaves.
+    ///
+    /// The budget: the [drain](Group::drain) and every actor's
+    /// [timeout](ActorOptions::timeout) must fit in the time the group has, in the worst case
+    /// (the stages and levels before using all they may): its own shutdown timeout, and for a
+    /// group nested in another (a derived struct's, [`Context::group`], a `Group` run as an
+    /// actor) what the actor it runs under may use, less that margin, at any depth. What
+    /// cannot fit makes [`run`](Group::run) return [`Error::OverBudget`] before any of the
+    /// group's actors starts.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use run::{Context, Error, Group};
+    /// use std::time::Duration;
+    ///
+    /// let mut app = Group::named("app")
+    ///     .shutdown_timeout(Duration::from_secs(30))
+    ///     .drain(Duration::from_secs(20)); // `main` may use the 10 s left
+    /// app.spawn(|ctx: Context| async move {
+    ///     let mut inner = ctx.group();
+    ///     inner
+    ///         .spawn(|ctx: Context| ctx.into_interrupted())
+    ///         .name("flusher")
+    ///         .timeout(Duration::from_secs(20));
+    ///     inner.run().await // refused: nothing of it starts
+    /// })
+    /// .name("main");
+    /// let err = app.run().await.unwrap_err();
+    /// assert_eq!(
+    ///     err.report().to_string(),
+    ///     "actor `app/main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout \
+    ///      of actor `app/main/flusher`: 9.95s at most is left for it"
+    /// );
+    /// # }
+    /// ```
     pub fn shutdown_timeout(mut self, grace: Duration) -> Self {
         self.shutdown_timeout = Some(grace);
         self
@@ -676,166 +718,41 @@ impl Group {
                 deploy,
                 ..
             } = self;
-            let mut restartable = false;
-            for actor in &actors {
-                if let Some(policy) = actor.extras.as_ref().and_then(|extras| extras.restart) {
-                    policy.validate()?;
-                    restartable = true;
-                }
-            }
-            let strategist =
-                (restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy));
-
-            // Empty for a single stage: no list to allocate.
-            let mut stages = stage_order(&actors);
-            let mut stage_count = stages.len().max(1);
-            let count = actors.len();
-            let planned = Plan::needed(
-                &deploy,
+            let strategist = validate_restarts(&actors, strategy)?;
+            let mut plan = None;
+            let mut layout = Layout::new(
+                &mut actors,
+                (&deploy, &mut plan),
                 parent.as_ref(),
-                actors
-                    .iter()
-                    .map(|actor| actor.extras.as_deref().map(|extras| &extras.start)),
-            );
-            // Taken here only for a plan; else each as its slot is made, with no list.
-            let leaves: Vec<Leaf> = match planned {
-                true => (actors.iter_mut().enumerate())
-                    .map(|(index, actor)| actor.take_leaf(index))
-                    .collect(),
-                false => Vec::new(),
-            };
-            let mut plan = if !planned {
-                None
-            } else {
-                let starts: Vec<_> = (actors.iter().zip(&leaves))
-                    .map(|(actor, leaf)| {
-                        let start = actor.extras.as_deref().map(|extras| &extras.start);
-                        (leaf, start, actor.stage)
-                    })
-                    .collect();
-                let plan = Plan::new(
-                    &deploy,
-                    parent.as_ref(),
-                    path.as_ref(),
-                    &starts,
-                    shutdown_timeout,
-                );
-                if plan.is_err() {
-                    deploy.end();
-                }
-                plan?
-            };
-            // Start order turns (stage, depth) pairs into the core's stages.
-            let ordered = plan.as_ref().and_then(|plan| plan.stages.as_ref());
-            if let Some((_, ordered_count)) = ordered {
-                stages = (0..*ordered_count as u32).collect();
-                stage_count = stages.len().max(1);
-            }
-            let stage_of = |index: usize, actor: &ActorSpec| match ordered {
-                Some((of, _)) => of[index],
-                None => stages.binary_search(&actor.stage).unwrap_or_default(),
-            };
-            // Only a group with a budget and something to fit in it gathers the demands.
-            let timed = actors.iter().any(|actor| {
-                actor
-                    .extras
-                    .as_ref()
-                    .is_some_and(|extras| extras.timeout.is_some())
-            });
-            if shutdown_timeout.is_some() && (timed || deploy.drain.is_some()) {
-                let path = &path;
-                let names: Vec<_> = (actors.iter().enumerate())
-                    .map(|(index, actor)| {
-                        let leaf = match leaves.get(index) {
-                            Some(leaf) => leaf.clone(),
-                            None => actor.peek_leaf(index),
-                        };
-                        move || crate::name::ActorName::new(path.clone(), leaf.clone())
-                    })
-                    .collect();
-                let demands: Vec<Demand<'_>> = (actors.iter().enumerate())
-                    .map(|(index, actor)| Demand {
-                        stage: stage_of(index, actor),
-                        timeout: actor.extras.as_ref().and_then(|extras| extras.timeout),
-                        name: &names[index],
-                    })
-                    .collect();
-                budget::check(shutdown_timeout, deploy.drain, stage_count, &demands)?;
-            }
-            let mut slots = Vec::with_capacity(count);
-            let mut quiet = Vec::new();
-            let mut leaves = leaves.into_iter();
-            for (index, actor) in actors.iter_mut().enumerate() {
-                let leaf = leaves.next().unwrap_or_else(|| actor.take_leaf(index));
-                let stage = stage_of(index, actor);
-                #[cfg(feature = "tracing")]
-                let span = {
-                    let name = crate::name::ActorName::new(path.clone(), leaf.clone());
-                    tracing::info_span!("actor", actor = %name)
-                };
-                #[allow(unused_mut)]
-                let mut slot = Slot::new(leaf, actor.policy, stage);
-                if actor
-                    .extras
-                    .as_ref()
-                    .is_some_and(|extras| extras.restart.is_some())
-                {
-                    quiet.push(index as u32);
-                }
-                #[cfg(feature = "tracing")]
-                {
-                    slot.span = span;
-                }
-                slots.push(slot);
-            }
+                path.as_ref(),
+                shutdown_timeout,
+            )?;
+            let deadlines = layout.deadlines(&actors, shutdown_timeout, deploy.drain);
+            check_budget(&actors, &layout, &deadlines, parent.as_ref(), &path)?;
+            let (slots, quiet) = layout.slots(&mut actors, &path);
             let scope = Scope::new(ScopeConfig {
                 path,
                 hook,
                 parent: parent.as_ref().map(|ctx| ctx.member().clone()),
-                slots: slots.into_boxed_slice(),
-                quiet: quiet.into_boxed_slice(),
-                stage_count,
+                slots,
+                quiet,
+                stage_count: layout.stage_count,
                 run_loop: true,
                 extension: plan.as_ref().map(|plan| {
                     let shared: Arc<dyn crate::core::extension::Extension> = plan.shared.clone();
                     shared
                 }),
+                deadlines,
             });
             if let Some(status) = status {
                 status.attach(&scope);
             }
-            let mut running = Running::new(Arc::clone(&scope), count, flavor);
-            for (index, actor) in actors.into_iter().enumerate() {
-                let ctx = Context::new(Member {
-                    scope: Arc::clone(&scope),
-                    index: index as u32,
-                });
-                let gate = plan
-                    .as_mut()
-                    .and_then(|plan| plan.gate(index))
-                    .map(Box::new);
-                // A restartable actor's timeout is its incarnations', given whole by the core
-                // (which names the leaf stuck); its member here only runs them.
-                let (timeout, restartable) = match &actor.extras {
-                    Some(extras) if extras.restart.is_some() => (None, true),
-                    Some(extras) => (extras.timeout, false),
-                    None => (None, false),
-                };
-                let (handle, interrupt) = (actor.launch)(Start {
-                    ctx,
-                    extras: actor.extras,
-                    strategist: strategist.as_ref().filter(|_| restartable).cloned(),
-                    gate,
-                });
-                running.push(handle, interrupt, timeout);
-            }
+            let running = launch(&scope, actors, plan.as_mut(), strategist, flavor);
             let stop = match &plan {
                 Some(plan) => plan.watch(stop, &scope),
                 None => stop,
             };
-            let result = running
-                .run(stop, stage_count, shutdown_timeout, deploy.drain)
-                .await;
+            let result = running.run(stop, layout.stage_count).await;
             drop(plan);
             result
         }
@@ -872,6 +789,244 @@ impl Group {
             self.run().await
         }
     }
+}
+
+/// Checks the restart policies of the restartable actors, before anything starts; returns
+/// the strategist their strategy needs, if any.
+#[inline]
+fn validate_restarts(
+    actors: &[ActorSpec],
+    strategy: Strategy,
+) -> Result<Option<Arc<Strategist>>, Error> {
+    let mut restartable = false;
+    for actor in actors {
+        if let Some(policy) = actor.extras.as_ref().and_then(|extras| extras.restart) {
+            policy.validate()?;
+            restartable = true;
+        }
+    }
+    Ok((restartable && strategy != Strategy::OneForOne).then(|| Strategist::new(strategy)))
+}
+
+/// Where each actor stands in the stop: its step.
+struct Layout {
+    /// The distinct stages of the actors, ascending; empty for a single one (no list).
+    stages: Vec<u32>,
+    /// The steps of the stop: the stages, or with start order each (stage, level) pair.
+    stage_count: usize,
+    /// With start order: each actor's step, and each step's stage.
+    ordered: Option<(Vec<usize>, Box<[u32]>)>,
+    /// The actors' names, taken out for a plan; else each is taken as its slot is made.
+    leaves: Vec<Leaf>,
+}
+
+impl Layout {
+    /// Orders the stop and makes the deployment plan into `plan`, if the group needs one
+    /// (checking the start order): before anything starts. The plan is made in place (it is
+    /// large, and kept for the whole run).
+    #[inline]
+    fn new(
+        actors: &mut [ActorSpec],
+        (deploy, plan): (&GroupSettings, &mut Option<Plan>),
+        parent: Option<&Context>,
+        path: Option<&Arc<str>>,
+        shutdown_timeout: Option<Duration>,
+    ) -> Result<Self, Error> {
+        // Empty for a single stage: no list to allocate.
+        let stages = stage_order(actors);
+        let planned = Plan::needed(
+            deploy,
+            parent,
+            actors
+                .iter()
+                .map(|actor| actor.extras.as_deref().map(|extras| &extras.start)),
+        );
+        let mut layout = Self {
+            stage_count: stages.len().max(1),
+            stages,
+            ordered: None,
+            leaves: Vec::new(),
+        };
+        if !planned {
+            return Ok(layout);
+        }
+        layout.leaves = (actors.iter_mut().enumerate())
+            .map(|(index, actor)| actor.take_leaf(index))
+            .collect();
+        let starts: Vec<_> = (actors.iter().zip(&layout.leaves))
+            .map(|(actor, leaf)| {
+                let start = actor.extras.as_deref().map(|extras| &extras.start);
+                (leaf, start, actor.stage)
+            })
+            .collect();
+        let made = Plan::new(deploy, parent, path, &starts, shutdown_timeout);
+        if made.is_err() {
+            deploy.end();
+        }
+        *plan = made?;
+        // Start order turns (stage, level) pairs into the core's steps.
+        layout.ordered = plan.as_mut().and_then(|plan| plan.stages.take());
+        if let Some((_, stage_of_step)) = &layout.ordered {
+            layout.stage_count = stage_of_step.len().max(1);
+        }
+        Ok(layout)
+    }
+
+    /// Actor `index`'s step in the stop.
+    #[inline]
+    fn step_of(&self, index: usize, actor: &ActorSpec) -> usize {
+        match &self.ordered {
+            Some((of, _)) => of[index],
+            None => self.stages.binary_search(&actor.stage).unwrap_or_default(),
+        }
+    }
+
+    /// What the stop may take: the one record of the group's shutdown timeout, drain, steps
+    /// and actors' timeouts (no list is allocated when no actor has a timeout).
+    #[inline]
+    fn deadlines(
+        &mut self,
+        actors: &[ActorSpec],
+        shutdown_timeout: Option<Duration>,
+        drain: Option<Duration>,
+    ) -> Deadlines {
+        let timeout = |actor: &ActorSpec| actor.extras.as_ref().and_then(|extras| extras.timeout);
+        // A restartable actor's timeout is its incarnations', each given it whole by the core
+        // (which names the leaf stuck); its member here only runs them.
+        let enforced = |actor: &ActorSpec| {
+            (actor.extras.as_ref()).is_none_or(|extras| extras.restart.is_none())
+        };
+        // Most groups have no timed actor: one look at each actor, and no list.
+        let timed: Box<[Timed]> = match actors.iter().any(|actor| timeout(actor).is_some()) {
+            true => (actors.iter().enumerate())
+                .filter_map(|(index, actor)| {
+                    Some(Timed::new(index as u32, timeout(actor)?, enforced(actor)))
+                })
+                .collect(),
+            false => Box::default(),
+        };
+        let stage_of_step = match &mut self.ordered {
+            Some((_, stage_of_step)) => std::mem::take(stage_of_step),
+            None => Box::default(),
+        };
+        Deadlines::new(shutdown_timeout, drain, stage_of_step, timed)
+    }
+
+    /// The actors' slots in the scope, and the quiet ones (restartable: their supervisor
+    /// reports for them); the names are moved out of the records.
+    #[inline]
+    fn slots(
+        &mut self,
+        actors: &mut [ActorSpec],
+        path: &Option<Arc<str>>,
+    ) -> (Box<[Slot]>, Box<[u32]>) {
+        let mut slots = Vec::with_capacity(actors.len());
+        let mut quiet = Vec::new();
+        let mut leaves = std::mem::take(&mut self.leaves).into_iter();
+        for (index, actor) in actors.iter_mut().enumerate() {
+            let leaf = leaves.next().unwrap_or_else(|| actor.take_leaf(index));
+            let stage = self.step_of(index, actor);
+            #[cfg(feature = "tracing")]
+            let span = {
+                let name = crate::name::ActorName::new(path.clone(), leaf.clone());
+                tracing::info_span!("actor", actor = %name)
+            };
+            #[cfg(not(feature = "tracing"))]
+            let _ = path;
+            #[allow(unused_mut)]
+            let mut slot = Slot::new(leaf, actor.policy, stage);
+            if actor
+                .extras
+                .as_ref()
+                .is_some_and(|extras| extras.restart.is_some())
+            {
+                quiet.push(index as u32);
+            }
+            #[cfg(feature = "tracing")]
+            {
+                slot.span = span;
+            }
+            slots.push(slot);
+        }
+        (slots.into_boxed_slice(), quiet.into_boxed_slice())
+    }
+}
+
+/// Refuses, before anything starts, a drain or an actor's timeout that cannot fit the time
+/// the group has: its own shutdown timeout, or what it inherits from `parent`, the actor it
+/// runs under (at any depth), the less. Nothing is gathered unless there is something to fit.
+#[inline]
+fn check_budget(
+    actors: &[ActorSpec],
+    layout: &Layout,
+    deadlines: &Deadlines,
+    parent: Option<&Context>,
+    path: &Option<Arc<str>>,
+) -> Result<(), Error> {
+    if deadlines.timed().is_empty() && deadlines.drain().is_none() {
+        return Ok(());
+    }
+    let inherited = parent.and_then(|ctx| {
+        let member = ctx.member();
+        member.scope.budget_under(member.index())
+    });
+    let budget = match (deadlines.grace(), inherited) {
+        (Some(own), Some(inherited)) => own.min(inherited),
+        (own, inherited) => match own.or(inherited) {
+            Some(budget) => budget,
+            None => return Ok(()),
+        },
+    };
+    let names: Vec<_> = (actors.iter().enumerate())
+        .map(|(index, actor)| {
+            let leaf = match layout.leaves.get(index) {
+                Some(leaf) => leaf.clone(),
+                None => actor.peek_leaf(index),
+            };
+            move || crate::name::ActorName::new(path.clone(), leaf.clone())
+        })
+        .collect();
+    let demands: Vec<Demand<'_>> = (actors.iter().enumerate())
+        .map(|(index, actor)| Demand {
+            step: layout.step_of(index, actor),
+            name: &names[index],
+        })
+        .collect();
+    budget::check(budget, deadlines, layout.stage_count, &demands)
+}
+
+/// Starts every actor's task, in add order, each at its gate if it has one.
+#[inline]
+fn launch(
+    scope: &Arc<Scope>,
+    actors: Vec<ActorSpec>,
+    mut plan: Option<&mut Plan>,
+    strategist: Option<Arc<Strategist>>,
+    flavor: RuntimeFlavor,
+) -> Running {
+    let mut running = Running::new(Arc::clone(scope), actors.len(), flavor);
+    for (index, actor) in actors.into_iter().enumerate() {
+        let ctx = Context::new(Member {
+            scope: Arc::clone(scope),
+            index: index as u32,
+        });
+        let gate = plan
+            .as_mut()
+            .and_then(|plan| plan.gate(index))
+            .map(Box::new);
+        let restartable = actor
+            .extras
+            .as_ref()
+            .is_some_and(|extras| extras.restart.is_some());
+        let (handle, interrupt) = (actor.launch)(Start {
+            ctx,
+            extras: actor.extras,
+            strategist: strategist.as_ref().filter(|_| restartable).cloned(),
+            gate,
+        });
+        running.push(handle, interrupt);
+    }
+    running
 }
 
 /// The distinct stages of `actors`, ascending; empty when there is a single one (the common
@@ -1101,7 +1256,10 @@ impl<Kind> ActorOptions<'_, Kind> {
 
     /// Gives the actor at most `grace` to return once interrupted; past it, it is aborted and
     /// named in [`Error::ShutdownTimeout`]. The group's
-    /// [shutdown timeout](Group::shutdown_timeout) still applies as well.
+    /// [shutdown timeout](Group::shutdown_timeout) still applies as well: `grace` must fit in
+    /// the actor's share of it, and in what the group inherits if it is nested, or
+    /// [`run`](Group::run) returns [`Error::OverBudget`] before anything starts (see the
+    /// [budget](Group::shutdown_timeout)).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -1133,6 +1291,13 @@ impl<Kind> ActorOptions<'_, Kind> {
     /// until it has returned (within a [stage](ActorOptions::stage): stages come first).
     /// Once the stop has begun (in its group or any group above, a drain included), it
     /// never starts: it returns unrun, which is no failure.
+    ///
+    /// Start order does not add stages to the [shutdown time](Group::shutdown_timeout): it
+    /// splits the actor's stage into levels (those that start after others stop first),
+    /// which share that stage's even share, each what the stage has left divided by the
+    /// levels left; the other stages keep theirs. With 8 s and two stages, `api` after `db`
+    /// in stage 1 and a worker in stage 2: `api` may use 2 s, `db` what stage 1 has left
+    /// (2 s at least), the worker 4 s.
     ///
     /// A name no actor of the group has, or a cycle, makes [`run`](Group::run) return
     /// [`Error::UnknownDependency`] or [`Error::DependencyCycle`] before anything starts.

@@ -28,7 +28,7 @@
 /// |---|---|---|
 /// | `flavor = "current_thread"` | `"multi_thread"` | the tokio runtime, as `#[tokio::main]` |
 /// | `worker_threads = 4` | one per core | worker threads of the multi-thread runtime |
-/// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)): the app's whole shutdown budget, which the drain and every actor's timeout must fit in (checked at start, [`Error::OverBudget`](crate::Error::OverBudget)); the process exits at the latest 0.5 s after it even if a thread hangs; zero is a compile error; durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
+/// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)): the app's whole shutdown budget, which the drain and every actor's timeout must fit in, at any depth (checked when each group starts, a derived struct's in the body included: [`Error::OverBudget`](crate::Error::OverBudget)); the process exits at the latest 0.5 s after it even if a thread hangs; zero is a compile error; durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
 /// | `drain = "5s"` | none | on SIGINT / SIGTERM, readiness turns not ready at once and the actors keep running this long before the shutdown ([`Group::drain`](crate::Group::drain)); it counts against `shutdown_timeout`, and one that does not fit is a compile error |
 /// | `startup_timeout = "60s"` | none | the app must be ready within this, or it stops with [`Error::StartupTimeout`](crate::Error::StartupTimeout) naming the actors that never became ready |
 /// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
@@ -60,7 +60,7 @@
 /// | an actor did not return within `shutdown_timeout` | 1 | `Error: shutdown timed out; still running: main/http (phase "draining" for 29.9s); the shutdown began with: received SIGTERM`: the stuck actors by full path, however deep (a nested group stops its own stuck actors just before the deadline and names them), each with its last [phase](crate::Context::phase) |
 /// | a thread never returned (a stuck `spawn_blocking`, an actor blocked in a `std` call): the process exits anyway, at the latest `shutdown_timeout` + 0.5 s after the stop began | 1 | the same report, then `Error: exiting 30.5s after the shutdown began: a thread has not returned` if the group itself could not finish |
 /// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: aborted main/http (phase "draining" for 1.2s)`: the actors it aborted |
-/// | the shutdown budget cannot hold the drain or an actor's timeout ([`Error::OverBudget`](crate::Error::OverBudget)), at start | 1 | ``Error: the shutdown budget of 30s cannot fit the 40s timeout of actor `main/db`: ...`` |
+/// | the shutdown budget cannot hold the drain or an actor's timeout ([`Error::OverBudget`](crate::Error::OverBudget)), when the group starts: the root's at start, a derived struct's when the body runs it (nothing of it starts) | 1 | ``Error: actor `main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout of actor `main/flusher`: ...`` |
 /// | the runtime or the signal handlers could not be set up | 1 | what failed |
 ///
 /// # Without the macro
@@ -306,7 +306,7 @@ pub use run_macros::actor;
 /// | `interrupt = "shutdown"` | through its `Context` | a method of the field's type that makes the interrupt, see below |
 /// | `exit = "task"` | `"service"` | its [`ExitPolicy`](crate::ExitPolicy): `"service"`, `"task"` or `"sidecar"` |
 /// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)); 0 goes before the default |
-/// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)) |
+/// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)); it must fit in what the struct's actor may use of its parents' shutdown time, checked when the struct runs ([`Error::OverBudget`](crate::Error::OverBudget)) |
 /// | `restart = "on_failure"` | `"never"` | restart it ([`Restart`](crate::Restart)): `"never"`, `"on_failure"` or `"always"`; the field's type must be `Clone` (each incarnation runs a clone, see [`Group::supervise`](crate::Group::supervise)), and `interrupt` does not go with it |
 /// | `max_restarts = 3` | 5 | with `restart`: at most this many restarts within `within` ([`RestartPolicy`](crate::RestartPolicy)) |
 /// | `within = "10s"` | `"30s"` | with `restart`: the intensity period, not zero |

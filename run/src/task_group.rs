@@ -610,6 +610,7 @@ impl TaskGroupBuilder {
                 stage_count: 1,
                 run_loop: false,
                 extension: None,
+                deadlines: Default::default(),
             }),
             pool: self.pool,
             capture_panics: !self.propagate_panics,

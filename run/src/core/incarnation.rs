@@ -16,6 +16,7 @@ use std::{future::Future, sync::Arc, time::Duration};
 use tokio::runtime::Handle;
 
 use super::{
+    deadline::{Deadlines, Timed},
     extension::Extension,
     interrupt::{ExitPolicy, Interrupt},
     member,
@@ -68,6 +69,15 @@ pub(crate) fn incarnate<R: Runner>(
             stage_count: 1,
             run_loop: true,
             extension,
+            deadlines: Deadlines::new(
+                None,
+                None,
+                Box::default(),
+                timeout
+                    .map(|timeout| Timed::new(0, timeout, true))
+                    .into_iter()
+                    .collect(),
+            ),
         });
         let member = Member {
             scope: Arc::clone(&scope),
@@ -76,8 +86,8 @@ pub(crate) fn incarnate<R: Runner>(
         let abortable = matches!(interrupt, Interrupt::Abort);
         let task = member::spawn(runner.run(Context::new(member.clone())), member, abortable);
         let mut running = Running::new(scope, 1, flavor);
-        running.push(task, interrupt, timeout);
-        running.run(Some(stop), 1, None, None).await
+        running.push(task, interrupt);
+        running.run(Some(stop), 1).await
     }
 }
 

@@ -11,6 +11,8 @@
 //! - [`shutdown`]: the staged run loop of a scope whose members are fixed (a `Group`).
 //! - [`incarnation`]: one run of a restartable actor, as a scope of one member nested under
 //!   the actor's own: what a layer that restarts actors runs each time.
+//! - [`deadline`]: how the shutdown time is shared among the stop's steps and members, at
+//!   the stop and, in the worst case, before it; the members' own deadlines.
 //! - [`cause`], [`event`]: why a scope stops, what it tells observers.
 //! - [`phase`]: what a member last said it was doing, for the report of a stuck shutdown.
 //! - [`status`]: the restart record of a supervised member, read by status snapshots.
@@ -20,6 +22,7 @@
 //! [`panic`](crate::panic).
 
 pub(crate) mod cause;
+pub(crate) mod deadline;
 pub(crate) mod event;
 pub(crate) mod extension;
 pub(crate) mod incarnation;

@@ -17,8 +17,10 @@
 //!   registered nowhere.
 //! - **Deadlines flow down.** A scope's shutdown deadline is the earliest of its own and its
 //!   parent member's, less a margin ([`Scope::inherited_deadline`]), so a nested scope times
-//!   out its own stuck members first and names them.
-//! - **Nothing lost.** Every failure that does not become the cause (an error after the
+//!   out its own stuck members first and names them. Known before the stop, at worst, the
+//!   same is [`Scope::budget_under`]: what a scope about to be made under a member may count
+//!   on, from the same arithmetic ([`super::deadline`]).
+//! - **Nothing lost .** Every failure that does not become the cause (an error after the
 //!   stop began, any panic, an interrupt's panic, a nested scope's stuck members and
 //!   failures) is recorded and ends up on the result ([`Scope::result`]); a sidecar's own
 //!   errors are reported only ([`ExitPolicy::Sidecar`]).
@@ -39,6 +41,7 @@
 use std::{
     collections::BTreeMap,
     future::Future,
+    ops::ControlFlow,
     pin::Pin,
     sync::{
         atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering},
@@ -55,6 +58,7 @@ use tokio::{
 
 use super::{
     cause::Cause,
+    deadline::Deadlines,
     event::{self, Event, Hook},
     extension::Extension,
     interrupt::{ExitPolicy, Interrupt},
@@ -77,6 +81,13 @@ pub(crate) type Force = Pin<Box<dyn Future<Output = Error> + Send + 'static>>;
 /// How much of a parent's remaining shutdown time a nested scope leaves it, at most: enough
 /// to report the nested scope's stuck members before the parent's own deadline.
 const NESTED_MARGIN: Duration = Duration::from_millis(50);
+
+/// The margin a nested scope leaves before its parent member's deadline, `time` being the
+/// parent's shutdown time up to that deadline: [`NESTED_MARGIN`], or a quarter of `time` if
+/// that is less. The run loop's deadline and the check before the start both take it off.
+fn nested_margin(time: Duration) -> Duration {
+    NESTED_MARGIN.min(time / 4)
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing panics while holding these locks; a poisoned one would still be consistent.
@@ -119,6 +130,11 @@ impl StageCounts {
             first: AtomicUsize::new(0),
             rest: (1..stage_count).map(|_| AtomicUsize::new(0)).collect(),
         }
+    }
+
+    /// How many stages there are.
+    fn count(&self) -> usize {
+        self.rest.len() + 1
     }
 
     #[inline]
@@ -250,6 +266,8 @@ pub(crate) struct ScopeConfig {
     pub(crate) run_loop: bool,
     /// What a layer above learns of this scope (readiness); `None` when unused.
     pub(crate) extension: Option<Arc<dyn Extension>>,
+    /// Its shutdown timeout, drain, steps and members' timeouts.
+    pub(crate) deadlines: Deadlines,
 }
 
 /// The one stop engine; see the [module invariants](self).
@@ -285,8 +303,8 @@ pub(crate) struct Scope {
     deadline: OnceLock<Instant>,
     /// The share of the shutdown time of the stage being stopped: `(stage, until)`.
     stage_share: Mutex<Option<(usize, Instant)>>,
-    /// Deadlines of single fixed members (their own timeouts), once interrupted.
-    member_deadlines: Mutex<Vec<(u32, Instant)>>,
+    /// What the stop may take, and the fixed members' own deadlines once interrupted.
+    deadlines: Deadlines,
     /// Set by a signal actor that has seen its first signal: the run loop watches it, and a
     /// second signal forces the end.
     force: Mutex<Option<Force>>,
@@ -324,6 +342,7 @@ impl Scope {
             stage_count,
             run_loop,
             extension,
+            deadlines,
         } = config;
         let counted = slots
             .iter()
@@ -355,7 +374,7 @@ impl Scope {
             stop_started: OnceLock::new(),
             deadline: OnceLock::new(),
             stage_share: Mutex::new(None),
-            member_deadlines: Mutex::default(),
+            deadlines,
             force: Mutex::new(None),
             children: Mutex::default(),
             has_children: AtomicBool::new(false),
@@ -997,17 +1016,14 @@ impl Scope {
         *lock(&self.stage_share) = Some((stage, until));
     }
 
-    pub(crate) fn set_member_deadline(&self, index: usize, deadline: Instant) {
-        lock(&self.member_deadlines).push((index as u32, deadline));
+    /// What the stop may take, and the fixed members' own deadlines once interrupted.
+    pub(crate) fn deadlines(&self) -> &Deadlines {
+        &self.deadlines
     }
 
     /// The latest time member `index` may still run: the scope's deadline or its own.
     fn deadline_of(&self, index: u32) -> Option<Instant> {
-        let own = lock(&self.member_deadlines)
-            .iter()
-            .filter(|(of, _)| *of == index)
-            .map(|(_, at)| *at)
-            .min();
+        let own = self.deadlines.deadline_of(index as usize);
         let share = match *lock(&self.stage_share) {
             Some((stage, until))
                 if self
@@ -1030,9 +1046,8 @@ impl Scope {
     }
 
     /// The deadline this scope must have stopped by because of the scopes above it: its
-    /// parent member's, less a margin (at most [`NESTED_MARGIN`], at most a quarter of the
-    /// parent's shutdown time) so that its own stuck members are named before the parent's
-    /// timeout.
+    /// parent member's, less a margin ([`nested_margin`] of the parent's shutdown time so
+    /// far) so that its own stuck members are named before the parent's timeout.
     pub(crate) fn inherited_deadline(&self) -> Option<Instant> {
         let parent = self.parent.as_ref()?;
         let deadline = parent.scope.deadline_of(parent.index)?;
@@ -1040,7 +1055,81 @@ impl Scope {
             Some(start) => deadline.saturating_duration_since(*start),
             None => Duration::ZERO,
         };
-        Some(deadline - NESTED_MARGIN.min(budget / 4))
+        Some(deadline - nested_margin(budget))
+    }
+
+    // Known before the stop: the same arithmetic in the worst case, for the budget check of
+    // a scope about to be made (see [`super::deadline`]).
+
+    /// The shutdown time this scope has, known before its stop: its own shutdown timeout, or
+    /// what it inherits from the member it runs under ([`budget_under`](Scope::budget_under)),
+    /// the less; `None` if neither bounds it.
+    pub(crate) fn budget(&self) -> Option<Duration> {
+        let inherited = self
+            .parent
+            .as_ref()
+            .and_then(|parent| parent.scope.budget_under(parent.index()));
+        match (self.deadlines.grace(), inherited) {
+            (Some(own), Some(inherited)) => Some(own.min(inherited)),
+            (own, inherited) => own.or(inherited),
+        }
+    }
+
+    /// The shutdown time a scope made under member `index` may count on, known before the
+    /// stop: what the member may use at worst (its stage's share with the stages and levels
+    /// before it using all they may, and its own timeout; a child task what its owner may
+    /// use; a task group's task the scope's time less its drain), less the margin its
+    /// [inherited deadline](Scope::inherited_deadline) leaves at most. `None` if nothing
+    /// bounds it.
+    pub(crate) fn budget_under(&self, index: usize) -> Option<Duration> {
+        let whole = self.budget();
+        let member = self.member_budget(whole, index)?;
+        // The margin is a quarter of the time from this scope's stop to the member's
+        // deadline at most, which is within this scope's own time.
+        Some(member.saturating_sub(nested_margin(whole.unwrap_or(member))))
+    }
+
+    /// What member `index` may use of `whole`, this scope's time, at worst.
+    fn member_budget(&self, whole: Option<Duration>, index: usize) -> Option<Duration> {
+        let own = self.deadlines.timeout_of(index);
+        let Some(whole) = whole else {
+            return own;
+        };
+        let Some(slot) = self.slots.get(index) else {
+            // A child task is aborted with its owner: it has what its owner has.
+            let owner = {
+                let dynamic = lock(&self.dynamic);
+                let at = dynamic.at(index, self.slots.len());
+                dynamic.owners.get(at).copied().flatten()
+            };
+            return match owner {
+                Some(owner) => self.member_budget(Some(whole), owner as usize),
+                None => Some(whole.saturating_sub(self.deadlines.drain().unwrap_or_default())),
+            };
+        };
+        let of = slot.stage as usize;
+        let share = self
+            .deadlines
+            .worst_case(whole, self.stages.count(), |step, _, share| {
+                if step == of {
+                    return ControlFlow::Break(share);
+                }
+                let mut longest = Some(Duration::ZERO);
+                for (member, _) in
+                    (self.slots.iter().enumerate()).filter(|(_, slot)| slot.stage as usize == step)
+                {
+                    longest = match (longest, self.deadlines.timeout_of(member)) {
+                        (Some(longest), Some(timeout)) => Some(longest.max(timeout)),
+                        _ => None,
+                    };
+                }
+                ControlFlow::Continue(longest)
+            });
+        let share = match share {
+            ControlFlow::Break(share) => share,
+            ControlFlow::Continue(()) => Duration::ZERO,
+        };
+        Some(own.map_or(share, |own| own.min(share)))
     }
 
     // ------------------------------------------------------------------------------------

@@ -5,10 +5,11 @@
 //! - stages are interrupted in ascending order, each in member order, the next only once
 //!   every member of the one before has returned or been aborted;
 //! - with a shutdown deadline (the scope's own timeout, or the one it
-//!   [inherits](super::scope::Scope::inherited_deadline)), each stage may use an even share of
-//!   the time left (the time left divided by the stages left): past its share, its stuck
-//!   members are aborted, named and reported as `TimedOut`, and the next stage starts, so that
-//!   a later stage still gets its share; a member's own timeout runs from its interrupt;
+//!   [inherits](super::scope::Scope::inherited_deadline)), each step of the stop (a stage, or
+//!   a start-order level of one) may use its [share](super::deadline::share) of the time left:
+//!   past it, its stuck members are aborted, named and reported as `TimedOut`, and the next
+//!   step starts, so that a later one still gets its share; a member's own timeout runs from
+//!   its interrupt;
 //! - a forced shutdown (a second signal) aborts every member still running at once, without
 //!   interrupting the stages not reached yet;
 //! - with a drain delay, a graceful stop (a signal, a stop request) first waits that long with
@@ -33,16 +34,14 @@ use tokio::{
     time::Instant,
 };
 
-use super::{cause::Cause, event::Event, interrupt::Interrupt, scope::Scope};
+use super::{
+    cause::Cause,
+    deadline::{self, Step},
+    event::Event,
+    interrupt::Interrupt,
+    scope::Scope,
+};
 use crate::error::Error;
-
-/// A member with a timeout of its own.
-pub(crate) struct Timed {
-    pub(crate) index: usize,
-    pub(crate) timeout: Duration,
-    /// When the timeout runs out, once the member is interrupted.
-    pub(crate) deadline: Option<Instant>,
-}
 
 /// A running scope's tasks and undelivered interrupts; see the [module invariants](self).
 pub(crate) struct Running {
@@ -55,8 +54,6 @@ pub(crate) struct Running {
     /// The interrupts that call something, by member index, until delivered; the others only
     /// mark the member, so its slot's flag is all they need.
     calls: Vec<(usize, Option<Interrupt>)>,
-    /// The members with timeouts of their own, by index.
-    timeouts: Vec<Timed>,
     /// Async interrupts that were started, with their member's index.
     interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
     /// The flavor of the runtime the scope started on.
@@ -77,33 +74,20 @@ impl Running {
             scope,
             handles: Vec::with_capacity(count),
             calls: Vec::new(),
-            timeouts: Vec::new(),
             interrupt_tasks: Vec::new(),
             flavor,
             finished: false,
         }
     }
 
-    /// Adds the task of the next member, with its interrupt if it calls something, and its
-    /// own timeout.
+    /// Adds the task of the next member, with its interrupt if it calls something (its own
+    /// timeout is the scope's: [`Scope::deadlines`]).
     #[inline]
-    pub(crate) fn push(
-        &mut self,
-        handle: JoinHandle<()>,
-        interrupt: Interrupt,
-        timeout: Option<Duration>,
-    ) {
+    pub(crate) fn push(&mut self, handle: JoinHandle<()>, interrupt: Interrupt) {
         let index = self.handles.len();
         self.handles.push(Some(handle));
         if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
             self.calls.push((index, Some(interrupt)));
-        }
-        if let Some(timeout) = timeout {
-            self.timeouts.push(Timed {
-                index,
-                timeout,
-                deadline: None,
-            });
         }
     }
 
@@ -113,12 +97,14 @@ impl Running {
         mut self,
         stop: Option<impl Future<Output = ()>>,
         stage_count: usize,
-        grace: Option<Duration>,
-        drain: Option<Duration>,
     ) -> Result<(), Error> {
         wait_for_stop(&self.scope, stop).await;
         let began = self.scope.stop_started().unwrap_or_else(Instant::now);
         self.join_ended();
+        let (grace, drain) = {
+            let deadlines = self.scope.deadlines();
+            (deadlines.grace(), deadlines.drain())
+        };
         // `Err` only when forced; otherwise the result is read once every task has ended, so
         // that a panic while a task is dropped is on it too.
         let forced = match self.drain(drain, stage_count).await {
@@ -281,8 +267,12 @@ impl Running {
         let member = |at: usize| if staged { order[at] } else { at };
         // No interrupt calls anything, none starts a timeout and nobody observes events: a
         // delivery would only mark each member, so the stage is marked directly.
-        let marks_only = self.calls.is_empty() && self.timeouts.is_empty() && !scope.observed();
+        let marks_only =
+            self.calls.is_empty() && scope.deadlines().timed().is_empty() && !scope.observed();
         let mut start = 0;
+        // When the stage of the step being stopped began (set as each stage begins): its
+        // levels share its time.
+        let mut stage_began = began;
         for stage in 0..stage_count {
             let end = if staged {
                 let stage_len = order[start..]
@@ -304,7 +294,8 @@ impl Running {
                 }
             }
             scope.wake_interrupted();
-            match self.wait_stage(stage, stage_count - stage).await {
+            let step = scope.deadlines().step(stage, stage_count);
+            match self.wait_stage(stage, step, &mut stage_began).await {
                 Ok(()) => {}
                 Err(Interrupted::OutOfTime) => {
                     let after = scope.since_stop();
@@ -327,12 +318,7 @@ impl Running {
         if self.scope.is_interrupted(index) {
             return;
         }
-        if let Some(at) = find(&self.timeouts, index, |timed| timed.index) {
-            let timed = &mut self.timeouts[at];
-            let deadline = Instant::now() + timed.timeout;
-            timed.deadline = Some(deadline);
-            self.scope.set_member_deadline(index, deadline);
-        }
+        self.scope.deadlines().start_timeout(index);
         let call = find(&self.calls, index, |(of, _)| *of).and_then(|at| self.calls[at].1.take());
         let task = self.scope.deliver(index, call, cause, start_async);
         if let Some(task) = task {
@@ -341,19 +327,29 @@ impl Running {
         self.scope.mark_interrupted(index);
     }
 
-    /// Waits until every member of `stage` has finished, aborting those whose own timeout
-    /// runs out; stops early when the stage's share of the shutdown time runs out or the
-    /// shutdown is forced. `stages_left` counts this stage.
-    async fn wait_stage(&mut self, stage: usize, stages_left: usize) -> Result<(), Interrupted> {
+    /// Waits until every member of `stage` (the step `step` of the stop) has finished,
+    /// aborting those whose own timeout runs out; stops early when the step's share of the
+    /// shutdown time runs out or the shutdown is forced. `stage_began` is when the step's
+    /// stage began, set here if the step begins it.
+    async fn wait_stage(
+        &mut self,
+        stage: usize,
+        step: Step,
+        stage_began: &mut Instant,
+    ) -> Result<(), Interrupted> {
         let scope = Arc::clone(&self.scope);
-        let timed: Vec<usize> = self
-            .timeouts
-            .iter()
-            .enumerate()
-            .filter(|(_, timed)| timed.deadline.is_some() && scope.stage_of(timed.index) == stage)
+        let deadlines = scope.deadlines();
+        let timed: Vec<usize> = (deadlines.timed().iter().enumerate())
+            .filter(|(_, timed)| {
+                timed.deadline().is_some() && scope.stage_of(timed.index as usize) == stage
+            })
             .map(|(at, _)| at)
             .collect();
         let stage_start = Instant::now();
+        if step.begins_stage() {
+            *stage_began = stage_start;
+        }
+        let stage_began = *stage_began;
         let mut force = scope.take_force();
         // A stage reached with no time left still gets turns of the scheduler, so that an
         // actor that returns as soon as it sees its interrupt is not named stuck: as many as
@@ -372,8 +368,9 @@ impl Running {
             }
             // Read again each time: a parent's deadline may appear while this scope stops.
             let share = scope.effective_deadline().map(|deadline| {
-                let left = deadline.saturating_duration_since(stage_start);
-                stage_start + left / stages_left as u32
+                let stage_left = deadline.saturating_duration_since(stage_began);
+                let used = stage_start.saturating_duration_since(stage_began);
+                stage_start + deadline::share(stage_left, used, step)
             });
             if let Some(share) = share {
                 scope.set_stage_share(stage, share);
@@ -389,9 +386,9 @@ impl Running {
             }
             let own_deadline = timed
                 .iter()
-                .map(|&at| &self.timeouts[at])
-                .filter(|timed| scope.is_unfinished(timed.index))
-                .filter_map(|timed| timed.deadline)
+                .map(|&at| &deadlines.timed()[at])
+                .filter(|timed| scope.is_unfinished(timed.index as usize))
+                .filter_map(|timed| timed.deadline())
                 .min();
             let deadline = match (own_deadline, share) {
                 (Some(own), Some(share)) => Some(own.min(share)),
@@ -422,13 +419,9 @@ impl Running {
                 return Err(Interrupted::OutOfTime);
             }
             for &at in &timed {
-                let Timed {
-                    index,
-                    timeout,
-                    deadline,
-                } = self.timeouts[at];
-                if deadline.is_some_and(|deadline| deadline <= now) {
-                    self.abort_if_unfinished(index, timeout);
+                let timed = &deadlines.timed()[at];
+                if timed.deadline().is_some_and(|deadline| deadline <= now) {
+                    self.abort_if_unfinished(timed.index as usize, timed.timeout);
                 }
             }
         }

@@ -113,9 +113,9 @@ pub(crate) struct Plan {
     pub(crate) shared: Arc<Shared>,
     /// Per actor with dependencies: its gate.
     gates: Vec<Option<Gate>>,
-    /// Per actor: its shutdown stage position, and how many there are; `None` to keep the
-    /// group's own stages.
-    pub(crate) stages: Option<(Vec<usize>, usize)>,
+    /// Per actor: its step in the shutdown; per step, its stage's position among the stages;
+    /// `None` to keep the group's own stages.
+    pub(crate) stages: Option<(Vec<usize>, Box<[u32]>)>,
     startup_timeout: Option<Duration>,
 }
 
@@ -171,7 +171,7 @@ impl Plan {
                         .then(|| Gate::new(Arc::clone(&shared), index, after.clone()))
                 })
                 .collect();
-            (gates, Some((order.stages, order.stage_count)))
+            (gates, Some((order.stages, order.stage_of_step)))
         } else {
             (Vec::new(), None)
         };

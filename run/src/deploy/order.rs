@@ -12,8 +12,9 @@
 //!   failure;
 //! - shutdown order: stages first, then, within a stage, an actor is interrupted only once
 //!   every actor that starts after it (in that stage, transitively) has returned: each
-//!   (stage, depth) pair is one stage of the core's staged shutdown, so stage timeouts share
-//!   the time among them as among stages.
+//!   (stage, depth) pair is one step of the core's staged shutdown, a level of its stage: the
+//!   levels of a stage share that stage's time, and the other stages keep theirs (see
+//!   [`crate::core::deadline`]).
 
 use std::{
     borrow::Cow,
@@ -100,10 +101,10 @@ impl Gate {
 pub(crate) struct Order {
     /// Per actor, the actors it starts after.
     pub(crate) after: Vec<Vec<usize>>,
-    /// Per actor, its position in the shutdown order of (stage, depth), and how many there
-    /// are.
+    /// Per actor, its position in the shutdown order of (stage, depth): its step.
     pub(crate) stages: Vec<usize>,
-    pub(crate) stage_count: usize,
+    /// Per step, the position of its stage among the group's stages.
+    pub(crate) stage_of_step: Box<[u32]>,
 }
 
 /// Checks the graph of `after` (by name, per actor) and orders the shutdown; `stages` are
@@ -174,10 +175,19 @@ pub(crate) fn order(
         .iter()
         .map(|key| keys.binary_search(key).unwrap_or_default())
         .collect();
+    let mut stage = 0;
+    let stage_of_step = (0..keys.len())
+        .map(|at| {
+            if at > 0 && keys[at].0 != keys[at - 1].0 {
+                stage += 1;
+            }
+            stage
+        })
+        .collect();
     Ok(Order {
         after: edges,
         stages,
-        stage_count: keys.len(),
+        stage_of_step,
     })
 }
 
