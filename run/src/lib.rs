@@ -79,23 +79,24 @@
 //!
 //! # Modules
 //!
-//! Top to bottom; arrows point down only, with no module cycles:
+//! Four floors, top to bottom. A module uses its own floor and the floors below, never one
+//! above, and the files form no cycle; `run/tests/architecture.rs` reads this list and checks
+//! both, so a new module must be placed here.
 //!
-//! - Faces: `group` ([`Group`], [`ActorOptions`]; [`Context::group`]), `task_group`
-//!   ([`TaskGroup`]), `actors` ([`Signals`], [`Token`], [`RunHandle`]).
-//! - `runner` ([`Runner`](trait@Runner)) and `context` ([`Context`]: what an actor sees).
-//! - `supervise` (restart policies, strategies, restartable children, status snapshots), on
-//!   the core and `group`, and `deploy` (readiness, start order, probes, systemd, reloads),
-//!   on the core: its builder methods are `group`'s, which hands their settings down.
-//! - `core`, the one stop engine under every kind of group: `core::scope` (members, the first
-//!   cause, the push-down parent link, deadlines, the failures kept), `core::member` (runs one
-//!   member: poll, panic capture, exit report), `core::interrupt` ([`ExitPolicy`],
-//!   [`Interrupt`]), `core::shutdown` (a group's staged run loop), `core::cause` ([`Cause`]),
-//!   `core::event` ([`Event`]), `core::extension` (what the core tells `deploy`).
-//! - `budget` (the shutdown budget, checked at start) and `exit_deadline` (`#[run::main]`
-//!   exits on time), on the core.
-//! - Leaves: `error` ([`Error`], [`Signal`], [`Stuck`]), `name` ([`ActorName`]), `panic`; `pool`
-//!   ([`Pool`]) is independent of the core.
+//! - **faces** (`group`, `task_group`, `actors`, `testing`, `macros`, `__private`): what users
+//!   write. They turn it into records for the layers and the core: [`Group`] and
+//!   [`ActorOptions`], [`TaskGroup`], the ready-made actors ([`Signals`], [`Token`],
+//!   [`RunHandle`]), the test kit, the macros' documentation and the code they expand to.
+//! - **layers** (`supervise`, `deploy`, `budget`, `exit_deadline`): what decides: restart
+//!   policies and strategies, readiness, start order, drain, probes, systemd and reload, the
+//!   shutdown budget checked at start, the exit-on-time watch. They read the core's scope
+//!   tree; none walks it on its own.
+//! - **core** (`core`, `context`, `runner`, `spawn`, `stop`): what runs: scopes and their
+//!   tree, members, interrupt delivery, the staged run loop, [`Cause`], [`Event`]; what an
+//!   actor sees ([`Context`], its child tasks, [`StopHandle`]) and the
+//!   [`Runner`](trait@Runner) trait. Each invariant is stated once, in the file that keeps it.
+//! - **leaves** (`error`, `name`, `panic`, `pool`): [`Error`], [`ActorName`], panic capture,
+//!   and [`Pool`], which needs nothing of the rest.
 //!
 //! # Invariants
 //!
