@@ -24,7 +24,46 @@ use std::{
 };
 
 use proptest::prelude::*;
-use run::{Context, Error, ExitPolicy, Group, Interrupt};
+use run::{
+    testing::SignalInjector, ActorOptions, Backoff, BudgetPart, Context, Error, Event, ExitPolicy,
+    Group, Interrupt, Restart, RestartPolicy, Runner, Signal,
+};
+use tokio::time::Instant;
+
+// The invariants that do not hold yet, each off until the change that makes it hold is
+// merged; `RUN_MODEL_CHECKS=all` (or a comma-separated list of their names) turns them on.
+
+/// The moment `run()` returns, every execute (actors of nested groups and child tasks
+/// aborted with their actor included) has been dropped, and every runner launched has been
+/// interrupted.
+const CHECK_NOTHING_OUTLIVES_RUN: bool = false;
+/// The moment `run()` returns, the runtime's alive tasks are back where they were (current
+/// thread, paused time).
+const CHECK_EXACT_TASK_COUNT: bool = false;
+/// The same on the multi-thread runtime.
+const CHECK_EXACT_TASK_COUNT_MULTI_THREAD: bool = false;
+/// A timeout that cannot fit the root's budget is refused, at any depth.
+const CHECK_NESTED_BUDGET: bool = false;
+/// Every timeout the budget check accepted is honoured in full.
+const CHECK_ACCEPTED_TIMEOUT_HONOURED: bool = false;
+/// An incarnation's timeout is honoured in full.
+const CHECK_INCARNATION_TIMEOUT: bool = false;
+/// A stop during a restart's backoff (a handled failure) gives a clean result.
+const CHECK_HANDLED_FAILURE_IS_HISTORY: bool = false;
+/// A restartable actor past its limit is always an event to the hook.
+const CHECK_LIMIT_EVENT: bool = false;
+/// No actor waiting on `after` starts once the stop has begun.
+const CHECK_NOTHING_STARTS_AFTER_THE_STOP: bool = false;
+/// No restartable actor starts again once the stop has begun.
+const CHECK_NOTHING_RESTARTS_AFTER_THE_STOP: bool = false;
+/// The start-up timeout names the deepest actors not ready.
+const CHECK_STARTUP_NAMES_THE_LEAVES: bool = false;
+/// `Context::spawn` on an actor that is stopping runs the child.
+const CHECK_SPAWN_WHILE_STOPPING: bool = false;
+/// An actor named stuck on the result was a `TimedOut` event to the hook.
+const CHECK_STUCK_IS_AN_EVENT: bool = false;
+/// A restartable actor marked `ready_when_told` is ready only once it says so.
+const CHECK_TOLD_RESTARTABLE_WAITS: bool = false;
 
 /// What an actor does.
 #[derive(Debug, Clone)]
@@ -476,5 +515,1906 @@ proptest! {
     #[test]
     fn every_group_keeps_the_invariants(model in group()) {
         check(&model)?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The nested model: an app as `#[run::main]` runs it (a root group beside its signal actor,
+// with a shutdown budget, maybe a drain and a start-up timeout), its actors one to three
+// groups down, restartable or not, started in order, ready when they say so, stopped from
+// outside at a random moment.
+
+/// A span of model time: a millisecond under paused time, [`MULTI_THREAD_TICK`] on the
+/// multi-thread runtime (real time, so that a case takes a few milliseconds).
+type Ticks = u64;
+
+/// One tick on the multi-thread runtime.
+const MULTI_THREAD_TICK: Duration = Duration::from_micros(20);
+
+/// The most a nested scope leaves its parent to report it ([`Group::shutdown_timeout`]'s
+/// docs): what the bounds below subtract at each level.
+const NESTED_MARGIN: Duration = Duration::from_millis(50);
+
+/// What one incarnation of an actor (or an actor that runs once) does.
+#[derive(Debug, Clone)]
+struct LifePlan {
+    act: Act,
+    /// For an actor marked `ready_when_told`: says it is ready this long after it started,
+    /// or never.
+    ready_at: Option<Ticks>,
+    /// A child task (`Context::spawn`) started first: `true` if it ignores its interrupt.
+    child: Option<bool>,
+    /// Once interrupted, takes one more job: spawns a child task (that obeys).
+    spawn_on_interrupt: bool,
+}
+
+/// How a life behaves.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    /// Returns `outcome` `at` after it started, unless interrupted first (then `Ok`).
+    Exit { at: Ticks, outcome: Outcome },
+    /// Waits for its interrupt, then `delay` later returns `outcome`.
+    Obey { delay: Ticks, outcome: Outcome },
+    /// Ignores its interrupt: returns `Ok` `for_ticks` after it, or never.
+    Ignore { for_ticks: Option<Ticks> },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RestartModel {
+    restart: Restart,
+    max_restarts: u32,
+    within: Ticks,
+    /// `None`: no delay between restarts.
+    backoff: Option<(Ticks, Ticks)>,
+}
+
+#[derive(Debug, Clone)]
+enum NodeKind {
+    /// Runs once.
+    Once(LifePlan),
+    /// Added with `Group::supervise`: incarnation N plays `lives[N]` (the last ever after).
+    Supervised {
+        restart: RestartModel,
+        lives: Vec<LifePlan>,
+    },
+    /// A derived struct: its fields, one level down.
+    Group(GroupLayout),
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    kind: NodeKind,
+    policy: ExitPolicy,
+    stage: u32,
+    timeout: Option<Ticks>,
+    /// Starts after these siblings (always earlier ones: no cycles).
+    after: Vec<usize>,
+    /// `ready_when_told` (an actor that runs a group is ready when its group is).
+    told: bool,
+}
+
+#[derive(Debug, Clone)]
+struct GroupLayout {
+    nodes: Vec<Node>,
+    strategy: run::Strategy,
+    shutdown_timeout: Option<Ticks>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopKind {
+    /// SIGTERM, through the signal actor.
+    Signal,
+    /// `Context::request_stop`.
+    Request,
+}
+
+/// An app: `main` (a derived struct) under a root group as `#[run::main]` builds it.
+#[derive(Debug, Clone)]
+struct Layout {
+    main: GroupLayout,
+    budget: Ticks,
+    drain: Option<Ticks>,
+    startup_timeout: Option<Ticks>,
+    /// When and how the app is stopped from outside (half a tick past a whole one, so that
+    /// it never ties with an actor's own timer).
+    stop_at: Ticks,
+    stop: StopKind,
+}
+
+fn nested_outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        4 => Just(Outcome::Ok),
+        3 => Just(Outcome::Err),
+        1 => Just(Outcome::Panic),
+    ]
+}
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![
+        4 => (1..400u64, nested_outcome()).prop_map(|(at, outcome)| Act::Exit { at, outcome }),
+        3 => (0..60u64, nested_outcome()).prop_map(|(delay, outcome)| Act::Obey { delay, outcome }),
+        1 => proptest::option::weighted(0.7, 1..400u64)
+            .prop_map(|for_ticks| Act::Ignore { for_ticks }),
+    ]
+}
+
+fn life() -> impl Strategy<Value = LifePlan> {
+    (
+        act(),
+        proptest::option::weighted(0.85, 0..300u64),
+        proptest::option::weighted(0.1, proptest::bool::weighted(0.3)),
+        proptest::bool::weighted(0.1),
+    )
+        .prop_map(|(act, ready_at, child, spawn_on_interrupt)| LifePlan {
+            act,
+            ready_at,
+            child,
+            spawn_on_interrupt,
+        })
+}
+
+fn restart_model() -> impl Strategy<Value = RestartModel> {
+    (
+        prop_oneof![
+            1 => Just(Restart::Never),
+            4 => Just(Restart::OnFailure),
+            2 => Just(Restart::Always),
+        ],
+        0..4u32,
+        20..1_000u64,
+        proptest::option::weighted(0.7, (1..80u64, 0..150u64)),
+    )
+        .prop_map(|(restart, max_restarts, within, backoff)| RestartModel {
+            restart,
+            max_restarts,
+            within,
+            backoff: backoff.map(|(initial, more)| (initial, initial + more)),
+        })
+}
+
+fn node_kind(depth: u32) -> BoxedStrategy<NodeKind> {
+    let once = life().prop_map(NodeKind::Once);
+    let supervised = (restart_model(), proptest::collection::vec(life(), 1..4))
+        .prop_map(|(restart, lives)| NodeKind::Supervised { restart, lives });
+    if depth >= 3 {
+        return prop_oneof![3 => once, 2 => supervised].boxed();
+    }
+    prop_oneof![
+        3 => once,
+        2 => supervised,
+        1 => group_layout(depth + 1).prop_map(NodeKind::Group),
+    ]
+    .boxed()
+}
+
+fn node(depth: u32) -> impl Strategy<Value = Node> {
+    (
+        node_kind(depth),
+        prop_oneof![
+            3 => Just(ExitPolicy::Service),
+            2 => Just(ExitPolicy::Task),
+            1 => Just(ExitPolicy::Sidecar),
+        ],
+        prop_oneof![3 => Just(1u32), 1 => 0..3u32],
+        proptest::option::weighted(0.3, 1..300u64),
+        proptest::collection::vec(any::<proptest::sample::Index>(), 0..3),
+        proptest::bool::weighted(0.25),
+    )
+        .prop_map(|(kind, policy, stage, timeout, after, told)| Node {
+            told: told && !matches!(kind, NodeKind::Group(_)),
+            kind,
+            policy,
+            stage,
+            timeout,
+            // Made into sibling indices by `group_layout`, which knows the position.
+            after: after.iter().map(|index| index.index(usize::MAX)).collect(),
+        })
+}
+
+/// A group of one to four actors at `depth` (1 for `main`'s own).
+fn group_layout(depth: u32) -> BoxedStrategy<GroupLayout> {
+    (
+        proptest::collection::vec(node(depth), 1..=4),
+        prop_oneof![
+            4 => Just(run::Strategy::OneForOne),
+            1 => Just(run::Strategy::OneForAll),
+            1 => Just(run::Strategy::RestForOne),
+        ],
+        proptest::option::weighted(0.1, 50..2_000u64),
+        proptest::bool::weighted(0.3),
+    )
+        .prop_map(|(mut nodes, strategy, shutdown_timeout, with_after)| {
+            for (position, node) in nodes.iter_mut().enumerate() {
+                let picks = std::mem::take(&mut node.after);
+                if with_after && position > 0 {
+                    node.after = picks.iter().map(|pick| pick % position).collect();
+                    node.after.sort_unstable();
+                    node.after.dedup();
+                }
+            }
+            // A group of sidecars only would wait for its probe too: keep one that counts.
+            if nodes.iter().all(|node| node.policy == ExitPolicy::Sidecar) {
+                nodes[0].policy = ExitPolicy::Service;
+            }
+            GroupLayout {
+                nodes,
+                strategy,
+                shutdown_timeout,
+            }
+        })
+        .boxed()
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    (
+        group_layout(1),
+        prop_oneof![4 => 1_000..3_000u64, 1 => 50..1_000u64],
+        proptest::option::weighted(0.3, 1..500u64),
+        proptest::option::weighted(0.3, 1..400u64),
+        1..600u64,
+        prop_oneof![Just(StopKind::Signal), Just(StopKind::Request)],
+    )
+        .prop_map(
+            |(main, budget, drain, startup_timeout, stop_at, stop)| Layout {
+                main,
+                budget,
+                // A drain as long as the budget is refused at the root already (tests/budget.rs).
+                drain: drain.filter(|&drain| drain < budget),
+                startup_timeout,
+                stop_at,
+                stop,
+            },
+        )
+}
+
+/// How model time maps to the runtime's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clock {
+    /// A current-thread runtime under paused time: a tick is a millisecond, every case
+    /// exact.
+    Paused,
+    /// The default multi-thread runtime in real time.
+    MultiThread,
+}
+
+impl Clock {
+    fn of(self, ticks: Ticks) -> Duration {
+        match self {
+            Clock::Paused => Duration::from_millis(ticks),
+            Clock::MultiThread => MULTI_THREAD_TICK * ticks as u32,
+        }
+    }
+
+    /// Half a tick: what the stop is offset by.
+    fn half(self) -> Duration {
+        self.of(1) / 2
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What a run records.
+
+/// Something that happened, at a time, in the one order of the journal.
+#[derive(Debug, Clone)]
+struct Entry {
+    at: Instant,
+    what: What,
+}
+
+#[derive(Debug, Clone)]
+enum What {
+    /// A runner's interrupt was made: its actor (or incarnation, or child) was launched.
+    Launched { who: Who },
+    /// Its interrupt was delivered.
+    Delivered { who: Who },
+    /// Its execute began (first poll), interrupted already or not.
+    Started { who: Who, interrupted: bool },
+    /// It said it is ready (recorded before it says so).
+    Ready { who: Who },
+    /// It returned (or is about to panic), seeing its interrupt or not.
+    Returned {
+        who: Who,
+        outcome: Outcome,
+        interrupted: bool,
+    },
+    /// Its execute was dropped (after returning, or aborted).
+    Dropped { who: Who },
+    /// It asked for a child task (`Context::spawn`), interrupted already or not.
+    Spawned {
+        who: Who,
+        ok: bool,
+        interrupted: bool,
+    },
+    /// The stopper stopped the app.
+    StopSent,
+    /// An event of the hook.
+    Event(Seen),
+}
+
+/// A runner instance: an actor's path and which incarnation (0 for what runs once).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Who {
+    path: Arc<str>,
+    incarnation: u32,
+}
+
+/// An event of the hook, as the checks read it.
+#[derive(Debug, Clone)]
+struct Seen {
+    kind: SeenKind,
+    actor: String,
+    text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SeenKind {
+    Started,
+    Interrupted,
+    Exited,
+    TimedOut,
+    Restarting { error: bool },
+    Other,
+}
+
+/// The journal of one run, shared by every runner of it.
+#[derive(Clone, Default)]
+struct Journal(Arc<JournalInner>);
+
+#[derive(Default)]
+struct JournalInner {
+    entries: Mutex<Vec<Entry>>,
+    /// Executes (lives, groups' bodies, children) started and not dropped yet.
+    alive: std::sync::atomic::AtomicUsize,
+}
+
+impl Journal {
+    fn push(&self, what: What) {
+        let at = Instant::now();
+        self.0.entries.lock().unwrap().push(Entry { at, what });
+    }
+
+    fn entries(&self) -> Vec<Entry> {
+        self.0.entries.lock().unwrap().clone()
+    }
+
+    fn alive(&self) -> usize {
+        self.0.alive.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The interrupt of `who`: records each delivery.
+    fn probe(&self, who: &Who) -> Interrupt {
+        let (journal, who) = (self.clone(), who.clone());
+        Interrupt::call(move |_cause| journal.push(What::Delivered { who }))
+    }
+
+    /// Records that `who`'s execute started; the guard records its drop.
+    fn started(&self, who: &Who, ctx: &Context) -> Execute {
+        self.0
+            .alive
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.push(What::Started {
+            who: who.clone(),
+            interrupted: ctx.is_interrupted(),
+        });
+        Execute {
+            journal: self.clone(),
+            who: who.clone(),
+        }
+    }
+
+    fn hook(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
+        let journal = self.clone();
+        move |event: &Event<'_>| {
+            let kind = match event {
+                Event::Started { .. } => SeenKind::Started,
+                Event::Interrupted { .. } => SeenKind::Interrupted,
+                Event::Exited { .. } => SeenKind::Exited,
+                Event::TimedOut { .. } => SeenKind::TimedOut,
+                Event::Restarting { error, .. } => SeenKind::Restarting {
+                    error: error.is_some(),
+                },
+                _ => SeenKind::Other,
+            };
+            journal.push(What::Event(Seen {
+                kind,
+                actor: event.actor().to_string(),
+                text: event.to_string(),
+            }));
+        }
+    }
+}
+
+/// Records the drop of an execute.
+struct Execute {
+    journal: Journal,
+    who: Who,
+}
+
+impl Drop for Execute {
+    fn drop(&mut self) {
+        self.journal.push(What::Dropped {
+            who: self.who.clone(),
+        });
+        self.journal
+            .0
+            .alive
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The runners.
+
+/// One life of an actor: what runs once, or one incarnation.
+struct Life {
+    who: Who,
+    plan: LifePlan,
+    told: bool,
+    journal: Journal,
+    clock: Clock,
+}
+
+impl Runner for Life {
+    type Error = io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), io::Error> {
+        let Life {
+            who,
+            plan,
+            told,
+            journal,
+            clock,
+        } = self;
+        let _execute = journal.started(&who, &ctx);
+        let finish = |outcome: Outcome, interrupted: bool| {
+            journal.push(What::Returned {
+                who: who.clone(),
+                outcome,
+                interrupted,
+            });
+            match outcome {
+                Outcome::Ok => Ok(()),
+                Outcome::Err => Err(io::Error::other(format!("{} failed", who.path))),
+                Outcome::Panic => panic!("{} panicked", who.path),
+            }
+        };
+        let spawn = |name: &'static str, ignores: bool| {
+            let interrupted = ctx.is_interrupted();
+            let child = Child {
+                who: Who {
+                    path: format!("{}/{name}", who.path).into(),
+                    incarnation: who.incarnation,
+                },
+                ignores,
+                journal: journal.clone(),
+            };
+            let child_who = child.who.clone();
+            let spawned = ctx.spawn_named(name, child);
+            journal.push(What::Spawned {
+                who: child_who,
+                ok: spawned.is_ok(),
+                interrupted,
+            });
+            // As the natural worker loop does: `?` on the spawn.
+            spawned.map_err(|error| {
+                journal.push(What::Returned {
+                    who: who.clone(),
+                    outcome: Outcome::Err,
+                    interrupted: ctx.is_interrupted(),
+                });
+                io::Error::other(error.to_string())
+            })
+        };
+        if let Some(ignores) = plan.child {
+            spawn("child", ignores)?;
+        }
+        let ready = async {
+            if let Some(at) = plan.ready_at.filter(|_| told) {
+                tokio::time::sleep(clock.of(at)).await;
+                journal.push(What::Ready { who: who.clone() });
+                ctx.set_ready();
+            }
+            std::future::pending::<()>().await
+        };
+        let act = async {
+            let on_interrupt = || match plan.spawn_on_interrupt {
+                true => spawn("late", false),
+                false => Ok(()),
+            };
+            match plan.act {
+                Act::Exit { at, outcome } => {
+                    tokio::select! {
+                        biased;
+                        () = ctx.interrupted() => {
+                            on_interrupt()?;
+                            finish(Outcome::Ok, true)
+                        }
+                        () = tokio::time::sleep(clock.of(at)) => finish(outcome, ctx.is_interrupted()),
+                    }
+                }
+                Act::Obey { delay, outcome } => {
+                    ctx.interrupted().await;
+                    on_interrupt()?;
+                    tokio::time::sleep(clock.of(delay)).await;
+                    finish(outcome, true)
+                }
+                Act::Ignore { for_ticks } => {
+                    ctx.interrupted().await;
+                    on_interrupt()?;
+                    match for_ticks {
+                        Some(ticks) => tokio::time::sleep(clock.of(ticks)).await,
+                        None => std::future::pending().await,
+                    }
+                    finish(Outcome::Ok, true)
+                }
+            }
+        };
+        // The readiness call runs beside the act, which alone ends the life.
+        tokio::select! {
+            biased;
+            result = act => result,
+            () = ready => unreachable!("`ready` never completes"),
+        }
+    }
+
+    fn interrupt(&mut self) -> Interrupt {
+        // Called as the runner is launched.
+        self.journal.push(What::Launched {
+            who: self.who.clone(),
+        });
+        self.journal.probe(&self.who)
+    }
+}
+
+/// A child task of a life.
+struct Child {
+    who: Who,
+    ignores: bool,
+    journal: Journal,
+}
+
+impl Runner for Child {
+    type Error = io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), io::Error> {
+        let _execute = self.journal.started(&self.who, &ctx);
+        if self.ignores {
+            std::future::pending::<()>().await;
+        }
+        ctx.interrupted().await;
+        self.journal.push(What::Returned {
+            who: self.who.clone(),
+            outcome: Outcome::Ok,
+            interrupted: true,
+        });
+        Ok(())
+    }
+
+    fn interrupt(&mut self) -> Interrupt {
+        // Called as the runner is launched.
+        self.journal.push(What::Launched {
+            who: self.who.clone(),
+        });
+        self.journal.probe(&self.who)
+    }
+}
+
+/// A derived struct: builds its group under its context when it runs, as the derive does
+/// (`ctx.group()`), with a probe actor in its first stage that tells when the group began
+/// to stop.
+struct Derived {
+    who: Who,
+    layout: GroupLayout,
+    journal: Journal,
+    clock: Clock,
+}
+
+impl Runner for Derived {
+    type Error = Error;
+
+    fn run(self, ctx: Context) -> impl std::future::Future<Output = Result<(), Error>> + Send {
+        let Derived {
+            who,
+            layout,
+            journal,
+            clock,
+        } = self;
+        async move {
+            let _execute = journal.started(&who, &ctx);
+            let mut group = ctx.group().strategy(layout.strategy);
+            if let Some(ticks) = layout.shutdown_timeout {
+                group = group.shutdown_timeout(clock.of(ticks));
+            }
+            let first_stage = layout.nodes.iter().map(|node| node.stage).min();
+            let probe = Who {
+                path: format!("{}/probe", who.path).into(),
+                incarnation: 0,
+            };
+            group
+                .spawn(|ctx: Context| ctx.into_interrupted())
+                .name("probe")
+                .exit(ExitPolicy::Sidecar)
+                .stage(first_stage.unwrap_or(1))
+                .interrupt(journal.probe(&probe));
+            for (index, node) in layout.nodes.iter().enumerate() {
+                add_node(&mut group, &who.path, index, node, &journal, clock);
+            }
+            group.run().await
+        }
+    }
+
+    fn interrupt(&mut self) -> Interrupt {
+        // Called as the runner is launched.
+        self.journal.push(What::Launched {
+            who: self.who.clone(),
+        });
+        self.journal.probe(&self.who)
+    }
+}
+
+fn leaf(index: usize) -> String {
+    format!("a{index}")
+}
+
+/// Adds `node`, the actor `index` of the group at `path`, with its options.
+fn add_node(
+    group: &mut Group,
+    path: &str,
+    index: usize,
+    node: &Node,
+    journal: &Journal,
+    clock: Clock,
+) {
+    fn options<Kind>(mut options: ActorOptions<'_, Kind>, node: &Node, clock: Clock) {
+        options = options.exit(node.policy).stage(node.stage);
+        if let Some(ticks) = node.timeout {
+            options = options.timeout(clock.of(ticks));
+        }
+        for &dependency in &node.after {
+            options = options.after(leaf(dependency));
+        }
+        if node.told {
+            options.ready_when_told();
+        }
+    }
+    let who = Who {
+        path: format!("{path}/{}", leaf(index)).into(),
+        incarnation: 0,
+    };
+    match &node.kind {
+        NodeKind::Once(plan) => {
+            let life = Life {
+                who,
+                plan: plan.clone(),
+                told: node.told,
+                journal: journal.clone(),
+                clock,
+            };
+            options(group.spawn(life).name(leaf(index)), node, clock);
+        }
+        NodeKind::Supervised { restart, lives } => {
+            let (lives, journal, told) = (lives.clone(), journal.clone(), node.told);
+            let made = std::sync::atomic::AtomicU32::new(0);
+            let make = move || {
+                let incarnation = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Life {
+                    who: Who {
+                        path: Arc::clone(&who.path),
+                        incarnation,
+                    },
+                    plan: lives[(incarnation as usize).min(lives.len() - 1)].clone(),
+                    told,
+                    journal: journal.clone(),
+                    clock,
+                }
+            };
+            let mut policy = RestartPolicy::new(restart.restart)
+                .max_restarts(restart.max_restarts)
+                .within(clock.of(restart.within));
+            policy = policy.backoff(match restart.backoff {
+                Some((initial, max)) => Backoff::new(clock.of(initial), clock.of(max)),
+                None => Backoff::none(),
+            });
+            let added = group.supervise(make).name(leaf(index)).restart(policy);
+            options(added, node, clock);
+        }
+        NodeKind::Group(layout) => {
+            let derived = Derived {
+                who,
+                layout: layout.clone(),
+                journal: journal.clone(),
+                clock,
+            };
+            options(group.spawn(derived).name(leaf(index)), node, clock);
+        }
+    }
+}
+
+/// Runs the app of `layout` as `#[run::main]` would: `main` beside the signal actor, under
+/// the root's budget, drain and start-up timeout; a stopper actor stops it at `stop_at`.
+async fn run_layout(layout: &Layout, journal: &Journal, clock: Clock) -> Result<(), Error> {
+    let mut root = Group::new()
+        .shutdown_timeout(clock.of(layout.budget))
+        .hook(journal.hook());
+    if let Some(ticks) = layout.drain {
+        root = root.drain(clock.of(ticks));
+    }
+    if let Some(ticks) = layout.startup_timeout {
+        root = root.startup_timeout(clock.of(ticks));
+    }
+    let _readiness = root.readiness();
+    let main = Derived {
+        who: Who {
+            path: "main".into(),
+            incarnation: 0,
+        },
+        layout: layout.main.clone(),
+        journal: journal.clone(),
+        clock,
+    };
+    root.spawn(main).name("main");
+    let (signals, injector) = SignalInjector::new();
+    root.spawn(signals);
+    let (stop_at, stop) = (clock.of(layout.stop_at) + clock.half(), layout.stop);
+    let stopper_journal = journal.clone();
+    let stopper = Who {
+        path: "stopper".into(),
+        incarnation: 0,
+    };
+    root.spawn(move |ctx: Context| async move {
+        tokio::select! {
+            biased;
+            () = ctx.interrupted() => {}
+            () = tokio::time::sleep(stop_at) => {
+                match stop {
+                    StopKind::Signal => injector.send(Signal::Terminate),
+                    StopKind::Request => ctx.request_stop(),
+                }
+                stopper_journal.push(What::StopSent);
+                ctx.interrupted().await;
+            }
+        }
+    })
+    .name("stopper")
+    .interrupt(journal.probe(&stopper));
+    root.run().await
+}
+
+// ---------------------------------------------------------------------------------------
+// A run, and what the checks read of it.
+
+/// What one run of a layout left.
+struct Observed {
+    clock: Clock,
+    /// `None`: `run()` did not return in time (a virtual hour, or a real minute).
+    result: Option<Result<(), Error>>,
+    entries: Vec<Entry>,
+    /// When `run()` was called.
+    t0: Instant,
+    /// The runtime's alive tasks before `run()` and the moment it returned.
+    tasks: (usize, usize),
+    /// Executes not yet dropped the moment `run()` returned.
+    executes_alive: usize,
+}
+
+fn run_case(layout: &Layout, clock: Clock) -> Observed {
+    quiet_planned_panics();
+    let runtime = match clock {
+        Clock::Paused => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build(),
+        Clock::MultiThread => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build(),
+    }
+    .unwrap();
+    let journal = Journal::default();
+    runtime.block_on(async {
+        let metrics = tokio::runtime::Handle::current().metrics();
+        let before = metrics.num_alive_tasks();
+        let t0 = Instant::now();
+        let limit = match clock {
+            Clock::Paused => Duration::from_secs(3600),
+            Clock::MultiThread => Duration::from_secs(60),
+        };
+        let result = tokio::time::timeout(limit, run_layout(layout, &journal, clock))
+            .await
+            .ok();
+        // Read at once: no yield, no polling.
+        let after = metrics.num_alive_tasks();
+        let executes_alive = journal.alive();
+        Observed {
+            clock,
+            result,
+            entries: journal.entries(),
+            t0,
+            tasks: (before, after),
+            executes_alive,
+        }
+    })
+}
+
+/// An actor of the layout, with where it sits.
+struct Placed<'l> {
+    path: String,
+    node: &'l Node,
+    /// The path of its group (`main`, `main/a1`, ...).
+    group: String,
+    /// The time its own timeout surely has once it is interrupted, whatever the others do:
+    /// its stage's even share of what its group surely has, every stage before it using all
+    /// it may, each level down less the nested margin. A smaller timeout must be honoured in
+    /// full; a larger one may be cut short (or refused).
+    bound: Duration,
+}
+
+/// The layout's actors, flattened, in add order, depth first.
+fn place<'l>(layout: &'l Layout, clock: Clock) -> Vec<Placed<'l>> {
+    let budget = clock.of(layout.budget);
+    let root = budget.saturating_sub(clock.of(layout.drain.unwrap_or(0)));
+    // `main` is the root's one stage (beside the signal actor and the stopper).
+    let mut main = root.saturating_sub(NESTED_MARGIN.min(budget / 4));
+    if let Some(ticks) = layout.main.shutdown_timeout {
+        main = main.min(clock.of(ticks));
+    }
+    let mut placed = Vec::new();
+    place_group(&layout.main, "main", main, clock, &mut placed);
+    placed
+}
+
+fn place_group<'l>(
+    group: &'l GroupLayout,
+    path: &str,
+    available: Duration,
+    clock: Clock,
+    placed: &mut Vec<Placed<'l>>,
+) {
+    let nodes = &group.nodes;
+    // The depth of each actor in its stage's start order, as the start order counts it: the
+    // longest chain of same-stage actors that start after it.
+    let mut depth = vec![0u32; nodes.len()];
+    for index in (0..nodes.len()).rev() {
+        for later in index + 1..nodes.len() {
+            if nodes[later].after.contains(&index) && nodes[later].stage == nodes[index].stage {
+                depth[index] = depth[index].max(depth[later] + 1);
+            }
+        }
+    }
+    let stages: BTreeSet<u32> = nodes.iter().map(|node| node.stage).collect();
+    let deepest = depth.iter().copied().max().unwrap_or(0);
+    // Whatever `after` makes of a stage (sub-stages or not), no actor's share is less.
+    let share = available / (stages.len() as u32 * (deepest + 1));
+    for (index, node) in nodes.iter().enumerate() {
+        let node_path = format!("{path}/{}", leaf(index));
+        placed.push(Placed {
+            path: node_path.clone(),
+            node,
+            group: path.to_string(),
+            bound: share,
+        });
+        if let NodeKind::Group(inner) = &node.kind {
+            let mut inner_available = match node.timeout {
+                Some(ticks) => share.min(clock.of(ticks)),
+                None => share,
+            }
+            .saturating_sub(NESTED_MARGIN);
+            if let Some(ticks) = inner.shutdown_timeout {
+                inner_available = inner_available.min(clock.of(ticks));
+            }
+            place_group(inner, &node_path, inner_available, clock, placed);
+        }
+    }
+}
+
+/// The groups from the root (`""`) down to `group`.
+fn groups_down_to(group: &str) -> Vec<String> {
+    let mut groups = vec![String::new()];
+    let mut path = String::new();
+    for segment in group.split('/') {
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path.push_str(segment);
+        // Only the paths of groups: `main`, then every actor that runs a group.
+        groups.push(path.clone());
+    }
+    groups
+}
+
+/// Every error in `error`'s tree: the causes, the failures kept, and what actors returned.
+fn every_error<'e>(error: &'e Error, out: &mut Vec<&'e Error>) {
+    out.push(error);
+    match error {
+        Error::Shutdown { cause, failures } => {
+            every_error(cause, out);
+            for failure in failures {
+                every_error(failure, out);
+            }
+        }
+        Error::ShutdownTimeout {
+            cause: Some(cause), ..
+        } => every_error(cause, out),
+        Error::RestartLimit {
+            last: Some(last), ..
+        } => every_error(last, out),
+        Error::Failed { .. } => {
+            if let Some(inner) = error.downcast_ref::<Error>() {
+                every_error(inner, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What the checks read of a run.
+struct Reading<'o> {
+    observed: &'o Observed,
+    result: &'o Result<(), Error>,
+    placed: Vec<Placed<'o>>,
+    errors: Vec<&'o Error>,
+}
+
+impl<'o> Reading<'o> {
+    fn entries(&self) -> impl Iterator<Item = (usize, &'o Entry)> + '_ {
+        self.observed.entries.iter().enumerate()
+    }
+
+    fn node(&self, path: &str) -> Option<&Placed<'o>> {
+        self.placed.iter().find(|placed| placed.path == path)
+    }
+
+    /// Each start of the actor at `path` (every incarnation): (order, time, who).
+    fn starts(&self, path: &str) -> Vec<(usize, Instant, &'o Who)> {
+        self.entries()
+            .filter_map(|(seq, entry)| match &entry.what {
+                What::Started { who, .. } if &*who.path == path => Some((seq, entry.at, who)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn first(&self, matches: impl Fn(&What) -> bool) -> Option<(usize, Instant)> {
+        self.entries()
+            .find(|(_, entry)| matches(&entry.what))
+            .map(|(seq, entry)| (seq, entry.at))
+    }
+
+    fn delivered(&self, of: &Who) -> Option<(usize, Instant)> {
+        self.first(|what| matches!(what, What::Delivered { who } if who == of))
+    }
+
+    fn returned(&self, of: &Who) -> Option<(usize, Instant, Outcome, bool)> {
+        self.entries().find_map(|(seq, entry)| match &entry.what {
+            What::Returned {
+                who,
+                outcome,
+                interrupted,
+            } if who == of => Some((seq, entry.at, *outcome, *interrupted)),
+            _ => None,
+        })
+    }
+
+    fn dropped(&self, of: &Who) -> Option<(usize, Instant)> {
+        self.first(|what| matches!(what, What::Dropped { who } if who == of))
+    }
+
+    /// When the group at `group` began its shutdown (its first stage's interrupts): the
+    /// root's (`""`) once `main` or the stopper is interrupted, a nested group's once its
+    /// probe is.
+    fn stop_of(&self, group: &str) -> Option<Instant> {
+        let probes: Vec<&str> = match group {
+            "" => vec!["main", "stopper"],
+            _ => vec![],
+        };
+        let probe = format!("{group}/probe");
+        self.entries()
+            .filter_map(|(_, entry)| match &entry.what {
+                What::Delivered { who }
+                    if probes.contains(&&*who.path)
+                        || (!group.is_empty() && *who.path == probe) =>
+                {
+                    Some(entry.at)
+                }
+                _ => None,
+            })
+            .min()
+    }
+
+    /// The earliest shutdown of `group` and the groups above it.
+    fn stop_above(&self, group: &str) -> Option<Instant> {
+        groups_down_to(group)
+            .iter()
+            .filter_map(|group| self.stop_of(group))
+            .min()
+    }
+
+    fn events(&self, actor: &str) -> Vec<(usize, &'o Seen)> {
+        self.entries()
+            .filter_map(|(seq, entry)| match &entry.what {
+                What::Event(seen) if seen.actor == actor => Some((seq, seen)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The lives and child tasks aborted: dropped without returning.
+    fn aborted(&self) -> Vec<&'o Who> {
+        self.entries()
+            .filter_map(|(_, entry)| match &entry.what {
+                What::Dropped { who }
+                    if &*who.path != "main"
+                        && self.node(&who.path).is_none_or(|placed| {
+                            !matches!(placed.node.kind, NodeKind::Group(_))
+                        })
+                        && self.returned(who).is_none() =>
+                {
+                    Some(who)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn over_budget(&self) -> Option<&'o Error> {
+        self.errors
+            .iter()
+            .copied()
+            .find(|error| matches!(error, Error::OverBudget { .. }))
+    }
+
+    /// The time since `run()` was called, in ticks where that is exact.
+    fn since_start(&self, at: Instant) -> Duration {
+        at - self.observed.t0
+    }
+}
+
+/// Whether the invariant of flag `name` (one of the flags at the top of the file, `on` its
+/// value) is checked: when on, or when `RUN_MODEL_CHECKS` names it (a comma-separated list
+/// of flags, or `all`).
+fn enabled(name: &str, on: bool) -> bool {
+    on || std::env::var("RUN_MODEL_CHECKS").is_ok_and(|names| {
+        names
+            .split(',')
+            .any(|listed| listed.trim() == name || listed.trim() == "all")
+    })
+}
+
+/// `enabled` for a flag, by its name.
+macro_rules! on {
+    ($flag:ident) => {
+        enabled(stringify!($flag), $flag)
+    };
+}
+
+fn check_nested(layout: &Layout, observed: &Observed) -> Result<(), TestCaseError> {
+    let Some(result) = &observed.result else {
+        return Err(TestCaseError::fail(
+            "run() did not return (within a virtual hour, or a real minute)",
+        ));
+    };
+    let mut errors = Vec::new();
+    if let Err(error) = result {
+        every_error(error, &mut errors);
+    }
+    let reading = Reading {
+        observed,
+        result,
+        placed: place(layout, observed.clock),
+        errors,
+    };
+    let checked = each_interrupt_once(&reading)
+        .and_then(|()| nothing_outlives_run(&reading))
+        .and_then(|()| nested_budget(layout, &reading))
+        .and_then(|()| clean_stop(layout, &reading))
+        .and_then(|()| restart_limits(&reading))
+        .and_then(|()| timeouts_exact(&reading))
+        .and_then(|()| nothing_starts_after_the_stop(&reading))
+        .and_then(|()| starts_after_ready(&reading))
+        .and_then(|()| startup_names_the_leaves(layout, &reading))
+        .and_then(|()| spawn_while_stopping(&reading))
+        .and_then(|()| names_only_what_can_fail(&reading));
+    if checked.is_err() && std::env::var_os("RUN_MODEL_JOURNAL").is_some() {
+        // What the run did, to read a failure by.
+        eprintln!("{:?} run:", observed.clock);
+        for (seq, entry) in observed.entries.iter().enumerate() {
+            eprintln!("{seq:4} {:>10?} {:?}", entry.at - observed.t0, entry.what);
+        }
+    }
+    checked
+}
+
+// ---------------------------------------------------------------------------------------
+// The nested model's invariants, each a named check. A message starts with the letter of
+// the invariant in the file's doc comment.
+
+/// (a) Every runner launched (actor, incarnation, child task) is interrupted exactly once:
+/// never twice, and, by the time `run()` returns, not never (but a child task its actor
+/// refused).
+fn each_interrupt_once(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let mut launched = BTreeSet::new();
+    let mut delivered: std::collections::BTreeMap<&Who, usize> = Default::default();
+    let mut refused = BTreeSet::new();
+    for (_, entry) in reading.entries() {
+        match &entry.what {
+            What::Launched { who } => {
+                launched.insert(who);
+            }
+            What::Delivered { who } => *delivered.entry(who).or_default() += 1,
+            What::Spawned { who, ok: false, .. } => {
+                refused.insert(who);
+            }
+            _ => {}
+        }
+    }
+    for (who, &count) in &delivered {
+        prop_assert!(count <= 1, "(a) {who:?} interrupted {count} times");
+    }
+    // Those a stop aborted are interrupted as they are dropped: by the time `run()`
+    // returns if nothing outlives it.
+    if !on!(CHECK_NOTHING_OUTLIVES_RUN) {
+        return Ok(());
+    }
+    for who in &launched {
+        let count = delivered.get(who).copied().unwrap_or(0);
+        let want = usize::from(!refused.contains(who));
+        prop_assert_eq!(
+            count,
+            want,
+            "(a) {:?} was launched and interrupted {} times",
+            who,
+            count
+        );
+    }
+    Ok(())
+}
+
+/// (a) Nothing outlives `run()`: the moment it returns, every execute (actors, incarnations,
+/// child tasks) has been dropped and the runtime's alive tasks are back where they were.
+fn nothing_outlives_run(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let observed = reading.observed;
+    if on!(CHECK_NOTHING_OUTLIVES_RUN) {
+        prop_assert_eq!(
+            observed.executes_alive,
+            0,
+            "(a) executes still alive when run() returned: {:?}",
+            reading.result
+        );
+    }
+    let exact = match observed.clock {
+        Clock::Paused => on!(CHECK_EXACT_TASK_COUNT),
+        Clock::MultiThread => on!(CHECK_EXACT_TASK_COUNT_MULTI_THREAD),
+    };
+    if exact {
+        prop_assert_eq!(
+            observed.tasks.1,
+            observed.tasks.0,
+            "(a) tasks still alive the moment run() returned"
+        );
+    }
+    Ok(())
+}
+
+/// (h) An actor's timeout that cannot fit the root's budget (less its drain), at any depth,
+/// is refused (`Error::OverBudget`), naming its full path, before it starts; a refusal
+/// names an actor whose timeout may not fit; a layout whose timeouts surely fit is run.
+fn nested_budget(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let clock = reading.observed.clock;
+    let available = clock
+        .of(layout.budget)
+        .saturating_sub(clock.of(layout.drain.unwrap_or(0)));
+    let timed: Vec<(&Placed<'_>, Duration)> = (reading.placed.iter())
+        .filter_map(|placed| Some((placed, clock.of(placed.node.timeout?))))
+        .collect();
+    match reading.over_budget() {
+        Some(Error::OverBudget {
+            part: BudgetPart::Actor { actor, timeout, .. },
+            ..
+        }) => {
+            let named = actor.to_string();
+            let placed = reading.node(&named);
+            prop_assert!(
+                placed.is_some(),
+                "(h) refused naming `{}`, not an actor's full path: {:?}",
+                named,
+                reading.result
+            );
+            prop_assert!(
+                placed.is_some_and(|placed| *timeout > placed.bound),
+                "(h) refused `{}` whose timeout surely fits: {:?}",
+                named,
+                reading.result
+            );
+            prop_assert!(
+                reading.starts(&named).is_empty(),
+                "(h) `{}` refused after it started",
+                named
+            );
+        }
+        Some(other) => {
+            return Err(TestCaseError::fail(format!(
+                "(h) refused for something else: {other:?}"
+            )))
+        }
+        None => {
+            if on!(CHECK_NESTED_BUDGET) {
+                for (placed, timeout) in &timed {
+                    prop_assert!(
+                        *timeout <= available,
+                        "(h) `{}`'s {:?} timeout cannot fit the {:?} the budget leaves, yet the \
+                         app ran: {:?}",
+                        placed.path,
+                        timeout,
+                        available,
+                        reading.result
+                    );
+                }
+            }
+        }
+    }
+    if timed
+        .iter()
+        .all(|(placed, timeout)| *timeout <= placed.bound)
+    {
+        prop_assert!(
+            reading.over_budget().is_none(),
+            "(h) refused, though every timeout surely fits: {:?}",
+            reading.result
+        );
+    }
+    Ok(())
+}
+
+/// (b) With no real failure (none but those a restart handled: a handled failure is
+/// history, a stop during the backoff that follows included), no actor stuck, no restart
+/// limit reached and no start-up timeout, the app's result is clean: `Ok` or the signal
+/// that stopped it.
+fn clean_stop(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    if reading.over_budget().is_some() {
+        return Ok(());
+    }
+    let mut handled = 0;
+    for (seq, entry) in reading.entries() {
+        let What::Returned {
+            who,
+            outcome,
+            interrupted,
+        } = &entry.what
+        else {
+            continue;
+        };
+        let Some(placed) = reading.node(&who.path) else {
+            continue;
+        };
+        let NodeKind::Supervised { restart, .. } = &placed.node.kind else {
+            if *outcome != Outcome::Ok {
+                return Ok(()); // a failure of an actor that runs once
+            }
+            continue;
+        };
+        let next = reading
+            .starts(&who.path)
+            .into_iter()
+            .find(|(_, _, next)| next.incarnation == who.incarnation + 1)
+            .map_or(usize::MAX, |(next, _, _)| next);
+        let restarted = reading.events(&who.path).iter().any(|(at, seen)| {
+            *at > seq && *at < next && matches!(seen.kind, SeenKind::Restarting { .. })
+        });
+        let restarts = match restart.restart {
+            Restart::Never => false,
+            Restart::OnFailure => *outcome != Outcome::Ok,
+            _ => true,
+        };
+        if *outcome != Outcome::Ok || (restarts && !interrupted) {
+            if !restarted {
+                return Ok(()); // not handled: a failure, or a restart limit, or the stop
+            }
+            if *outcome != Outcome::Ok {
+                handled += 1;
+            }
+        }
+    }
+    let failed = reading.entries().any(|(_, entry)| match &entry.what {
+        What::Event(seen) => seen.kind == SeenKind::TimedOut || seen.text.contains("giving up"),
+        _ => false,
+    });
+    if failed || !reading.aborted().is_empty() {
+        return Ok(()); // stuck, or past a restart limit
+    }
+    if let Some(ticks) = layout.startup_timeout {
+        // The start-up timeout may have fired: a failure.
+        let observed = reading.observed;
+        let stop_sent = reading.first(|what| matches!(what, What::StopSent));
+        let stopped = [stop_sent.map(|(_, at)| at), reading.stop_of("")]
+            .into_iter()
+            .flatten()
+            .min();
+        let fire = match observed.clock {
+            Clock::Paused => clock_of(observed).of(ticks),
+            Clock::MultiThread => clock_of(observed).of(ticks) / 2,
+        };
+        if stopped.is_none_or(|at| reading.since_start(at) >= fire) {
+            return Ok(());
+        }
+    }
+    let clean = match reading.result {
+        Ok(()) | Err(Error::Signal(_)) => true,
+        // In real time an actor may be slower than its timeout however prompt it is: then
+        // only what stopped the app is on the error.
+        Err(Error::ShutdownTimeout { cause, .. }) => {
+            reading.observed.clock == Clock::MultiThread
+                && matches!(cause.as_deref(), None | Some(Error::Signal(_)))
+        }
+        Err(_) => false,
+    };
+    if handled == 0 {
+        prop_assert!(
+            clean,
+            "(b) no failure, yet the result is not clean: {:?}",
+            reading.result
+        );
+    } else if on!(CHECK_HANDLED_FAILURE_IS_HISTORY) {
+        prop_assert!(
+            clean,
+            "(b) only failures a restart handled (history), yet the result is not clean: {:?}",
+            reading.result
+        );
+    }
+    Ok(())
+}
+
+fn clock_of(observed: &Observed) -> Clock {
+    observed.clock
+}
+
+/// (c) A restartable actor is restarted after each exit its policy restarts after, within
+/// its limit (`Event::Restarting`), never after a final exit, and never past its limit; past
+/// it, the hook always hears of it (an event naming the actor that says it gave up). Read
+/// under paused time only, where the times the supervisor decides at are the ones recorded.
+fn restart_limits(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let clock = reading.observed.clock;
+    if clock != Clock::Paused {
+        return Ok(());
+    }
+    for placed in &reading.placed {
+        let NodeKind::Supervised { restart, .. } = &placed.node.kind else {
+            continue;
+        };
+        let path = &placed.path;
+        let group_stop = reading.stop_of(&placed.group);
+        let starts = reading.starts(path);
+        let mut decided = std::collections::VecDeque::new();
+        for incarnation in 0.. {
+            let who = Who {
+                path: path.as_str().into(),
+                incarnation,
+            };
+            if !starts.iter().any(|(_, _, started)| **started == who) {
+                break;
+            }
+            let next = starts
+                .iter()
+                .find(|(_, _, next)| next.incarnation == incarnation + 1)
+                .map(|(seq, _, _)| *seq);
+            let Some((seq, at, outcome, interrupted)) = reading.returned(&who) else {
+                if reading.delivered(&who).is_some() {
+                    continue; // aborted once interrupted: the stop or a sibling's restart
+                }
+                break;
+            };
+            if interrupted {
+                continue; // the stop or a sibling's restart
+            }
+            // The incarnation has ended once its child tasks have too.
+            let Some(at) = ended(reading, &who, at) else {
+                break;
+            };
+            if group_stop.is_some_and(|stop| at >= stop) {
+                break; // its supervisor may be stopping already
+            }
+            let restarts = match restart.restart {
+                Restart::Never => false,
+                Restart::OnFailure => outcome != Outcome::Ok,
+                _ => true,
+            };
+            if !restarts {
+                prop_assert!(
+                    next.is_none(),
+                    "(c) `{}` restarted after its final exit ({:?})",
+                    path,
+                    outcome
+                );
+                break;
+            }
+            let within = clock.of(restart.within);
+            while decided
+                .front()
+                .is_some_and(|&decided: &Instant| at - decided >= within)
+            {
+                decided.pop_front();
+            }
+            if decided.len() >= restart.max_restarts as usize {
+                prop_assert!(
+                    next.is_none(),
+                    "(c) `{}` restarted past its limit of {} within {:?}",
+                    path,
+                    restart.max_restarts,
+                    within
+                );
+                if on!(CHECK_LIMIT_EVENT) {
+                    let heard = reading
+                        .events(path)
+                        .iter()
+                        .any(|(after, seen)| *after > seq && seen.text.contains("giving up"));
+                    prop_assert!(
+                        heard,
+                        "(c) `{}` ({:?}) went past its limit ({} restarts within {:?}) at {:?} \
+                         and the hook heard nothing of it: {:?}",
+                        path,
+                        placed.node.policy,
+                        restart.max_restarts,
+                        within,
+                        reading.since_start(at),
+                        reading.result
+                    );
+                }
+                break;
+            }
+            decided.push_back(at);
+            let restarting = reading.events(path).iter().any(|(after, seen)| {
+                *after > seq
+                    && next.is_none_or(|next| *after < next)
+                    && matches!(seen.kind, SeenKind::Restarting { .. })
+            });
+            prop_assert!(
+                restarting,
+                "(c) `{}` ended ({:?}) within its limit at {:?} and was not restarted",
+                path,
+                outcome,
+                reading.since_start(at)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// When `who`, which returned at `returned`, ended with its child tasks; `None` if one of
+/// them never did.
+fn ended(reading: &Reading<'_>, who: &Who, returned: Instant) -> Option<Instant> {
+    let mut ended = returned;
+    for (_, entry) in reading.entries() {
+        let What::Spawned {
+            who: child,
+            ok: true,
+            ..
+        } = &entry.what
+        else {
+            continue;
+        };
+        let owner = child.path.rsplit_once('/').map(|(owner, _)| owner);
+        if child.incarnation == who.incarnation && owner == Some(&*who.path) {
+            ended = ended.max(reading.dropped(child)?.1);
+        }
+    }
+    Some(ended)
+}
+
+/// The plan of incarnation `who` of the actor `placed`.
+fn plan_of<'l>(placed: &Placed<'l>, who: &Who) -> Option<&'l LifePlan> {
+    match &placed.node.kind {
+        NodeKind::Once(plan) => Some(plan),
+        NodeKind::Supervised { lives, .. } => {
+            Some(&lives[(who.incarnation as usize).min(lives.len() - 1)])
+        }
+        NodeKind::Group(_) => None,
+    }
+}
+
+/// (d) An actor (or an incarnation) with timeout T that is still running once interrupted is
+/// aborted exactly T after its interrupt if it would take longer, and is not aborted if it
+/// would take less: when T surely fits its group's time (incarnations included), and, once
+/// every nested group's timeouts are checked, whenever the app ran at all (a timeout the
+/// check accepted is honoured in full, whatever `after` makes of the stages). Under paused
+/// time only.
+fn timeouts_exact(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let clock = reading.observed.clock;
+    if clock != Clock::Paused || reading.over_budget().is_some() {
+        return Ok(());
+    }
+    for (seq, entry) in reading.entries() {
+        let What::Delivered { who } = &entry.what else {
+            continue;
+        };
+        let Some(placed) = reading.node(&who.path) else {
+            continue;
+        };
+        let (Some(plan), Some(ticks)) = (plan_of(placed, who), placed.node.timeout) else {
+            continue;
+        };
+        let interrupted = entry.at;
+        let started = reading
+            .starts(&who.path)
+            .into_iter()
+            .any(|(at, _, started)| started == who && at < seq);
+        let returned = reading.returned(who);
+        if !started || returned.is_some_and(|(at, ..)| at < seq) || plan.child == Some(true) {
+            continue; // not running then, or a child that outlasts it
+        }
+        if refused_a_child(reading, who) {
+            continue; // it failed instead of playing its part: (i)'s to report
+        }
+        let hold = match plan.act {
+            Act::Exit { .. } => Some(Duration::ZERO),
+            Act::Obey { delay, .. } => Some(clock.of(delay)),
+            Act::Ignore { for_ticks } => for_ticks.map(|ticks| clock.of(ticks)),
+        };
+        let timeout = clock.of(ticks);
+        if hold == Some(timeout) {
+            continue; // a tie: either is right
+        }
+        let sure = timeout + Duration::from_millis(1) <= placed.bound;
+        let flag = match (&placed.node.kind, sure) {
+            (NodeKind::Supervised { .. }, true) => on!(CHECK_INCARNATION_TIMEOUT),
+            (_, true) => true,
+            (_, false) => on!(CHECK_ACCEPTED_TIMEOUT_HONOURED),
+        };
+        if !flag {
+            continue;
+        }
+        let dropped = reading.dropped(who).map(|(_, at)| at);
+        match hold {
+            Some(hold) if hold < timeout => {
+                prop_assert!(
+                    returned.is_some(),
+                    "(d) {:?} (timeout {:?}) was aborted, though it returns {:?} after its \
+                     interrupt; dropped {:?} after it",
+                    who,
+                    timeout,
+                    hold,
+                    dropped.map(|at| at - interrupted)
+                );
+            }
+            _ => {
+                prop_assert!(
+                    returned.is_none() && dropped == Some(interrupted + timeout),
+                    "(d) {:?} ignores its interrupt, yet was not aborted exactly its timeout \
+                     ({:?}) after it, but {:?} after it (sure to fit: {})",
+                    who,
+                    timeout,
+                    dropped.map(|at| at - interrupted),
+                    sure
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a child task of `who` was refused.
+fn refused_a_child(reading: &Reading<'_>, who: &Who) -> bool {
+    reading.entries().any(|(_, entry)| match &entry.what {
+        What::Spawned { who: child, ok, .. } => {
+            !ok && child.incarnation == who.incarnation
+                && child
+                    .path
+                    .rsplit_once('/')
+                    .is_some_and(|(owner, _)| owner == &*who.path)
+        }
+        _ => false,
+    })
+}
+
+/// (e) Nothing starts once the stop has begun: no actor waiting on `after` starts, and no
+/// restartable actor starts again, once its group or a group above it has begun its
+/// shutdown. Under paused time only (a strictly later instant is sure to be later).
+fn nothing_starts_after_the_stop(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    if reading.observed.clock != Clock::Paused {
+        return Ok(());
+    }
+    for placed in &reading.placed {
+        let Some(stop) = reading.stop_above(&placed.group) else {
+            continue;
+        };
+        let starts = reading.starts(&placed.path);
+        if !placed.node.after.is_empty() && on!(CHECK_NOTHING_STARTS_AFTER_THE_STOP) {
+            if let Some((_, at, _)) = starts.first() {
+                prop_assert!(
+                    *at <= stop,
+                    "(e) `{}` (after {:?}) started at {:?}, after the stop began at {:?}",
+                    placed.path,
+                    placed.node.after,
+                    reading.since_start(*at),
+                    reading.since_start(stop)
+                );
+            }
+        }
+        if on!(CHECK_NOTHING_RESTARTS_AFTER_THE_STOP) {
+            for (_, at, who) in starts.iter().filter(|(_, _, who)| who.incarnation > 0) {
+                prop_assert!(
+                    *at <= stop,
+                    "(e) {:?} started at {:?}, after the stop began at {:?}",
+                    who,
+                    reading.since_start(*at),
+                    reading.since_start(stop)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// When the actor `placed` first became ready, in the journal's order (a lower bound): once
+/// started, or once it said so (`ready_when_told`); for a group, once all its actors were.
+fn ready_since(reading: &Reading<'_>, path: &str) -> Option<usize> {
+    let placed = reading.node(path)?;
+    match &placed.node.kind {
+        NodeKind::Group(inner) => (0..inner.nodes.len())
+            .map(|index| ready_since(reading, &format!("{path}/{}", leaf(index))))
+            .try_fold(0, |latest, ready| ready.map(|ready| ready.max(latest))),
+        _ if told(placed) => reading
+            .first(|what| matches!(what, What::Ready { who } if &*who.path == path))
+            .map(|(seq, _)| seq),
+        _ => reading.starts(path).first().map(|(seq, _, _)| *seq),
+    }
+}
+
+/// Whether the actor `placed` is ready only once it says so, as the checks read it.
+fn told(placed: &Placed<'_>) -> bool {
+    match placed.node.kind {
+        NodeKind::Supervised { .. } => placed.node.told && on!(CHECK_TOLD_RESTARTABLE_WAITS),
+        _ => placed.node.told,
+    }
+}
+
+/// (f) An actor that starts `after` others starts only once each of them is ready.
+fn starts_after_ready(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    for placed in &reading.placed {
+        let Some((started, ..)) = reading.starts(&placed.path).first().copied() else {
+            continue;
+        };
+        for &dependency in &placed.node.after {
+            let path = format!("{}/{}", placed.group, leaf(dependency));
+            let ready = ready_since(reading, &path);
+            prop_assert!(
+                ready.is_some_and(|ready| ready < started),
+                "(f) `{}` started before `{}`, which it starts after, was ready",
+                placed.path,
+                path
+            );
+        }
+    }
+    Ok(())
+}
+
+/// (g) When the root's start-up timeout fires, it fires, and its error names the actors, at
+/// any depth, that had started and never became ready: not those still waiting on them,
+/// not the groups above them. Under paused time, when nothing else is in flux then.
+fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let clock = reading.observed.clock;
+    let Some(ticks) = layout.startup_timeout else {
+        return Ok(());
+    };
+    if clock != Clock::Paused || reading.over_budget().is_some() {
+        return Ok(());
+    }
+    let fire = reading.observed.t0 + clock.of(ticks);
+    let stop_sent = reading.first(|what| matches!(what, What::StopSent));
+    if stop_sent.is_some_and(|(_, at)| at <= fire) {
+        return Ok(());
+    }
+    // A group that began to stop before: its readiness is no more a start-up's.
+    let mut groups: BTreeSet<String> = BTreeSet::from([String::new()]);
+    groups.extend(reading.placed.iter().map(|placed| placed.group.clone()));
+    if groups
+        .iter()
+        .any(|group| reading.stop_of(group).is_some_and(|at| at < fire))
+    {
+        return Ok(());
+    }
+    // Something of an actor at that very instant: either order is right.
+    let busy = reading.entries().any(|(_, entry)| {
+        entry.at == fire
+            && matches!(
+                entry.what,
+                What::Started { .. } | What::Ready { .. } | What::Returned { .. }
+            )
+    });
+    if busy {
+        return Ok(());
+    }
+    let mut expected = BTreeSet::new();
+    for placed in &reading.placed {
+        if matches!(placed.node.kind, NodeKind::Group(_)) {
+            continue;
+        }
+        let starts: Vec<_> = (reading.starts(&placed.path).into_iter())
+            .filter(|(_, at, _)| *at < fire)
+            .collect();
+        if starts.is_empty() {
+            continue; // never started: waiting, not to blame
+        }
+        if matches!(placed.node.kind, NodeKind::Supervised { .. }) {
+            let ended = starts
+                .iter()
+                .filter(|(_, _, who)| reading.dropped(who).is_some_and(|(_, at)| at < fire))
+                .count();
+            if ended == starts.len() {
+                return Ok(()); // between two incarnations: not ready, yet it was
+            }
+        }
+        let ready = reading
+            .first(|what| matches!(what, What::Ready { who } if *who.path == placed.path))
+            .is_some_and(|(_, at)| at < fire);
+        if told(placed) && !ready {
+            expected.insert(placed.path.clone());
+        }
+    }
+    if expected.is_empty() {
+        return Ok(());
+    }
+    let named = reading.errors.iter().find_map(|error| match error {
+        Error::StartupTimeout { not_ready, .. } => Some(
+            not_ready
+                .iter()
+                .map(ToString::to_string)
+                .collect::<BTreeSet<_>>(),
+        ),
+        _ => None,
+    });
+    prop_assert!(
+        named.is_some(),
+        "(g) not ready at {:?} ({:?}), yet no start-up timeout: {:?}",
+        clock.of(ticks),
+        expected,
+        reading.result
+    );
+    if on!(CHECK_STARTUP_NAMES_THE_LEAVES) {
+        prop_assert_eq!(
+            named,
+            Some(expected),
+            "(g) the start-up timeout names the wrong actors: {:?}",
+            reading.result
+        );
+    }
+    Ok(())
+}
+
+/// (i) `Context::spawn` on an actor that still runs succeeds: at once if it is not
+/// interrupted, and also while it stops (the work taken is not lost), the child then
+/// starting with its context interrupted already.
+fn spawn_while_stopping(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    for (_, entry) in reading.entries() {
+        let What::Spawned {
+            who,
+            ok,
+            interrupted,
+        } = &entry.what
+        else {
+            continue;
+        };
+        if !interrupted {
+            prop_assert!(*ok, "(i) {:?} refused while its actor runs", who);
+        } else if on!(CHECK_SPAWN_WHILE_STOPPING) {
+            prop_assert!(*ok, "(i) {:?} refused while its actor stops", who);
+            let started = reading
+                .starts(&who.path)
+                .into_iter()
+                .find(|(_, _, of)| *of == who);
+            let interrupted_at_start =
+                started.and_then(|(seq, _, _)| match &reading.observed.entries[seq].what {
+                    What::Started { interrupted, .. } => Some(*interrupted),
+                    _ => None,
+                });
+            prop_assert_eq!(
+                interrupted_at_start,
+                Some(true),
+                "(i) {:?}, spawned while its actor stops, did not start interrupted",
+                who
+            );
+        }
+    }
+    Ok(())
+}
+
+/// (k) Only an actor that can fail is named failed, and (under paused time) only one that
+/// can be slow to stop is named stuck.
+fn names_only_what_can_fail(reading: &Reading<'_>) -> Result<(), TestCaseError> {
+    let Err(error) = reading.result else {
+        return Ok(());
+    };
+    let mut failed = BTreeSet::new();
+    let mut stuck = BTreeSet::new();
+    named_in(error, &mut failed, &mut stuck);
+    let plans = |path: &str| -> Option<Vec<&LifePlan>> {
+        let placed = reading.node(path)?;
+        match &placed.node.kind {
+            NodeKind::Once(plan) => Some(vec![plan]),
+            NodeKind::Supervised { lives, .. } => Some(lives.iter().collect()),
+            NodeKind::Group(_) => None,
+        }
+    };
+    let is_group = |path: &str| {
+        path == "main"
+            || reading
+                .node(path)
+                .is_some_and(|placed| matches!(placed.node.kind, NodeKind::Group(_)))
+    };
+    for name in &failed {
+        let can_fail = is_group(name)
+            || reading
+                .node(name)
+                .is_some_and(|placed| matches!(placed.node.kind, NodeKind::Supervised { .. }))
+            || plans(name).is_some_and(|plans| {
+                plans.iter().any(|plan| {
+                    plan.child.is_some()
+                        || plan.spawn_on_interrupt
+                        || match plan.act {
+                            Act::Exit { outcome, .. } | Act::Obey { outcome, .. } => {
+                                outcome != Outcome::Ok
+                            }
+                            Act::Ignore { .. } => false,
+                        }
+                })
+            });
+        prop_assert!(
+            can_fail,
+            "(k) `{}` named failed: {:?}",
+            name,
+            reading.result
+        );
+    }
+    if reading.observed.clock != Clock::Paused {
+        return Ok(());
+    }
+    for name in &stuck {
+        let slow_child = name
+            .strip_suffix("/child")
+            .and_then(plans)
+            .is_some_and(|plans| plans.iter().any(|plan| plan.child == Some(true)));
+        let slow = is_group(name)
+            || slow_child
+            || plans(name).is_some_and(|plans| {
+                plans.iter().any(|plan| {
+                    plan.child == Some(true)
+                        || match plan.act {
+                            Act::Obey { delay, .. } => delay > 0,
+                            Act::Ignore { .. } => true,
+                            Act::Exit { .. } => false,
+                        }
+                })
+            });
+        prop_assert!(slow, "(k) `{}` named stuck: {:?}", name, reading.result);
+        if on!(CHECK_STUCK_IS_AN_EVENT) {
+            let heard = reading
+                .events(name)
+                .iter()
+                .any(|(_, seen)| seen.kind == SeenKind::TimedOut);
+            prop_assert!(
+                heard,
+                "(k) `{}` named stuck, and the hook never heard it timed out: {:?}",
+                name,
+                reading.result
+            );
+        }
+    }
+    Ok(())
+}
+
+fn nested_cases() -> u32 {
+    cases() / 2
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: nested_cases(),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    /// Each layout under paused time (exact), then on the multi-thread runtime.
+    #[test]
+    fn every_nested_layout_keeps_the_invariants(layout in layout()) {
+        check_nested(&layout, &run_case(&layout, Clock::Paused))?;
+        check_nested(&layout, &run_case(&layout, Clock::MultiThread))?;
     }
 }
