@@ -578,6 +578,14 @@ fn check(model: &GroupModel) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Failures are kept in `tests/model.proptest-regressions` and replayed first (the default
+/// looks for a `lib.rs` above the test, which an integration test has not).
+fn persistence() -> Box<dyn proptest::test_runner::FailurePersistence> {
+    Box::new(proptest::test_runner::FileFailurePersistence::WithSource(
+        "proptest-regressions",
+    ))
+}
+
 fn cases() -> u32 {
     std::env::var("RUN_MODEL_CASES")
         .ok()
@@ -586,7 +594,11 @@ fn cases() -> u32 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: Some(persistence()),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_group_keeps_the_invariants(model in group()) {
@@ -1702,19 +1714,14 @@ impl<'o> Reading<'o> {
     /// root's (`""`) once `main` or the stopper is interrupted, a nested group's once its
     /// probe is.
     fn stop_of(&self, group: &str) -> Option<Instant> {
+        let probe = format!("{group}/probe");
         let probes: Vec<&str> = match group {
             "" => vec!["main", "stopper"],
-            _ => vec![],
+            _ => vec![&probe],
         };
-        let probe = format!("{group}/probe");
         self.entries()
             .filter_map(|(_, entry)| match &entry.what {
-                What::Delivered { who }
-                    if probes.contains(&&*who.path)
-                        || (!group.is_empty() && *who.path == probe) =>
-                {
-                    Some(entry.at)
-                }
+                What::Delivered { who } if probes.contains(&&*who.path) => Some(entry.at),
                 _ => None,
             })
             .min()
@@ -2749,7 +2756,7 @@ fn nested_cases() -> u32 {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: nested_cases(),
-        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+        failure_persistence: Some(persistence()),
         ..ProptestConfig::default()
     })]
 
