@@ -492,3 +492,37 @@ fn once_the_stop_begins_an_actor_waiting_at_its_gate_never_starts() {
         assert!(!*ran.lock().unwrap(), "api started during the stop");
     });
 }
+
+#[test]
+fn an_actor_waiting_at_its_gate_returns_unrun_once_its_group_stops_and_is_never_named_running() {
+    testing::run_paused(async {
+        // app / main (a group): db never says it is ready and ignores its interrupt; api starts
+        // after db, a stage later, so its own interrupt waits for db. SIGTERM at 0.1 s stops
+        // main; a second signal at 0.2 s forces the exit: only db was still running.
+        let mut main = Group::named("main");
+        main.spawn(|_ctx: Context| std::future::pending::<()>())
+            .name("db")
+            .stage(0)
+            .ready_when_told();
+        main.spawn(silent).name("api").stage(1).after("db");
+        let (signals, injector) = SignalInjector::new();
+        let mut app = Group::named("app");
+        app.spawn(signals);
+        app.spawn(main);
+        app.spawn(move |_ctx: Context| async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            injector.send(Signal::Terminate);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            injector.send(Signal::Interrupt);
+            std::future::pending::<()>().await;
+        })
+        .name("stopper")
+        .interrupt(run::Interrupt::Abort);
+        let result = app.run().await;
+        let Err(Error::Forced { aborted, .. }) = &result else {
+            panic!("expected a forced exit: {result:?}");
+        };
+        let aborted: Vec<String> = aborted.iter().map(|stuck| stuck.actor.to_string()).collect();
+        assert_eq!(aborted, ["app/main/db"], "api never started: {result:?}");
+    });
+}
