@@ -113,7 +113,7 @@
 //!   and stops no other.
 //! - **No task outlives `run`.** `run` returns only once every actor's task has ended; dropping
 //!   its future delivers the interrupts not yet delivered and aborts every task.
-//! - **Nothing lost (G11).** Every failure during the shutdown (an error after the interrupt, a
+//! - **Nothing lost.** Every failure during the shutdown (an error after the interrupt, a
 //!   panic, a panicking interrupt, a nested group's failures) is kept on the returned error,
 //!   [`Error::Shutdown`]; [`Error::report`] lists them all.
 //! - **Stuck actors named at any depth.** Past the group's
