@@ -7,9 +7,9 @@
 //! - **Counted once.** A member is unfinished while any part of it runs; the last part to
 //!   end, or an abort ([`Scope::abandon`]), counts it finished in its stage, once each time
 //!   it was counted unfinished; the member that finishes a stage wakes the run loop.
-//! - **The exit decides once.** A member's failed exit either becomes the first cause or is kept
-//!   (see [`record`](super::record)), and is counted towards the scope's own end only while
-//!   no cause is set.
+//! - **Each exit goes one way.** A member's failed exit becomes the first cause or is kept
+//!   ([`record`](super::record)), never both; an exit counts towards the scope's own end
+//!   ([`Scope::stop_requested`]) only if it finds no cause set.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 

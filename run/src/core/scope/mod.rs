@@ -31,6 +31,97 @@
 //! - **Members.** Fixed members are the slots given at creation (a `Group`'s actors, known at
 //!   `run()`); dynamic members come and go (a `TaskGroup`'s tasks) and are numbered after
 //!   the fixed ones. A fixed slot costs no allocation of its own.
+//!
+//! # Lock order
+//!
+//! A scope has seven mutexes of its own (`record`, `stage_share`, `force`, `children`,
+//! `dynamic`, `restart_records`, `started`), and each fixed member's phase has one
+//! ([`PhaseCell`]); the [`Deadlines`] lock each member's deadline.
+//!
+//! 1. **`children` before `dynamic`.** The only two ever held together: stopping the
+//!    children of the interrupted members asks, with the children locked, whether a dynamic
+//!    member is interrupted ([`Scope::is_interrupted`] locks `dynamic` for a dynamic index).
+//! 2. **Every other lock is a leaf**: nothing else is locked while it is held.
+//! 3. **One scope at a time.** No lock of a scope is held while a lock of another scope is
+//!    taken: a walk of the tree copies each list of children out before going down
+//!    ([`Scope::children_of`]), the record is let go before the scopes below are read, the
+//!    stage share before the parent's deadline is asked, the registry before tasks are
+//!    handed up to the parent.
+//! 4. **Nothing of a user's runs with a lock held.** An interrupt is called, an undelivered
+//!    interrupt dropped, a child scope stopped, a task aborted, the parent told and a
+//!    [`Notify`] woken only once the lock is let go, so that an interrupt, or the destructor
+//!    of a member's future, may call back into the scope. Two things are dropped with a lock
+//!    held: a sidecar's own error, reported only ([`record`]), and the force that
+//!    [`Scope::set_force`] replaces (there is none in practice: the signal actor sets it
+//!    once).
+//!
+//! # Atomics, and why each ordering suffices
+//!
+//! Every atomic is written with `Release` (a flag) or an `AcqRel` read-modify-write (a
+//! count), and read with `Acquire`: what was written before a flag was raised, or before a
+//! count moved, is seen by whoever reads that flag or count. Where more is needed (two
+//! threads that each write one flag and then read the other's), a `fence(SeqCst)` stands on
+//! both sides; that is said below.
+//!
+//! - `Slot::interrupted` (`Release` store, `Acquire` load): written once, by the run loop or
+//!   its drop ([`Scope::mark_interrupted`]), before the batch is woken. A member creates its
+//!   wake-up ([`Scope::interrupts_notified`]) before reading its flag, so a batch woken in
+//!   between still wakes it. Against a child task being added to that member: see `has_owned`.
+//! - `Slot::exited` (`Release` store, `Acquire` load): set once, when the member's execute
+//!   returns, before its part is counted done: whoever counts after sees it (see
+//!   `Slot::unfinished`).
+//! - `Slot::unfinished` (`AcqRel` read-modify-writes, `Acquire` loads): the parts of a member
+//!   still running. All its changes are read-modify-writes, so they are in one order, and
+//!   each reads the one before it: a child task joining the member ([`Scope::add_child`])
+//!   either comes after the member's exit counted its part done, and sees `exited`, or comes
+//!   before, and the exit's count sees `has_owned` raised by it, and looks for the child.
+//!   A part is counted done with `checked_sub` and an abort swaps the count to zero, so a
+//!   member is counted finished in its stage once per time it was counted unfinished.
+//! - `StageCounts` (`AcqRel` read-modify-writes, `Acquire` loads): the unfinished members of
+//!   each stage. The member whose count brings a stage to zero wakes the run loop (a
+//!   [`Notify::notify_one`] leaves a permit, so no wake-up is lost); the run loop's `Acquire`
+//!   read of zero sees every member of the stage as it was when it was counted done.
+//! - `active` (`AcqRel` decrements, `Acquire` load): the counted members that have not
+//!   exited, decremented only by exits that find no cause set; the one that brings it to
+//!   zero wakes the run loop. Once a cause is set it decides nothing
+//!   ([`Scope::stop_requested`] reads the cause first), so the decrements skipped lose
+//!   nothing.
+//! - `all_interrupted` (`AcqRel` swap, `Acquire` loads): raised once by
+//!   [`Scope::interrupt_all`]; only the swap that finds it low delivers, so the broadcast
+//!   happens once. It is raised before `dynamic` is locked to list the members to interrupt,
+//!   and [`Scope::start_dynamic`] and [`Scope::start_child`] read it with `dynamic` locked: a
+//!   member started before the lock is listed, one started after sees the flag (the lock
+//!   orders the two).
+//! - `aborted` (`Release` store, `Acquire` loads): raised once the face is gone, before
+//!   the scope's tasks are taken to be aborted and handed up. A child task is added, and its
+//!   tokio task kept, only with `dynamic` locked and the flag low; otherwise it is refused,
+//!   or aborted and handed up at once. [`Scope::aborted`] creates its wake-up before reading
+//!   it, and [`Scope::abort`] wakes `interrupts` after raising it.
+//! - `has_owned` (`Release` stores, `Acquire` loads; a `fence(SeqCst)` on each side): some
+//!   member has child tasks, so an interrupt must look for them. [`Scope::add_child`] raises it
+//!   and then reads whether the owner is interrupted; the run loop marks members interrupted
+//!   and then [`Scope::wake_interrupted`] reads it. Each side fences between its write and its
+//!   read, so at least one sees the other's write: the child starts interrupted, or the owner's
+//!   interrupt finds it. (The owner's exit reaches it through `Slot::unfinished`.)
+//!   [`Scope::keep_tasks`] raises it with the tasks handed up, under the lock the join takes
+//!   them with.
+//! - `has_children` (`Release` store with `children` locked, `Acquire` loads): some member has
+//!   scopes made under it; while it is low, the readers skip `children`. [`Scope::adopt`]
+//!   raises it, lets go of the lock, then reads whether the member is interrupted; the run loop
+//!   marks members, then [`Scope::wake_interrupted`] fences and reads it: so a child is stopped
+//!   by one side or the other. The adopting side has no fence of its own: it relies on its
+//!   `Acquire` read not passing the unlock of `children` before it (a release
+//!   read-modify-write), which the language's memory model does not promise: x86 keeps that
+//!   order, weaker hardware need not.
+//! - `dynamic_running` (`AcqRel` read-modify-writes, `Acquire` load): the dynamic members and
+//!   their async interrupts not yet ended; the one that brings it to zero wakes every waiter
+//!   of `idle`, and a waiter creates its wake-up before reading the count
+//!   ([`Scope::idle_notified`]).
+//!
+//! The `OnceLock`s (`cause`, `stop_started`, `deadline`) are set once and order themselves:
+//! a value read was fully written. The three [`Notify`]s: `wake` (the run loop; `notify_one`,
+//! which keeps a permit), `interrupts` and `idle` (`notify_waiters`, one per batch; a waiter
+//! creates its wake-up before it checks, so a batch woken in between still wakes it).
 
 mod deadlines;
 mod dynamic;

@@ -3,10 +3,11 @@
 //!
 //! # Invariants
 //!
-//! - **First cause.** The [`Cause`] is set once: by the first exit whose [`ExitPolicy`](crate::ExitPolicy) stops
-//!   the scope ([`Scope::exited`]), by a stop from outside ([`Cause::Cancelled`]: a parent
-//!   member interrupted, a token, `run_until`, [`TaskGroup::cancel`](crate::TaskGroup::cancel)),
-//!   or by the scope itself once every counted member has finished ([`Cause::Finished`]).
+//! - **First cause.** The [`Cause`] is set once: by the first exit whose
+//!   [`ExitPolicy`](crate::ExitPolicy) stops the scope ([`Scope::exited`]), by a stop from
+//!   outside ([`Cause::Cancelled`]: a parent member interrupted, a token, `run_until`,
+//!   [`TaskGroup::cancel`](crate::TaskGroup::cancel)), or by the scope itself once every
+//!   counted member has finished ([`Cause::Finished`]).
 //! - **Exactly once.** Each member is marked interrupted once; a member's interrupt is
 //!   delivered once, through [`Scope::deliver`]. A scope with a run loop (a `Group`) delivers
 //!   in stage order ([`shutdown`](crate::core::shutdown)); a scope without one (a
@@ -180,9 +181,10 @@ impl Scope {
     /// task, if any. The caller marks the member interrupted and wakes the batch.
     ///
     /// The one place an interrupt runs, whoever stops the scope. A [`Interrupt::Call`] runs in
-    /// place, its panic caught and recorded as [`Error::Panic`](crate::Error::Panic) with the member's path; an
-    /// [`Interrupt::CallAsync`] runs as a task of its own (never inside the member's poll),
-    /// its panic caught the same way; neither ever stops the delivery of the other interrupts.
+    /// place, its panic caught and recorded as [`Error::Panic`](crate::Error::Panic) with the
+    /// member's path; an [`Interrupt::CallAsync`] runs as a task of its own (never inside the
+    /// member's poll), its panic caught the same way; neither ever stops the delivery of the
+    /// other interrupts.
     pub(crate) fn deliver(
         self: &Arc<Self>,
         index: usize,
