@@ -101,7 +101,7 @@
 //! # Invariants
 //!
 //! Each invariant is stated once, in the module that keeps it: the stop engine's (first
-//! cause, exactly once, push down, deadlines flow down, nothing lost) in `core/scope.rs`, the
+//! cause, exactly once, push down, deadlines flow down, nothing lost) in `core/scope/`, the
 //! staged shutdown's in `core/shutdown.rs`, interrupt delivery's in `core/interrupt.rs`, the
 //! events' in `core/event.rs`. What they add up to:
 //!
