@@ -105,14 +105,12 @@
 //!   interrupt finds it. (The owner's exit reaches it through `Slot::unfinished`.)
 //!   [`Scope::keep_tasks`] raises it with the tasks handed up, under the lock the join takes
 //!   them with.
-//! - `has_children` (`Release` store with `children` locked, `Acquire` loads): some member has
-//!   scopes made under it; while it is low, the readers skip `children`. [`Scope::adopt`]
-//!   raises it, lets go of the lock, then reads whether the member is interrupted; the run loop
-//!   marks members, then [`Scope::wake_interrupted`] fences and reads it: so a child is stopped
-//!   by one side or the other. The adopting side has no fence of its own: it relies on its
-//!   `Acquire` read not passing the unlock of `children` before it (a release
-//!   read-modify-write), which the language's memory model does not promise: x86 keeps that
-//!   order, weaker hardware need not.
+//! - `has_children` (`Release` store with `children` locked, `Acquire` loads; a
+//!   `fence(SeqCst)` on each side): some member has scopes made under it; while it is low,
+//!   the readers skip `children`. [`Scope::adopt`] raises it, fences, then reads whether the
+//!   member is interrupted; the run loop marks members, then [`Scope::wake_interrupted`]
+//!   fences and reads it: at least one side sees the other's write, so a child is stopped by
+//!   one side or the other. The fence runs once per nested scope, never per actor.
 //! - `dynamic_running` (`AcqRel` read-modify-writes, `Acquire` load): the dynamic members and
 //!   their async interrupts not yet ended; the one that brings it to zero wakes every waiter
 //!   of `idle`, and a waiter creates its wake-up before reading the count

@@ -14,7 +14,10 @@
 //!   its unfinished members ([`Scope::running_leaves`]). A timeout, a forced exit and the
 //!   exit watch of `#[run::main]` all name leaves that way.
 
-use std::sync::{atomic::Ordering, Arc};
+use std::sync::{
+    atomic::{fence, Ordering},
+    Arc,
+};
 
 use super::{lock, Scope};
 use crate::{core::cause::Cause, error::Stuck, name::ActorName};
@@ -31,6 +34,10 @@ impl Scope {
             children.push((index, Arc::downgrade(child), false));
             self.has_children.store(true, Ordering::Release);
         }
+        // Pairs with the fence in `wake_interrupted`: this side writes `has_children`, then
+        // reads the member's mark; that side marks, then reads `has_children`. With a fence on
+        // each side, one of them sees the other's write, so the child is always stopped.
+        fence(Ordering::SeqCst);
         if self.is_interrupted(index as usize) {
             child.stop(Cause::Cancelled);
         }
