@@ -1,4 +1,4 @@
-//! The shutdown budget and stuck-actor forensics (SPEC S7), under paused time: what does not
+//! The shutdown budget and stuck-actor forensics, under paused time: what does not
 //! fit is refused at start, and a stuck or forced shutdown says who was doing what, since when.
 
 #[cfg(unix)]

@@ -202,7 +202,7 @@ async fn a_finished_child_future_is_not_woken_when_the_parent_stops() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Nothing lost: every failure during the shutdown is on the result (G11).
+// Nothing lost: every failure during the shutdown is on the result.
 
 #[tokio::test]
 async fn a_panic_after_a_stop_from_outside_is_on_the_result() {

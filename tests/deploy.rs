@@ -1,5 +1,5 @@
-//! Deployment under paused time: readiness (SPEC S3), the drain (S5), start order and the
-//! start-up timeout (S6). The real-process side (probes over HTTP, systemd's socket) is in
+//! Deployment under paused time: readiness, the drain, start order and the
+//! start-up timeout. The real-process side (probes over HTTP, systemd's socket) is in
 //! tests/deploy_process.rs.
 
 use std::{

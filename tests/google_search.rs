@@ -1,4 +1,4 @@
-//! The "Google Search 2.0" example (SPEC P2) gives the replies it should, in the time it
+//! The "Google Search 2.0" example gives the replies it should, in the time it
 //! should: the fastest replica of web and image, nothing from video, cut at 80 ms.
 
 #[path = "../examples/google_search.rs"]

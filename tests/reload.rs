@@ -1,6 +1,6 @@
 //! Real processes: the `reloading` fixture (tests/fixtures/reloading.rs) reloads its config on
 //! SIGHUP while it keeps running, reports a failed reload without stopping, and a service
-//! that does not reload ignores SIGHUP (SPEC S8).
+//! that does not reload ignores SIGHUP.
 
 #![cfg(unix)]
 

@@ -1,4 +1,4 @@
-//! Reload as a lifecycle event (SPEC S8), in process: a reload reaches the actors that opted
+//! Reload as a lifecycle event, in process: a reload reaches the actors that opted
 //! in, waits for each, reports a failure (the error, the event) without stopping the group.
 
 use std::time::Duration;

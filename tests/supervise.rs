@@ -1,4 +1,4 @@
-//! Supervision (SPEC S1, S2) under paused time: restart policies, intensity, backoff,
+//! Supervision under paused time: restart policies, intensity, backoff,
 //! strategies, no restart while stopping, status snapshots.
 
 mod common;

@@ -1,4 +1,4 @@
-//! The cost of a [`run::Group`] next to hand-written tokio and its peer crate (SPEC §6), on
+//! The cost of a [`run::Group`] next to hand-written tokio and its peer crate, on
 //! the fan-out work: `N` actors, `N - 1` idle ones that wait for their interruption plus one
 //! that exits at once. One run is the whole life of the group: start (adding the actors
 //! included) + first exit + interrupt all + join. Compared side by side, in one run:

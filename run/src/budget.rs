@@ -1,4 +1,4 @@
-//! The shutdown budget (SPEC S7): a group's [shutdown timeout](crate::Group::shutdown_timeout)
+//! The shutdown budget: a group's [shutdown timeout](crate::Group::shutdown_timeout)
 //! is the whole time its stop may take, and what the group asks of it (the drain, each
 //! stage, each actor's own timeout) must fit in it. Checked when the group starts, so that a
 //! configuration that cannot fit is an [`Error::OverBudget`] naming what does not fit, not a

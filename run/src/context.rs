@@ -257,7 +257,7 @@ impl fmt::Debug for Context {
 pin_project_lite::pin_project! {
     /// The future of [`Context::interrupted`]: a named type rather than nested `async fn`s,
     /// because every actor that waits for its interrupt holds one (it borrows the member
-    /// whole: one word less than a scope and an index, issue 16).
+    /// whole: one word less than a scope and an index).
     struct Interrupted<'a> {
         member: &'a Member,
         #[pin]

@@ -128,7 +128,7 @@ pub enum Error {
         cause: Option<Box<Error>>,
     },
     /// The group stopped because of `cause`, and more actors failed during its shutdown: an
-    /// error after their interrupt, a panic, a panicking interrupt (SPEC G11). Nothing is
+    /// error after their interrupt, a panic, a panicking interrupt. Nothing is
     /// only in a log. [`actor`](Error::actor), [`downcast_ref`](Error::downcast_ref),
     /// [`is_panic`](Error::is_panic) and [`exit_status`](Error::exit_status) look at the
     /// cause; [`report`](Error::report) shows all.
@@ -229,7 +229,7 @@ pub enum Error {
         /// most, so that the nested group names its own stuck actors first).
         budget: std::time::Duration,
     },
-    /// One or more actors failed to reload (SPEC S8); each failure is an [`Error::Failed`]
+    /// One or more actors failed to reload; each failure is an [`Error::Failed`]
     /// naming the actor, with its error as the source. The group kept running.
     #[error("reload failed: {}", Reports(.failures))]
     ReloadFailed {

@@ -101,7 +101,7 @@
 //! # Invariants
 //!
 //! Each invariant is stated once, in the module that keeps it: the stop engine's (first
-//! cause, exactly once, push down, deadlines flow down, nothing lost) in `core/scope.rs`, the
+//! cause, exactly once, push down, deadlines flow down, nothing lost) in `core/scope/`, the
 //! staged shutdown's in `core/shutdown.rs`, interrupt delivery's in `core/interrupt.rs`, the
 //! events' in `core/event.rs`. What they add up to:
 //!
@@ -113,7 +113,7 @@
 //!   and stops no other.
 //! - **No task outlives `run`.** `run` returns only once every actor's task has ended; dropping
 //!   its future delivers the interrupts not yet delivered and aborts every task.
-//! - **Nothing lost (G11).** Every failure during the shutdown (an error after the interrupt, a
+//! - **Nothing lost.** Every failure during the shutdown (an error after the interrupt, a
 //!   panic, a panicking interrupt, a nested group's failures) is kept on the returned error,
 //!   [`Error::Shutdown`]; [`Error::report`] lists them all.
 //! - **Stuck actors named at any depth.** Past the group's

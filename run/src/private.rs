@@ -238,7 +238,7 @@ where
         }
         // The whole app's readiness: for `Context::readiness` (probes) and systemd.
         let readiness = group.readiness();
-        // A body that fails during the shutdown is kept on the group's error (G11): the
+        // A body that fails during the shutdown is kept on the group's error: the
         // exit code then says the shutdown was not graceful.
         let main = from_fn(move |ctx: Context| {
             root.set_scope(&ctx.member().scope);

@@ -2,7 +2,7 @@
 //! joined with it and aborted with it; it never outlives its group.
 //!
 //! Invariants: stated once, on [`Context::spawn`]; the bookkeeping is the core's (child tasks
-//! are dynamic members owned by the actor, see `core/scope.rs`).
+//! are dynamic members owned by the actor, see `core/scope/dynamic.rs`).
 
 use std::{
     borrow::Cow,

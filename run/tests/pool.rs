@@ -1,4 +1,4 @@
-//! The pool (SPEC P1): the seed's own tests, ported, plus backpressure, panics and leaks.
+//! The pool: the seed's own tests, ported, plus backpressure, panics and leaks.
 
 mod common;
 

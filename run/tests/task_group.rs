@@ -1,4 +1,4 @@
-//! The task group (SPEC P2): errgroup semantics, on tokio tasks and on a pool.
+//! The task group: errgroup semantics, on tokio tasks and on a pool.
 
 mod common;
 

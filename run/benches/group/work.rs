@@ -64,7 +64,7 @@ impl Variant {
             .find(|variant| variant.name() == name)
     }
 
-    /// The hand-written tokio baselines of SPEC §6.
+    /// The hand-written tokio baselines.
     pub(crate) fn is_baseline(self) -> bool {
         matches!(self, Variant::JoinSet | Variant::Tracker)
     }

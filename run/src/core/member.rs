@@ -33,7 +33,7 @@ use crate::{
 pin_project_lite::pin_project! {
     /// Laid out to stay small: a typical actor's whole task (its own future, the scope and
     /// the index, in tokio's stage enum) fits in 112 bytes, which tokio's spawn moves without
-    /// a `memcpy` call (120 bytes did not, issue 16). An abortable execute is wrapped in
+    /// a `memcpy` call (120 bytes did not). An abortable execute is wrapped in
     /// [`Abortable`]; the start time of an observed member is kept by the scope.
     pub(crate) struct MemberTask<F> {
         #[pin]
@@ -282,7 +282,7 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn a_member_task_adds_two_words_to_its_future() {
         // The scope, then the index and the first-poll flag in the word whose spare values
-        // also tell a running execute from a finished one: no separate tag (issue 16).
+        // also tell a running execute from a finished one: no separate tag.
         let size = std::mem::size_of::<MemberTask<Words<12>>>();
         assert_eq!(size, 12 * 8 + 16);
         assert_eq!(std::mem::size_of::<MemberTask<Words<1>>>(), 8 + 16);

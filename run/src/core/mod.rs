@@ -2,9 +2,14 @@
 //! builders or faces; the faces ([`Group`](crate::Group), [`TaskGroup`](crate::TaskGroup),
 //! the ready-made actors) build on it.
 //!
-//! - [`scope`]: one running scope, its members, first cause, parent link, deadlines, the
-//!   record of failures, the one interrupt delivery path; the stop engine's invariants are
-//!   stated there.
+//! - [`scope`]: one running scope: its state, the lock order and why each atomic's ordering
+//!   suffices (`scope/mod.rs`), and one file per concern, each stating the invariants it
+//!   keeps: the first cause, the stop and the one interrupt delivery path (`stop.rs`); the
+//!   fixed members' exits, parts and stages (`fixed.rs`); the dynamic members and child
+//!   tasks (`dynamic.rs`); the parent link, the scopes under each member and the queries the
+//!   layers read (`tree.rs`); the scope's deadlines and its budget known before the stop
+//!   (`deadlines.rs`); the record of failures and the result (`record.rs`); what observers
+//!   read of a member (`observe.rs`).
 //! - [`member`]: the future that runs one member: poll, panic capture, exit report.
 //! - [`interrupt`]: exit policies and interrupt kinds (the vocabulary; delivery is the
 //!   scope's).

@@ -1,5 +1,5 @@
 //! What a member says it is doing (`Context::phase`), kept for the report of a stuck
-//! shutdown (SPEC S7).
+//! shutdown.
 //!
 //! Invariants: a member that never reports a phase costs one empty, unlocked field of its
 //! slot; the first report allocates the member's record, later ones only overwrite it (a

@@ -49,7 +49,7 @@ pub(crate) struct Running {
     /// Each member's task, until it is joined. A task that ended before the stop is joined
     /// (and freed) as soon as the stop is seen: like the tasks of a `TaskTracker`, the first
     /// to end is freed first, and glibc does not return the heap's top to the system at the
-    /// end of every run only to fault it back in at the next (issue 16).
+    /// end of every run only to fault it back in at the next.
     handles: Vec<Option<JoinHandle<()>>>,
     /// The interrupts that call something, by member index, until delivered; the others only
     /// mark the member, so its slot's flag is all they need.
@@ -119,7 +119,7 @@ impl Running {
         if self.flavor != RuntimeFlavor::CurrentThread {
             // Tasks still ending on other workers get one turn to end, so that most are freed
             // here, by the thread that allocated them, rather than on a worker while the next
-            // run allocates (page faults per run, issue 16). On a current-thread runtime a
+            // run allocates (page faults per run). On a current-thread runtime a
             // task has ended before this task runs again.
             tokio::task::yield_now().await;
         }
@@ -214,7 +214,7 @@ impl Running {
     /// waiting for (a `TaskTracker` does not wait for it either). A task the run loop aborted
     /// is not counted as exited: it is awaited, and a panic while it is dropped is the
     /// actor's. Reading every output cost a poll and a copy per actor, and waiting for a task
-    /// still ending on another worker a wake-up more (issue 16).
+    /// still ending on another worker a wake-up more.
     #[inline]
     fn release_if_ended(&mut self, index: usize) -> bool {
         if self.handles[index].is_none() {

@@ -1,4 +1,4 @@
-//! Supervision (SPEC S1, S2): restartable actors, built on the [core](crate::core) as one
+//! Supervision: restartable actors, built on the [core](crate::core) as one
 //! nested scope per incarnation; nothing here runs for an actor that is never restarted.
 //!
 //! - [`policy`]: when, how often and after what delay an actor restarts; the group's

@@ -1,4 +1,4 @@
-//! A snapshot of a running tree of actors (SPEC S2): what a `/status` endpoint shows.
+//! A snapshot of a running tree of actors: what a `/status` endpoint shows.
 //!
 //! Invariants: a snapshot only reads what the core keeps anyway (a member's flags, its
 //! scope's start, the children it made) plus the restart records of supervised members, so a
