@@ -498,7 +498,8 @@ fn an_actor_waiting_at_its_gate_returns_unrun_once_its_group_stops_and_is_never_
     testing::run_paused(async {
         // app / main (a group): db never says it is ready and ignores its interrupt; api starts
         // after db, a stage later, so its own interrupt waits for db. SIGTERM at 0.1 s stops
-        // main; a second signal at 0.2 s forces the exit: only db was still running.
+        // main; a second signal at 0.2 s forces the exit: only db was still running. The
+        // signals come from outside the app, so that nothing the stop interrupts sends them.
         let mut main = Group::named("main");
         main.spawn(|_ctx: Context| std::future::pending::<()>())
             .name("db")
@@ -509,16 +510,13 @@ fn an_actor_waiting_at_its_gate_returns_unrun_once_its_group_stops_and_is_never_
         let mut app = Group::named("app");
         app.spawn(signals);
         app.spawn(main);
-        app.spawn(move |_ctx: Context| async move {
+        let stopper = async move {
             tokio::time::sleep(Duration::from_millis(100)).await;
             injector.send(Signal::Terminate);
             tokio::time::sleep(Duration::from_millis(100)).await;
             injector.send(Signal::Interrupt);
-            std::future::pending::<()>().await;
-        })
-        .name("stopper")
-        .interrupt(run::Interrupt::Abort);
-        let result = app.run().await;
+        };
+        let (result, ()) = tokio::join!(app.run(), stopper);
         let Err(Error::Forced { aborted, .. }) = &result else {
             panic!("expected a forced exit: {result:?}");
         };

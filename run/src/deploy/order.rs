@@ -8,8 +8,9 @@
 //!   dependencies has its task from the start, but its runner is made and run only once
 //!   every actor it names is ready, and only if the stop has not begun by then, in its group
 //!   or in any group above (nothing new starts during a stop, its drain included); else it
-//!   waits for its interrupt and returns `Ok(())` unrun: it never started, which is no
-//!   failure;
+//!   returns `Ok(())` unrun once its own group has begun to stop (or at its interrupt, if
+//!   that comes first): it never started, which is no failure, and it is never named
+//!   running;
 //! - shutdown order: stages first, then, within a stage, an actor is interrupted only once
 //!   every actor that starts after it (in that stage, transitively) has returned: each
 //!   (stage, depth) pair is one step of the core's staged shutdown, a level of its stage: the
@@ -41,13 +42,23 @@ pub(crate) struct Gate {
 
 impl Gate {
     /// Waits until every dependency is ready, while the stop has not begun; `false` if
-    /// interrupted first. Once the stop has begun it never opens: the dependencies are
-    /// checked at each change of the group, the stop (here or above) each time they are
-    /// all ready, so a stop that begins while it waits is seen before it could open.
+    /// interrupted first, or once its own group has begun to stop. Once the stop has begun
+    /// it never opens: the dependencies are checked at each change of the group, the stop
+    /// (here or above) each time they are all ready, so a stop that begins while it waits is
+    /// seen before it could open. Its own group's stop is a change of the group: the actor
+    /// returns unrun then, not at its interrupt, which may come only after the actors it
+    /// waits for have returned (they stop first), or never if one of them is stuck; until
+    /// then it would be named running.
     async fn open(&self, ctx: &Context) -> bool {
         let mut interrupted = pin!(ctx.interrupted());
         loop {
             let changed = self.shared.changed();
+            // Only its own group's stop: a stop above that has not reached this group yet
+            // leaves it waiting (closed), since an exit now, before its group has a cause,
+            // could stop the group itself.
+            if ctx.member().scope.is_stopped() {
+                return false;
+            }
             if self
                 .after
                 .iter()
