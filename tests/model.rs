@@ -984,6 +984,8 @@ enum SeenKind {
     Exited,
     TimedOut,
     Restarting { error: bool },
+    /// Given up on: past its restart limit.
+    RestartLimit,
     Other,
 }
 
@@ -1044,6 +1046,7 @@ impl Journal {
                 Event::Restarting { error, .. } => SeenKind::Restarting {
                     error: error.is_some(),
                 },
+                Event::RestartLimit { .. } => SeenKind::RestartLimit,
                 _ => SeenKind::Other,
             };
             journal.push(What::Event(Seen {
@@ -2013,7 +2016,7 @@ fn clean_stop(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseErro
         }
     }
     let failed = reading.entries().any(|(_, entry)| match &entry.what {
-        What::Event(seen) => seen.kind == SeenKind::TimedOut || seen.text.contains("giving up"),
+        What::Event(seen) => matches!(seen.kind, SeenKind::TimedOut | SeenKind::RestartLimit),
         _ => false,
     });
     if failed || !reading.aborted().is_empty() {
@@ -2161,7 +2164,7 @@ fn restart_limits(reading: &Reading<'_>) -> Result<(), TestCaseError> {
                     let heard = reading
                         .events(path)
                         .iter()
-                        .any(|(after, seen)| *after > seq && seen.text.contains("giving up"));
+                        .any(|(after, seen)| *after > seq && seen.kind == SeenKind::RestartLimit);
                     prop_assert!(
                         heard,
                         "(c) `{}` ({:?}) went past its limit ({} restarts within {:?}) at {:?} \

@@ -420,6 +420,34 @@ fn nothing_restarts_once_the_group_is_stopping() {
 }
 
 #[test]
+fn nothing_restarts_once_the_group_is_stopping_even_before_the_actors_own_stage_is_interrupted() {
+    run_paused(no_leak(async {
+        let log = Log::new();
+        let mut group = Group::named("app");
+        // Stage 0: stops the group at 5 ms, then takes 50 ms to stop.
+        group
+            .spawn(|ctx: Context| async move {
+                tokio::time::sleep(5 * MS).await;
+                ctx.request_stop();
+                ctx.interrupted().await;
+                tokio::time::sleep(50 * MS).await;
+            })
+            .name("slow")
+            .stage(0);
+        // Stage 1, interrupted only at 55 ms: fails at 10 ms, during the stop, with restarts
+        // to spare and no backoff. It is not started again, and its failure, one it would
+        // have restarted after, is no failure of the stop.
+        supervised(&mut group, "flaky", &[Act::Fail(10)], &log)
+            .restart(no_backoff(Restart::OnFailure).max_restarts(100).within(SECOND));
+        let start = Instant::now();
+        let result = group.run().await;
+        assert_eq!(log.names(), ["flaky 0"]);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(start.elapsed(), 55 * MS);
+    }));
+}
+
+#[test]
 fn status_shows_every_state_nested() {
     run_paused(no_leak(async {
         let log = Log::new();

@@ -6,7 +6,9 @@
 //! - an incarnation is a nested scope of one member with the actor's own name, so it is
 //!   interrupted, timed out and reported by the [core](crate::core::scope) like any actor,
 //!   and a stop of the group reaches it through the parent link;
-//! - nothing restarts once the actor's member is interrupted: the group is stopping;
+//! - nothing restarts once the stop has begun, in the actor's group or in any group above
+//!   (even before the actor's member is interrupted, in a later stage): a restart decided
+//!   before ends the supervisor with `Ok` instead;
 //! - a failure is reported once: as it happens (the incarnation's `Exited`), then by the
 //!   decision on it, a restart ([`Event::Restarting`]) or giving up
 //!   ([`Event::RestartLimit`], whatever the exit policy); a failure a restart was decided on
@@ -168,6 +170,13 @@ where
         // After a sibling's restart: the coordinator waiting for this one to have started.
         let mut started: Option<oneshot::Sender<()>> = None;
         loop {
+            // Nothing starts again once the stop has begun, here or in a group above, even
+            // before this member's interrupt (a later stage): a restart decided before the
+            // stop, its backoff waited out, or a sibling's restart, ends here with `Ok`, the
+            // failure it answered being history. The first run is the group's to start.
+            if attempt > 0 && scope.stopping_here_or_above() {
+                return Ok(());
+            }
             record.started();
             let started_at = Instant::now();
             let runner = panic::catch(|| (self.make)());
