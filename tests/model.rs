@@ -2505,7 +2505,8 @@ fn starts_after_ready(reading: &Reading<'_>) -> Result<(), TestCaseError> {
 
 /// (g) When the root's start-up timeout fires, it fires, and its error names the actors, at
 /// any depth, that had started and never became ready: not those still waiting on them,
-/// not the groups above them. Under paused time, when nothing else is in flux then.
+/// not the groups above them (a group only when none of its own started: it was refused at
+/// its start). Under paused time, when nothing else is in flux then.
 fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseError> {
     let clock = reading.observed.clock;
     let Some(ticks) = layout.startup_timeout else {
@@ -2543,9 +2544,26 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
     if busy {
         return Ok(());
     }
+    // The actors to be named, and whether the timeout surely fires.
     let mut expected = BTreeSet::new();
+    let mut must_fire = false;
+    let started_before = |path: &str| {
+        (reading.starts(path).into_iter()).any(|(_, at, _)| at < fire)
+    };
     for placed in &reading.placed {
         if matches!(placed.node.kind, NodeKind::Group(_)) {
+            // A group whose actor started and none of whose own did (refused at its start,
+            // its budget too small): nothing below is to blame, the group itself is.
+            let below = format!("{}/", placed.path);
+            let any_below = (reading.placed.iter()).any(|inner| {
+                inner.path.starts_with(&below)
+                    && !matches!(inner.node.kind, NodeKind::Group(_))
+                    && started_before(&inner.path)
+            });
+            if started_before(&placed.path) && !any_below {
+                must_fire = true;
+                expected.insert(placed.path.clone());
+            }
             continue;
         }
         let starts: Vec<_> = (reading.starts(&placed.path).into_iter())
@@ -2563,14 +2581,32 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
                 return Ok(()); // between two incarnations: not ready, yet it was
             }
         }
-        let ready = reading
-            .first(|what| matches!(what, What::Ready { who } if *who.path == placed.path))
-            .is_some_and(|(_, at)| at < fire);
-        if told(placed) && !ready {
+        if !told(placed) {
+            continue;
+        }
+        let ready_before = |incarnation: Option<u32>| {
+            reading
+                .first(|what| {
+                    matches!(what, What::Ready { who } if *who.path == placed.path
+                        && incarnation.is_none_or(|incarnation| who.incarnation == incarnation))
+                })
+                .is_some_and(|(_, at)| at < fire)
+        };
+        // Never ready: the app never was, so the timeout fires.
+        if !ready_before(None) {
+            must_fire = true;
+        }
+        // A restartable actor is ready while its latest incarnation is (each one says so):
+        // named once the timeout fires, if it fires (the app may have been ready before).
+        let latest = match placed.node.kind {
+            NodeKind::Supervised { .. } => starts.last().map(|(_, _, who)| who.incarnation),
+            _ => None,
+        };
+        if !ready_before(latest) {
             expected.insert(placed.path.clone());
         }
     }
-    if expected.is_empty() {
+    if !must_fire {
         return Ok(());
     }
     let named = reading.errors.iter().find_map(|error| match error {

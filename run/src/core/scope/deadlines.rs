@@ -8,7 +8,8 @@
 //!   parent member's, less a margin ([`Scope::inherited_deadline`]), so a nested scope times
 //!   out its own stuck members first and names them. Known before the stop, at worst, the
 //!   same is [`Scope::budget_under`]: what a scope about to be made under a member may count
-//!   on, from the same arithmetic ([`deadline`](crate::core::deadline)).
+//!   on, from the same arithmetic ([`deadline`](crate::core::deadline)). A deadline set or
+//!   moved wakes the run loops below, so that one already stopping learns it.
 
 use std::{ops::ControlFlow, time::Duration};
 
@@ -31,7 +32,9 @@ fn nested_margin(time: Duration) -> Duration {
 impl Scope {
     /// Sets the scope's own shutdown deadline (once: the first shutdown decides).
     pub(crate) fn set_deadline(&self, deadline: Instant) {
-        let _ = self.deadline.set(deadline);
+        if self.deadline.set(deadline).is_ok() {
+            self.wake_below();
+        }
     }
 
     /// The deadline the scope's shutdown must meet: its own, or the one it inherits, the
@@ -46,7 +49,22 @@ impl Scope {
 
     /// Notes the share of the shutdown time of `stage`, the stage being stopped.
     pub(crate) fn set_stage_share(&self, stage: usize, until: Instant) {
-        *lock(&self.stage_share) = Some((stage, until));
+        let changed = lock(&self.stage_share).replace((stage, until)) != Some((stage, until));
+        if changed {
+            self.wake_below();
+        }
+    }
+
+    /// Wakes the run loop of every scope below this one, at any depth: the deadline each
+    /// inherits may have changed. A scope that began to stop on its own, before a deadline
+    /// above was set, reads it again when woken, so that it times out its own stuck members
+    /// (and names them) before the scope above runs out of time and aborts it whole. A run
+    /// loop woken for nothing checks what it waits for and waits again.
+    fn wake_below(&self) {
+        for child in self.all_children() {
+            child.wake.notify_one();
+            child.wake_below();
+        }
     }
 
     /// What the stop may take, and the fixed members' own deadlines once interrupted.

@@ -66,6 +66,17 @@ impl Scope {
         }
     }
 
+    /// Every scope made under any member and still alive (without those further down).
+    pub(super) fn all_children(&self) -> Vec<Arc<Scope>> {
+        if !self.has_children.load(Ordering::Acquire) {
+            return Vec::new();
+        }
+        lock(&self.children)
+            .iter()
+            .filter_map(|(_, child, _)| child.upgrade())
+            .collect()
+    }
+
     /// The top scope of the tree this scope belongs to.
     pub(crate) fn root(self: &Arc<Self>) -> Arc<Scope> {
         let mut scope = Arc::clone(self);
