@@ -139,9 +139,17 @@ impl Running {
             let _ = handle.await;
         }
         // Child tasks have ended with their owners (or were aborted with them); joining makes
-        // sure their tokio tasks are gone too.
-        for handle in self.scope.take_owned_tasks() {
-            let _ = handle.await;
+        // sure their tokio tasks are gone too. Taken until none is left: a child task dropped
+        // while joined (aborted) may hand up the tasks of a scope made under it (a restartable
+        // child's incarnation) after the first take, and those must be joined too.
+        loop {
+            let tasks = self.scope.take_owned_tasks();
+            if tasks.is_empty() {
+                break;
+            }
+            for handle in tasks {
+                let _ = handle.await;
+            }
         }
         self.finished = true;
         forced.and_then(|()| self.scope.take_result())
