@@ -2590,11 +2590,8 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
             // A group whose actor started and none of whose own did (refused at its start,
             // its budget too small): nothing below is to blame, the group itself is.
             let below = format!("{}/", placed.path);
-            let any_below = (reading.placed.iter()).any(|inner| {
-                inner.path.starts_with(&below)
-                    && !matches!(inner.node.kind, NodeKind::Group(_))
-                    && started_before(&inner.path)
-            });
+            let any_below = (reading.placed.iter())
+                .any(|inner| inner.path.starts_with(&below) && started_before(&inner.path));
             if started_before(&placed.path) && !any_below {
                 must_fire = true;
                 expected.insert(placed.path.clone());
@@ -2614,6 +2611,14 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
                 .count();
             if ended == starts.len() {
                 return Ok(()); // between two incarnations: not ready, yet it was
+            }
+            // Its latest incarnation is stopping on its own (a child task failed): not ready
+            // any more, yet it was.
+            let stopping = starts.last().is_some_and(|(_, _, who)| {
+                reading.delivered(who).is_some_and(|(_, at)| at < fire)
+            });
+            if stopping {
+                return Ok(());
             }
         }
         if !told(placed) {

@@ -6,8 +6,11 @@
 //!   reports and status read as the actor's;
 //! - the scope is nested under the actor's member: the stop of the actor's group reaches it
 //!   through the parent link, and its deadline is the earlier of the actor's own timeout,
-//!   counted from its interrupt, and the one its group gives that member (the actor's own
-//!   timeout is enforced here, and only here: its group gives the member none);
+//!   counted from its interrupt, and the one its group gives that member, whole: no nested
+//!   margin is taken off, since the member only runs the incarnation and nothing between
+//!   them is to be named first (the actor's own timeout is enforced here, and only here:
+//!   its group gives the member none), so a timeout the budget check accepted is honoured
+//!   in full;
 //! - a layer that extends the actor's scope (readiness) extends this one too, through
 //!   [`Extension::incarnation`], and learns when it has ended.
 
@@ -78,6 +81,7 @@ pub(crate) fn incarnate<R: Runner>(
                     .into_iter()
                     .collect(),
             ),
+            incarnation: true,
         });
         let member = Member {
             scope: Arc::clone(&scope),

@@ -99,9 +99,13 @@ impl Scope {
     /// The deadline this scope must have stopped by because of the scopes above it: its
     /// parent member's, less a margin ([`nested_margin`] of the parent's shutdown time so
     /// far) so that its own stuck members are named before the parent's timeout.
+    /// An incarnation inherits its member's deadline whole: it runs as that member.
     pub(crate) fn inherited_deadline(&self) -> Option<Instant> {
         let parent = self.parent.as_ref()?;
         let deadline = parent.scope.deadline_of(parent.index)?;
+        if self.incarnation {
+            return Some(deadline);
+        }
         let budget = match parent.scope.stop_started.get() {
             Some(start) => deadline.saturating_duration_since(*start),
             None => Duration::ZERO,
@@ -116,10 +120,14 @@ impl Scope {
     /// what it inherits from the member it runs under ([`budget_under`](Scope::budget_under)),
     /// the less; `None` if neither bounds it.
     pub(crate) fn budget(&self) -> Option<Duration> {
-        let inherited = self
-            .parent
-            .as_ref()
-            .and_then(|parent| parent.scope.budget_under(parent.index()));
+        let inherited = self.parent.as_ref().and_then(|parent| {
+            if self.incarnation {
+                // Whole, as its deadline: see `inherited_deadline`.
+                let whole = parent.scope.budget();
+                return parent.scope.member_budget(whole, parent.index());
+            }
+            parent.scope.budget_under(parent.index())
+        });
         match (self.deadlines.grace(), inherited) {
             (Some(own), Some(inherited)) => Some(own.min(inherited)),
             (own, inherited) => own.or(inherited),

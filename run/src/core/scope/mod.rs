@@ -270,6 +270,10 @@ pub(crate) struct ScopeConfig {
     pub(crate) extension: Option<Arc<dyn Extension>>,
     /// Its shutdown timeout, drain, steps and members' timeouts.
     pub(crate) deadlines: Deadlines,
+    /// A restartable actor's incarnation: its one member runs as the member it is made
+    /// under, so it inherits that member's deadline whole (see
+    /// [`Scope::inherited_deadline`]).
+    pub(crate) incarnation: bool,
 }
 
 /// The one stop engine; see the [module invariants](self).
@@ -307,6 +311,8 @@ pub(crate) struct Scope {
     stage_share: Mutex<Option<(usize, Instant)>>,
     /// What the stop may take, and the fixed members' own deadlines once interrupted.
     deadlines: Deadlines,
+    /// See [`ScopeConfig::incarnation`].
+    incarnation: bool,
     /// Set by a signal actor that has seen its first signal: the run loop watches it, and a
     /// second signal forces the end.
     force: Mutex<Option<Force>>,
@@ -346,6 +352,7 @@ impl Scope {
             run_loop,
             extension,
             deadlines,
+            incarnation,
         } = config;
         let counted = slots
             .iter()
@@ -378,6 +385,7 @@ impl Scope {
             deadline: OnceLock::new(),
             stage_share: Mutex::new(None),
             deadlines,
+            incarnation,
             force: Mutex::new(None),
             children: Mutex::default(),
             has_children: AtomicBool::new(false),

@@ -59,6 +59,11 @@ impl Scope {
         self.emit_unmuted(index, report);
     }
 
+    /// Whether member `index` is quiet: it sends no events of its own.
+    pub(crate) fn is_quiet(&self, index: usize) -> bool {
+        !self.quiet.is_empty() && self.quiet.binary_search(&(index as u32)).is_ok()
+    }
+
     /// [`emit`](Scope::emit), for a quiet member too: what its supervisor reports.
     pub(crate) fn emit_unmuted(
         &self,
