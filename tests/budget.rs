@@ -538,3 +538,49 @@ fn a_group_made_in_a_child_task_has_what_the_child_s_owner_has() {
         "actor `app/watch` failed: the shutdown budget of 14.95s cannot fit the 20s timeout of actor `app/worker/conn/flusher`: 14.95s at most is left for it"
     );
 }
+
+#[test]
+fn a_nested_group_that_began_to_stop_before_the_deadline_above_was_set_learns_it_and_names_its_own() {
+    let (err, flushed, took) = run_paused(async {
+        let flushed = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&flushed);
+        // app / main / inner: `main` stops on its own at 10 ms and with it `inner`, whose
+        // first stage is stuck; no deadline is known then. The app stops at 100 ms with 3 s:
+        // `inner` must learn its share of them, abort `stuck` at the end of its first stage,
+        // and let `flusher`, in its second, flush; not be aborted whole by `main`.
+        let mut inner = Group::named("inner");
+        inner
+            .spawn(|ctx: Context| async move {
+                ctx.interrupted().await;
+                std::future::pending::<()>().await
+            })
+            .name("stuck")
+            .stage(0);
+        inner
+            .spawn(move |ctx: Context| async move {
+                ctx.interrupted().await;
+                flag.store(true, Ordering::SeqCst);
+            })
+            .name("flusher")
+            .stage(2);
+        let mut main = Group::named("main");
+        main.spawn(inner);
+        main.spawn(|_ctx: Context| tokio::time::sleep(SECOND / 100))
+            .name("quitter");
+        let mut app = Group::named("app").shutdown_timeout(3 * SECOND);
+        app.spawn(main);
+        app.spawn(|_ctx: Context| tokio::time::sleep(SECOND / 10))
+            .name("timer");
+        let start = tokio::time::Instant::now();
+        let err = returns(app.run()).await.unwrap_err();
+        (err, flushed.load(Ordering::SeqCst), start.elapsed())
+    });
+    assert_eq!(
+        err.to_string(),
+        "shutdown timed out; still running: app/main/inner/stuck"
+    );
+    assert!(flushed, "the second stage was interrupted");
+    // `main` has until 3.05 s (the app's 3.1 s less its nested margin), `inner` until 3 s;
+    // its first stage, begun at 10 ms, half of what was left: 1.495 s.
+    assert_eq!(took, Duration::from_millis(1505));
+}

@@ -4,7 +4,10 @@
 mod common;
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::Duration,
 };
 
@@ -783,6 +786,119 @@ fn an_incarnation_gets_the_actors_whole_timeout_when_the_group_stops() {
         );
         assert_in_order(&trace.lines(), &["main/stuck timed out"]);
     }));
+}
+
+#[test]
+fn an_incarnation_gets_the_whole_timeout_the_budget_check_accepted_even_when_it_fills_its_stage() {
+    /// Notes when the actor's future is dropped (aborted).
+    struct DropAt(Arc<Mutex<Option<Instant>>>);
+    impl Drop for DropAt {
+        fn drop(&mut self) {
+            *self.0.lock().unwrap() = Some(Instant::now());
+        }
+    }
+
+    run_paused(no_leak(async {
+        let dropped = Arc::new(Mutex::new(None));
+        let trace = Recorder::new();
+        // Three stages of 300 ms: the first may use 100 ms, all of which `slow`'s timeout
+        // takes (accepted: it fits). Its incarnation is aborted 100 ms after its interrupt,
+        // not a nested margin earlier.
+        let mut app = Group::named("app")
+            .shutdown_timeout(300 * MS)
+            .hook(trace.hook());
+        let at = Arc::clone(&dropped);
+        app.supervise(move || {
+            let at = Arc::clone(&at);
+            move |ctx: Context| async move {
+                let _drop_at = DropAt(at);
+                ctx.interrupted().await;
+                tokio::time::sleep(150 * MS).await;
+                Ok::<(), std::io::Error>(())
+            }
+        })
+        .name("slow")
+        .stage(0)
+        .timeout(100 * MS);
+        app.spawn(|ctx: Context| ctx.into_interrupted()).name("api");
+        app.spawn(|_ctx: Context| tokio::time::sleep(10 * MS))
+            .name("stopper")
+            .stage(2);
+        let start = Instant::now();
+        let err = app.run().await.unwrap_err();
+        let aborted = dropped.lock().unwrap().expect("the actor was aborted");
+        assert_eq!(aborted - start, 110 * MS);
+        assert_eq!(err.to_string(), "shutdown timed out; still running: app/slow");
+        let timed_out = (trace.lines().iter())
+            .filter(|line| line.starts_with("app/slow timed out"))
+            .count();
+        assert_eq!(timed_out, 1, "{:?}", trace.lines());
+    }));
+}
+
+/// A restartable child aborted with its owner is dropped by the time `run` returns.
+async fn child_aborted_with_its_owner(timeout: Duration) {
+    /// Counts the incarnations made (with their runner) and dropped.
+    #[derive(Default)]
+    struct Counts {
+        made: AtomicUsize,
+        dropped: AtomicUsize,
+    }
+    struct Dropped(Arc<Counts>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.0.dropped.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    let counts = Arc::new(Counts::default());
+    let made = Arc::clone(&counts);
+    let mut app = Group::named("app");
+    // `owner` returns at once; its restartable child ignores its interrupt: at the owner's
+    // timeout both are aborted, and the child's incarnation, a scope of its own, hands its
+    // task up as the child is dropped, while the group joins the child: that task too is
+    // joined before `run` returns.
+    app.spawn(move |ctx: Context| async move {
+        let _child = ctx.supervise_named(
+            "session",
+            move || {
+                made.made.fetch_add(1, Ordering::SeqCst);
+                let dropped = Dropped(Arc::clone(&made));
+                move |_c: Context| async move {
+                    let _dropped = dropped;
+                    std::future::pending::<Result<(), std::io::Error>>().await
+                }
+            },
+            RestartPolicy::new(Restart::Never),
+        )?;
+        Ok::<(), Error>(())
+    })
+    .name("owner")
+    .timeout(timeout);
+    app.spawn(move |_ctx: Context| tokio::time::sleep(timeout))
+        .name("stopper");
+    let err = app.run().await.unwrap_err();
+    assert_eq!(
+        counts.dropped.load(Ordering::SeqCst),
+        counts.made.load(Ordering::SeqCst),
+        "an incarnation outlived run: {err}"
+    );
+}
+
+#[test]
+fn a_restartable_child_aborted_with_its_owner_is_dropped_by_the_time_run_returns() {
+    run_paused(no_leak(child_aborted_with_its_owner(100 * MS)));
+    // On other workers, the child may be dropped (and its incarnation's task handed up)
+    // while the group already joins it: the group joins what was handed up meanwhile too.
+    // Many runs, since that takes a worker to run the child's drop just then.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for _ in 0..500 {
+        runtime.block_on(child_aborted_with_its_owner(Duration::from_micros(50)));
+    }
 }
 
 #[test]
