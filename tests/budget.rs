@@ -540,7 +540,8 @@ fn a_group_made_in_a_child_task_has_what_the_child_s_owner_has() {
 }
 
 #[test]
-fn a_nested_group_that_began_to_stop_before_the_deadline_above_was_set_learns_it_and_names_its_own() {
+fn a_nested_group_that_began_to_stop_before_the_deadline_above_was_set_learns_it_and_names_its_own()
+{
     let (err, flushed, took) = run_paused(async {
         let flushed = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&flushed);

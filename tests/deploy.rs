@@ -520,7 +520,10 @@ fn an_actor_waiting_at_its_gate_returns_unrun_once_its_group_stops_and_is_never_
         let Err(Error::Forced { aborted, .. }) = &result else {
             panic!("expected a forced exit: {result:?}");
         };
-        let aborted: Vec<String> = aborted.iter().map(|stuck| stuck.actor.to_string()).collect();
+        let aborted: Vec<String> = aborted
+            .iter()
+            .map(|stuck| stuck.actor.to_string())
+            .collect();
         assert_eq!(aborted, ["app/main/db"], "api never started: {result:?}");
     });
 }

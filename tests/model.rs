@@ -61,15 +61,14 @@
 //! - (k) only an actor that can fail is named failed; exact: only one that can be slow is
 //!   named stuck, a leaf (a nested group names its own), and the hook heard it time out.
 //!
-//! The invariants that do not hold yet are off, each behind a flag below, until the change
-//! that makes it hold is merged; `the_known_layouts_keep_the_invariants_that_are_on` runs the
-//! smallest app found breaking each.
+//! Every invariant holds, none is behind a flag; `the_known_layouts_keep_the_invariants` runs
+//! the smallest app found breaking each before the change that made it hold, and
+//! `model.proptest-regressions` keeps the failures proptest found (replayed first).
 //!
 //! Environment: `RUN_MODEL_CASES` sets the number of cases (default 1000 for the flat model,
-//! half as many nested layouts; 10 000 for the full run); `RUN_MODEL_CHECKS=all` (or a
-//! comma-separated list of flags) turns invariants that are off on; `RUN_MODEL_CLOCK=paused`
-//! or `multi-thread` runs the nested layouts on one runtime only; `RUN_MODEL_JOURNAL=1`
-//! prints the journal of a failing run.
+//! half as many nested layouts; 10 000 for the full run); `RUN_MODEL_CLOCK=paused` or
+//! `multi-thread` runs the nested layouts on one runtime only; `RUN_MODEL_JOURNAL=1` prints
+//! the journal of a failing run.
 
 use std::{
     collections::BTreeSet,
@@ -84,65 +83,6 @@ use run::{
     ExitPolicy, Group, Interrupt, Restart, RestartPolicy, Runner, Signal,
 };
 use tokio::time::Instant;
-
-// The invariants' flags: those off do not hold yet, each until the change that makes it
-// hold is merged; `RUN_MODEL_CHECKS=all` (or a comma-separated list of their names) turns
-// them on.
-
-/// The moment `run()` returns, every execute (actors of nested groups and child tasks
-/// aborted with their actor included) has been dropped, and every runner launched has been
-/// interrupted (current thread, paused time).
-const CHECK_NOTHING_OUTLIVES_RUN: bool = true;
-/// The same on the multi-thread runtime.
-const CHECK_NOTHING_OUTLIVES_RUN_MULTI_THREAD: bool = true;
-/// The moment `run()` returns, the runtime's alive tasks are back where they were (current
-/// thread, paused time).
-const CHECK_EXACT_TASK_COUNT: bool = true;
-/// The same on the multi-thread runtime.
-const CHECK_EXACT_TASK_COUNT_MULTI_THREAD: bool = true;
-/// A timeout that cannot fit the root's budget is refused, at any depth.
-const CHECK_NESTED_BUDGET: bool = true;
-/// Every timeout the budget check accepted is honoured in full.
-const CHECK_ACCEPTED_TIMEOUT_HONOURED: bool = true;
-/// An incarnation's timeout is honoured in full.
-const CHECK_INCARNATION_TIMEOUT: bool = true;
-/// A stop during a restart's backoff (a handled failure) gives a clean result.
-const CHECK_HANDLED_FAILURE_IS_HISTORY: bool = true;
-/// A restartable actor past its limit is always an event to the hook.
-const CHECK_LIMIT_EVENT: bool = true;
-/// No actor waiting on `after` starts once the stop has begun.
-const CHECK_NOTHING_STARTS_AFTER_THE_STOP: bool = true;
-/// No restartable actor starts again once the stop has begun.
-const CHECK_NOTHING_RESTARTS_AFTER_THE_STOP: bool = true;
-/// The start-up timeout names the deepest actors not ready.
-const CHECK_STARTUP_NAMES_THE_LEAVES: bool = true;
-/// `Context::spawn` on an actor that is stopping runs the child.
-const CHECK_SPAWN_WHILE_STOPPING: bool = true;
-/// A nested group is never named stuck, its leaves are: it learns its parent's deadline
-/// even when it began to stop before that deadline was set.
-const CHECK_STUCK_NAMES_THE_LEAVES: bool = true;
-/// An actor named stuck on the result was a `TimedOut` event to the hook.
-const CHECK_STUCK_IS_AN_EVENT: bool = true;
-/// A restartable actor marked `ready_when_told` is ready only once it says so.
-const CHECK_TOLD_RESTARTABLE_WAITS: bool = true;
-
-/// Whether the invariant of flag `name` (one of the flags at the top of the file, `on` its
-/// value) is checked: when on, or when `RUN_MODEL_CHECKS` names it (a comma-separated list
-/// of flags, or `all`).
-fn enabled(name: &str, on: bool) -> bool {
-    on || std::env::var("RUN_MODEL_CHECKS").is_ok_and(|names| {
-        names
-            .split(',')
-            .any(|listed| listed.trim() == name || listed.trim() == "all")
-    })
-}
-
-/// `enabled` for a flag, by its name.
-macro_rules! on {
-    ($flag:ident) => {
-        enabled(stringify!($flag), $flag)
-    };
-}
 
 /// What an actor does.
 #[derive(Debug, Clone)]
@@ -444,9 +384,7 @@ fn check(model: &GroupModel) -> Result<(), TestCaseError> {
             "run() did not return within a virtual hour",
         ));
     };
-    if on!(CHECK_EXACT_TASK_COUNT) {
-        prop_assert_eq!(alive, 0, "tasks left alive the moment run() returned");
-    }
+    prop_assert_eq!(alive, 0, "tasks left alive the moment run() returned");
 
     // Every interrupt exactly once, stage by stage, each stage in add order.
     let trace = trace.lock().unwrap();
@@ -976,6 +914,8 @@ struct Who {
 struct Seen {
     kind: SeenKind,
     actor: String,
+    /// What the event says: read in the journal of a failing run only.
+    #[allow(dead_code)]
     text: String,
     /// The actor whose timeout an `Exited` event's `OverBudget` refused, by its full path:
     /// a refusal a sidecar's result only reports.
@@ -988,7 +928,9 @@ enum SeenKind {
     Interrupted,
     Exited,
     TimedOut,
-    Restarting { error: bool },
+    Restarting {
+        error: bool,
+    },
     /// Given up on: past its restart limit.
     RestartLimit,
     Other,
@@ -1889,9 +1831,6 @@ fn each_interrupt_once(reading: &Reading<'_>) -> Result<(), TestCaseError> {
     }
     // Those a stop aborted are interrupted as they are dropped: by the time `run()`
     // returns if nothing outlives it.
-    if !nothing_outlives_run_checked(reading.observed.clock) {
-        return Ok(());
-    }
     for who in &launched {
         let count = delivered.get(who).copied().unwrap_or(0);
         let want = usize::from(!refused.contains(who));
@@ -1906,35 +1845,23 @@ fn each_interrupt_once(reading: &Reading<'_>) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn nothing_outlives_run_checked(clock: Clock) -> bool {
-    match clock {
-        Clock::Paused => on!(CHECK_NOTHING_OUTLIVES_RUN),
-        Clock::MultiThread => on!(CHECK_NOTHING_OUTLIVES_RUN_MULTI_THREAD),
-    }
-}
-
 /// (a) Nothing outlives `run()`: the moment it returns, every execute (actors, incarnations,
 /// child tasks) has been dropped and the runtime's alive tasks are back where they were.
 fn nothing_outlives_run(reading: &Reading<'_>) -> Result<(), TestCaseError> {
     let observed = reading.observed;
-    if nothing_outlives_run_checked(observed.clock) {
-        prop_assert_eq!(
-            observed.executes_alive,
-            0,
-            "(a) executes still alive when run() returned: {:?}",
-            reading.result
-        );
-    }
-    let exact = match observed.clock {
-        Clock::Paused => on!(CHECK_EXACT_TASK_COUNT),
-        Clock::MultiThread => on!(CHECK_EXACT_TASK_COUNT_MULTI_THREAD),
-    };
-    if !exact {
-        return Ok(());
-    }
+    prop_assert_eq!(
+        observed.executes_alive,
+        0,
+        "(a) executes still alive when run() returned: {:?}",
+        reading.result
+    );
     let (before, after) = observed.tasks;
     match observed.settled {
-        None => prop_assert_eq!(after, before, "(a) tasks still alive the moment run() returned"),
+        None => prop_assert_eq!(
+            after,
+            before,
+            "(a) tasks still alive the moment run() returned"
+        ),
         // A worker wakes a task's `JoinHandle` before it removes the task from the count:
         // at most one ended task per worker may still be counted the moment `run()`
         // returns, and none once the workers have had time to finish.
@@ -1994,33 +1921,31 @@ fn nested_budget(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseE
             )))
         }
         None => {
-            if on!(CHECK_NESTED_BUDGET) {
-                // A nested group is made (and its budget checked) when its actor starts: one
-                // that never started (waiting on `after` until the stop) was never checked.
-                // A refusal may also be reported only, by a sidecar (its group's actor); it
-                // names the first actor of the group that does not fit.
-                let built = |placed: &Placed<'_>| !reading.starts(&placed.group).is_empty();
-                let refused = |placed: &Placed<'_>| {
-                    reading.entries().any(|(_, entry)| {
-                        matches!(&entry.what, What::Event(seen)
+            // A nested group is made (and its budget checked) when its actor starts: one
+            // that never started (waiting on `after` until the stop) was never checked.
+            // A refusal may also be reported only, by a sidecar (its group's actor); it
+            // names the first actor of the group that does not fit.
+            let built = |placed: &Placed<'_>| !reading.starts(&placed.group).is_empty();
+            let refused = |placed: &Placed<'_>| {
+                reading.entries().any(|(_, entry)| {
+                    matches!(&entry.what, What::Event(seen)
                             if seen.refused.as_deref().and_then(|refused| {
                                 refused.rsplit_once('/').map(|(group, _)| group)
                             }) == Some(placed.group.as_str()))
-                    })
-                };
-                for (placed, timeout) in (timed.iter())
-                    .filter(|(placed, _)| built(placed) && !refused(placed))
-                {
-                    prop_assert!(
-                        *timeout <= available,
-                        "(h) `{}`'s {:?} timeout cannot fit the {:?} the budget leaves, yet the \
+                })
+            };
+            for (placed, timeout) in
+                (timed.iter()).filter(|(placed, _)| built(placed) && !refused(placed))
+            {
+                prop_assert!(
+                    *timeout <= available,
+                    "(h) `{}`'s {:?} timeout cannot fit the {:?} the budget leaves, yet the \
                          app ran: {:?}",
-                        placed.path,
-                        timeout,
-                        available,
-                        reading.result
-                    );
-                }
+                    placed.path,
+                    timeout,
+                    available,
+                    reading.result
+                );
             }
         }
     }
@@ -2117,7 +2042,7 @@ fn clean_stop(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseErro
                     "(b) `{}`, stopped by its handle, joined with an error",
                     path
                 );
-            } else if on!(CHECK_HANDLED_FAILURE_IS_HISTORY) {
+            } else {
                 prop_assert!(
                     *ok,
                     "(b) `{}`, stopped by its handle with only handled failures, joined with an \
@@ -2143,7 +2068,7 @@ fn clean_stop(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseErro
             "(b) no failure, yet the result is not clean: {:?}",
             reading.result
         );
-    } else if on!(CHECK_HANDLED_FAILURE_IS_HISTORY) {
+    } else {
         prop_assert!(
             clean,
             "(b) only failures a restart handled (history), yet the result is not clean: {:?}",
@@ -2228,23 +2153,21 @@ fn restart_limits(reading: &Reading<'_>) -> Result<(), TestCaseError> {
                     restart.max_restarts,
                     within
                 );
-                if on!(CHECK_LIMIT_EVENT) {
-                    let heard = reading
-                        .events(path)
-                        .iter()
-                        .any(|(after, seen)| *after > seq && seen.kind == SeenKind::RestartLimit);
-                    prop_assert!(
-                        heard,
-                        "(c) `{}` ({:?}) went past its limit ({} restarts within {:?}) at {:?} \
+                let heard = reading
+                    .events(path)
+                    .iter()
+                    .any(|(after, seen)| *after > seq && seen.kind == SeenKind::RestartLimit);
+                prop_assert!(
+                    heard,
+                    "(c) `{}` ({:?}) went past its limit ({} restarts within {:?}) at {:?} \
                          and the hook heard nothing of it: {:?}",
-                        path,
-                        policy,
-                        restart.max_restarts,
-                        within,
-                        reading.since_start(at),
-                        reading.result
-                    );
-                }
+                    path,
+                    policy,
+                    restart.max_restarts,
+                    within,
+                    reading.since_start(at),
+                    reading.result
+                );
                 break;
             }
             decided.push_back(at);
@@ -2444,14 +2367,6 @@ fn timeouts_exact(reading: &Reading<'_>) -> Result<(), TestCaseError> {
             continue; // a tie: either is right
         }
         let sure = timeout + Duration::from_millis(1) <= placed.bound;
-        let flag = match (&placed.node.kind, sure) {
-            (NodeKind::Supervised { .. }, true) => on!(CHECK_INCARNATION_TIMEOUT),
-            (_, true) => true,
-            (_, false) => on!(CHECK_ACCEPTED_TIMEOUT_HONOURED),
-        };
-        if !flag {
-            continue;
-        }
         let dropped = reading.dropped(who).map(|(_, at)| at);
         match hold {
             Some(hold) if hold < timeout => {
@@ -2501,7 +2416,7 @@ fn nothing_starts_after_the_stop(reading: &Reading<'_>) -> Result<(), TestCaseEr
             continue;
         };
         let starts = reading.starts(&placed.path);
-        if !placed.node.after.is_empty() && on!(CHECK_NOTHING_STARTS_AFTER_THE_STOP) {
+        if !placed.node.after.is_empty() {
             if let Some((_, at, _)) = starts.first() {
                 prop_assert!(
                     *at <= stop,
@@ -2513,16 +2428,14 @@ fn nothing_starts_after_the_stop(reading: &Reading<'_>) -> Result<(), TestCaseEr
                 );
             }
         }
-        if on!(CHECK_NOTHING_RESTARTS_AFTER_THE_STOP) {
-            for (_, at, who) in starts.iter().filter(|(_, _, who)| who.incarnation > 0) {
-                prop_assert!(
-                    *at <= stop,
-                    "(e) {:?} started at {:?}, after the stop began at {:?}",
-                    who,
-                    reading.since_start(*at),
-                    reading.since_start(stop)
-                );
-            }
+        for (_, at, who) in starts.iter().filter(|(_, _, who)| who.incarnation > 0) {
+            prop_assert!(
+                *at <= stop,
+                "(e) {:?} started at {:?}, after the stop began at {:?}",
+                who,
+                reading.since_start(*at),
+                reading.since_start(stop)
+            );
         }
     }
     Ok(())
@@ -2545,10 +2458,7 @@ fn ready_since(reading: &Reading<'_>, path: &str) -> Option<usize> {
 
 /// Whether the actor `placed` is ready only once it says so, as the checks read it.
 fn told(placed: &Placed<'_>) -> bool {
-    match placed.node.kind {
-        NodeKind::Supervised { .. } => placed.node.told && on!(CHECK_TOLD_RESTARTABLE_WAITS),
-        _ => placed.node.told,
-    }
+    placed.node.told
 }
 
 /// (f) An actor that starts `after` others starts only once each of them is ready.
@@ -2615,9 +2525,8 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
     // The actors to be named, and whether the timeout surely fires.
     let mut expected = BTreeSet::new();
     let mut must_fire = false;
-    let started_before = |path: &str| {
-        (reading.starts(path).into_iter()).any(|(_, at, _)| at < fire)
-    };
+    let started_before =
+        |path: &str| (reading.starts(path).into_iter()).any(|(_, at, _)| at < fire);
     for placed in &reading.placed {
         if matches!(placed.node.kind, NodeKind::Group(_)) {
             // A group whose actor started and none of whose own did (refused at its start,
@@ -2647,9 +2556,9 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
             }
             // Its latest incarnation is stopping on its own (a child task failed): not ready
             // any more, yet it was.
-            let stopping = starts.last().is_some_and(|(_, _, who)| {
-                reading.delivered(who).is_some_and(|(_, at)| at < fire)
-            });
+            let stopping = starts
+                .last()
+                .is_some_and(|(_, _, who)| reading.delivered(who).is_some_and(|(_, at)| at < fire));
             if stopping {
                 return Ok(());
             }
@@ -2698,14 +2607,12 @@ fn startup_names_the_leaves(layout: &Layout, reading: &Reading<'_>) -> Result<()
         expected,
         reading.result
     );
-    if on!(CHECK_STARTUP_NAMES_THE_LEAVES) {
-        prop_assert_eq!(
-            named,
-            Some(expected),
-            "(g) the start-up timeout names the wrong actors: {:?}",
-            reading.result
-        );
-    }
+    prop_assert_eq!(
+        named,
+        Some(expected),
+        "(g) the start-up timeout names the wrong actors: {:?}",
+        reading.result
+    );
     Ok(())
 }
 
@@ -2724,7 +2631,7 @@ fn spawn_while_stopping(reading: &Reading<'_>) -> Result<(), TestCaseError> {
         };
         if !interrupted {
             prop_assert!(*ok, "(i) {:?} refused while its actor runs", who);
-        } else if on!(CHECK_SPAWN_WHILE_STOPPING) {
+        } else {
             prop_assert!(*ok, "(i) {:?} refused while its actor stops", who);
             let started = reading
                 .starts(&who.path)
@@ -2809,16 +2716,6 @@ fn names_only_what_can_fail(reading: &Reading<'_>) -> Result<(), TestCaseError> 
         return Ok(());
     }
     for name in &stuck {
-        // An incarnation's deadline is cut by the nested margin (from its group's whole stop,
-        // so it may be past before the incarnation is even interrupted): until it is not,
-        // an incarnation, or what it started, may be named stuck however prompt.
-        let in_incarnation = reading.placed.iter().any(|placed| {
-            matches!(placed.node.kind, NodeKind::Supervised { .. })
-                && (*name == placed.path || name.starts_with(&format!("{}/", placed.path)))
-        });
-        if in_incarnation && !on!(CHECK_INCARNATION_TIMEOUT) {
-            continue;
-        }
         let slow_child = name
             .strip_suffix("/child")
             .and_then(plans)
@@ -2837,26 +2734,22 @@ fn names_only_what_can_fail(reading: &Reading<'_>) -> Result<(), TestCaseError> 
                 })
             });
         prop_assert!(slow, "(k) `{}` named stuck: {:?}", name, reading.result);
-        if on!(CHECK_STUCK_NAMES_THE_LEAVES) {
-            prop_assert!(
-                !is_group(name),
-                "(k) the group `{}` named stuck, not its leaves: {:?}",
-                name,
-                reading.result
-            );
-        }
-        if on!(CHECK_STUCK_IS_AN_EVENT) {
-            let heard = reading
-                .events(name)
-                .iter()
-                .any(|(_, seen)| seen.kind == SeenKind::TimedOut);
-            prop_assert!(
-                heard,
-                "(k) `{}` named stuck, and the hook never heard it timed out: {:?}",
-                name,
-                reading.result
-            );
-        }
+        prop_assert!(
+            !is_group(name),
+            "(k) the group `{}` named stuck, not its leaves: {:?}",
+            name,
+            reading.result
+        );
+        let heard = reading
+            .events(name)
+            .iter()
+            .any(|(_, seen)| seen.kind == SeenKind::TimedOut);
+        prop_assert!(
+            heard,
+            "(k) `{}` named stuck, and the hook never heard it timed out: {:?}",
+            name,
+            reading.result
+        );
     }
     Ok(())
 }
@@ -2892,9 +2785,8 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------------------
-// Known layouts: the smallest app found breaking each invariant that is off, run under
-// paused time with the invariants as switched (all pass while their flags are off; turn one
-// on and its layout fails until the change it waits for is merged).
+// Known layouts: the smallest app found breaking each invariant before the change that made
+// it hold, run under paused time, each named by what it breaks.
 
 fn plan(act: Act) -> LifePlan {
     LifePlan {
@@ -2965,21 +2857,24 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
     never_ready.told = true;
     let mut layout = app(vec![never_ready], 100);
     layout.startup_timeout = Some(10);
-    known.push(("CHECK_STARTUP_NAMES_THE_LEAVES", layout));
+    known.push(("the start-up timeout names the leaves", layout));
 
     // A 94 ms timeout one level down under a 50 ms budget: refused.
     let mut flusher = once(exit(1, Outcome::Ok));
     flusher.timeout = Some(94);
     let mut layout = app(vec![flusher], 10);
     layout.budget = 50;
-    known.push(("CHECK_NESTED_BUDGET", layout));
+    known.push(("a nested timeout that cannot fit is refused", layout));
 
     // A 19 ms timeout under a group actor with a 1 ms one: accepted today, and cut to 1 ms.
     let mut inner = once(obey(18));
     inner.timeout = Some(19);
     let mut outer = node_of(NodeKind::Group(layout_of(vec![inner])));
     outer.timeout = Some(1);
-    known.push(("CHECK_ACCEPTED_TIMEOUT_HONOURED", app(vec![outer], 1)));
+    known.push((
+        "an accepted timeout is honoured in full",
+        app(vec![outer], 1),
+    ));
 
     // An incarnation with a 6 ms timeout that takes 5 ms to stop: aborted.
     let mut incarnation = node_of(NodeKind::Supervised {
@@ -2987,14 +2882,17 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
         lives: vec![obey(5)],
     });
     incarnation.timeout = Some(6);
-    known.push(("CHECK_INCARNATION_TIMEOUT", app(vec![incarnation], 1)));
+    known.push((
+        "an incarnation's timeout is honoured in full",
+        app(vec![incarnation], 1),
+    ));
 
     // Fails at 10 ms, restarts 100 ms later: SIGTERM at 50 ms, in the backoff.
     let flaky = node_of(NodeKind::Supervised {
         restart: restarts(Restart::OnFailure, 5, Some((100, 100))),
         lives: vec![exit(10, Outcome::Err)],
     });
-    known.push(("CHECK_HANDLED_FAILURE_IS_HISTORY", app(vec![flaky], 50)));
+    known.push(("a handled failure is history", app(vec![flaky], 50)));
 
     // The same as a restartable child, its handle stopping it at 50 ms.
     let mut owner = exit(300, Outcome::Ok);
@@ -3003,10 +2901,7 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
         lives: vec![exit(10, Outcome::Err)],
         stop_at: Some(50),
     }));
-    known.push((
-        "CHECK_HANDLED_FAILURE_IS_HISTORY",
-        app(vec![once(owner)], 400),
-    ));
+    known.push(("a handled failure is history", app(vec![once(owner)], 400)));
 
     // A sidecar past its limit (none allowed) at 1 ms: nothing tells.
     let mut sidecar = node_of(NodeKind::Supervised {
@@ -3014,7 +2909,7 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
         lives: vec![exit(1, Outcome::Err)],
     });
     sidecar.policy = ExitPolicy::Sidecar;
-    known.push(("CHECK_LIMIT_EVENT", app(vec![sidecar], 10)));
+    known.push(("past its limit is an event", app(vec![sidecar], 10)));
 
     // `db` ready at 300 ms, stopping slowly from 100 ms; `api` starts after it, a stage later.
     let mut db = plan(Act::Obey {
@@ -3027,10 +2922,7 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
     let mut api = once(obey(0));
     api.stage = 2;
     api.after = vec![0];
-    known.push((
-        "CHECK_NOTHING_STARTS_AFTER_THE_STOP",
-        app(vec![db, api], 100),
-    ));
+    known.push(("nothing starts after the stop", app(vec![db, api], 100)));
 
     // Fails every 10 ms, no backoff, a stage after an actor that takes 50 ms to stop.
     let mut flaky = node_of(NodeKind::Supervised {
@@ -3039,14 +2931,17 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
     });
     flaky.stage = 2;
     known.push((
-        "CHECK_NOTHING_RESTARTS_AFTER_THE_STOP",
+        "nothing restarts after the stop",
         app(vec![once(obey(50)), flaky], 5),
     ));
 
     // Takes one more job once interrupted.
     let mut worker = obey(0);
     worker.spawn_on_interrupt = true;
-    known.push(("CHECK_SPAWN_WHILE_STOPPING", app(vec![once(worker)], 1)));
+    known.push((
+        "a child spawned while stopping runs",
+        app(vec![once(worker)], 1),
+    ));
 
     // `main` stops at 1 ms on its own; `main/a1` too, its actor's child ignoring its
     // interrupt: it never learns the deadline the root's stop (at 1.5 ms) gives.
@@ -3054,7 +2949,7 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
     lingering.child = Some(true);
     let group = node_of(NodeKind::Group(layout_of(vec![once(lingering)])));
     known.push((
-        "CHECK_STUCK_NAMES_THE_LEAVES",
+        "the stuck named are leaves",
         app(vec![once(exit(1, Outcome::Ok)), group], 1),
     ));
 
@@ -3065,7 +2960,7 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
         lives: vec![plan(Act::Ignore { for_ticks: None })],
     });
     known.push((
-        "CHECK_STUCK_IS_AN_EVENT",
+        "the stuck named timed out to the hook",
         app(vec![once(exit(1, Outcome::Ok)), stubborn], 1),
     ));
 
@@ -3077,17 +2972,20 @@ fn known_layouts() -> Vec<(&'static str, Layout)> {
     silent.told = true;
     let mut after = once(obey(0));
     after.after = vec![0];
-    known.push(("CHECK_TOLD_RESTARTABLE_WAITS", app(vec![silent, after], 10)));
+    known.push((
+        "a told restartable actor waits to be told",
+        app(vec![silent, after], 10),
+    ));
     known
 }
 
-/// Each known layout under paused time: every invariant that is on holds.
+/// Each known layout under paused time: every invariant holds.
 #[test]
-fn the_known_layouts_keep_the_invariants_that_are_on() {
+fn the_known_layouts_keep_the_invariants() {
     let mut failed = Vec::new();
-    for (flag, layout) in known_layouts() {
+    for (what, layout) in known_layouts() {
         if let Err(error) = check_nested(&layout, &run_case(&layout, Clock::Paused)) {
-            failed.push(format!("{flag}: {error}"));
+            failed.push(format!("{what}: {error}"));
         }
     }
     assert!(failed.is_empty(), "{failed:#?}");

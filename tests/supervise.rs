@@ -440,8 +440,11 @@ fn nothing_restarts_once_the_group_is_stopping_even_before_the_actors_own_stage_
         // Stage 1, interrupted only at 55 ms: fails at 10 ms, during the stop, with restarts
         // to spare and no backoff. It is not started again, and its failure, one it would
         // have restarted after, is no failure of the stop.
-        supervised(&mut group, "flaky", &[Act::Fail(10)], &log)
-            .restart(no_backoff(Restart::OnFailure).max_restarts(100).within(SECOND));
+        supervised(&mut group, "flaky", &[Act::Fail(10)], &log).restart(
+            no_backoff(Restart::OnFailure)
+                .max_restarts(100)
+                .within(SECOND),
+        );
         let start = Instant::now();
         let result = group.run().await;
         assert_eq!(log.names(), ["flaky 0"]);
@@ -828,7 +831,10 @@ fn an_incarnation_gets_the_whole_timeout_the_budget_check_accepted_even_when_it_
         let err = app.run().await.unwrap_err();
         let aborted = dropped.lock().unwrap().expect("the actor was aborted");
         assert_eq!(aborted - start, 110 * MS);
-        assert_eq!(err.to_string(), "shutdown timed out; still running: app/slow");
+        assert_eq!(
+            err.to_string(),
+            "shutdown timed out; still running: app/slow"
+        );
         let timed_out = (trace.lines().iter())
             .filter(|line| line.starts_with("app/slow timed out"))
             .count();
