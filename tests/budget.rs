@@ -585,3 +585,33 @@ fn a_nested_group_that_began_to_stop_before_the_deadline_above_was_set_learns_it
     // its first stage, begun at 10 ms, half of what was left: 1.495 s.
     assert_eq!(took, Duration::from_millis(1505));
 }
+
+#[test]
+fn a_leaf_named_stuck_as_its_group_is_aborted_whole_is_heard_to_time_out() {
+    let (err, lines) = run_paused(async {
+        let trace = run::testing::Recorder::new();
+        // `main` may take 1 ms to stop: its group's own deadline, a nested margin earlier,
+        // falls in the same tick of the timer, so `app` aborts `main` whole, naming `slow`,
+        // which takes 3 ms. The hook hears `slow` time out, not only `main`.
+        let mut main = Group::named("main");
+        main.spawn(|ctx: Context| async move {
+            ctx.interrupted().await;
+            tokio::time::sleep(3 * SECOND / 1000).await;
+        })
+        .name("slow");
+        let mut app = Group::named("app").hook(trace.hook());
+        app.spawn(main).timeout(SECOND / 1000);
+        app.spawn(|_ctx: Context| tokio::time::sleep(SECOND / 1000))
+            .name("quitter");
+        let err = returns(app.run()).await.unwrap_err();
+        (err, trace.lines())
+    });
+    assert_eq!(
+        err.to_string(),
+        "shutdown timed out; still running: app/main/slow"
+    );
+    assert!(
+        lines.iter().any(|line| line.starts_with("app/main/slow timed out")),
+        "{lines:?}"
+    );
+}

@@ -37,7 +37,6 @@ use tokio::{
 use super::{
     cause::Cause,
     deadline::{self, Step},
-    event::Event,
     interrupt::Interrupt,
     scope::Scope,
 };
@@ -439,15 +438,8 @@ impl Running {
         if !self.scope.abandon(index) {
             return;
         }
-        // A quiet member (a restartable actor's supervisor) sends no events of its own, but
-        // one named stuck is heard to time out all the same: its incarnation, timed out at
-        // the same deadline, may have said so already; if not, it says so here.
-        let report = |actor: &_, send: &dyn Fn(&Event<'_>)| send(&Event::TimedOut { actor, after });
-        if self.scope.is_quiet(index) && !self.scope.timed_out_below(index) {
-            self.scope.emit_unmuted(index, report);
-        } else {
-            self.scope.emit(index, report);
-        }
+        // Before the abort, while the scopes below are still there to be read.
+        self.scope.emit_timed_out(index, after);
         self.abort(index);
         self.scope.record_stuck(index);
     }

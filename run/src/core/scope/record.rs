@@ -34,14 +34,6 @@ impl Scope {
         }
     }
 
-    /// Whether a scope made under member `index` has timed out a member of its own (and
-    /// so reported it).
-    pub(crate) fn timed_out_below(&self, index: usize) -> bool {
-        self.children_of(index)
-            .iter()
-            .any(|child| !lock(&child.record).stuck.is_empty())
-    }
-
     /// What the scope returns once every member has returned: the cause's result, with
     /// every other failure kept on it; see [`Error::Shutdown`] and
     /// [`Error::ShutdownTimeout`].

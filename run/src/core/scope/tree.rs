@@ -14,13 +14,20 @@
 //!   its unfinished members ([`Scope::running_leaves`]). A timeout, a forced exit and the
 //!   exit watch of `#[run::main]` all name leaves that way.
 
-use std::sync::{
-    atomic::{fence, Ordering},
-    Arc,
+use std::{
+    sync::{
+        atomic::{fence, Ordering},
+        Arc,
+    },
+    time::Duration,
 };
 
 use super::{lock, Scope};
-use crate::{core::cause::Cause, error::Stuck, name::ActorName};
+use crate::{
+    core::{cause::Cause, event::Event},
+    error::Stuck,
+    name::ActorName,
+};
 
 // The tree itself: the scopes made under each member, registered, stopped and listed.
 impl Scope {
@@ -115,6 +122,38 @@ impl Scope {
         if out.len() == before {
             out.push(self.stuck(index));
         }
+    }
+
+    /// Tells the hook that fixed member `index`, aborted at its timeout (`after`), timed out,
+    /// and so did each actor [`running_leaves`](Scope::running_leaves) names under it that
+    /// has not said so itself: every actor named stuck is heard to time out, whether its own
+    /// scope timed it out or the one above aborted it whole (when both deadlines fall in the
+    /// same tick, the nested scope's margin is lost). A quiet member (a supervisor) is heard
+    /// only when nothing under it is named instead (between two incarnations).
+    pub(crate) fn emit_timed_out(&self, index: usize, after: Duration) {
+        let report = |actor: &_, send: &dyn Fn(&Event<'_>)| send(&Event::TimedOut { actor, after });
+        self.emit(index, report);
+        let mut named = false;
+        for child in self.children_of(index) {
+            named |= child.emit_timed_out_inside(after);
+        }
+        if !named && self.is_quiet(index) {
+            self.emit_unmuted(index, report);
+        }
+    }
+
+    /// [`emit_timed_out`](Scope::emit_timed_out) for every member of this scope still
+    /// running; whether this scope names anyone ([`stuck_into`](Scope::stuck_into)): those it
+    /// timed out itself were heard then.
+    fn emit_timed_out_inside(&self, after: Duration) -> bool {
+        let mut named = !lock(&self.record).stuck.is_empty();
+        for index in 0..self.slots.len() {
+            if self.is_unfinished(index) {
+                self.emit_timed_out(index, after);
+                named = true;
+            }
+        }
+        named
     }
 
     /// What is stuck right now: the members named stuck so far, then the leaves still
