@@ -611,7 +611,9 @@ fn a_leaf_named_stuck_as_its_group_is_aborted_whole_is_heard_to_time_out() {
         "shutdown timed out; still running: app/main/slow"
     );
     assert!(
-        lines.iter().any(|line| line.starts_with("app/main/slow timed out")),
+        lines
+            .iter()
+            .any(|line| line.starts_with("app/main/slow timed out")),
         "{lines:?}"
     );
 }
