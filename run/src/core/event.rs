@@ -61,7 +61,9 @@ pub enum Event<'a> {
         /// How long it ran.
         elapsed: Duration,
     },
-    /// The actor was still running when its shutdown timeout ran out, and was aborted.
+    /// The actor was still running when its shutdown timeout ran out, and was aborted: its
+    /// own, or that of the actor its group runs under, aborted whole. Every actor a
+    /// [`Error::ShutdownTimeout`] names stuck is heard so.
     TimedOut {
         /// The actor.
         actor: &'a ActorName,

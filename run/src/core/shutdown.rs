@@ -55,6 +55,9 @@ pub(crate) struct Running {
     calls: Vec<(usize, Option<Interrupt>)>,
     /// Async interrupts that were started, with their member's index.
     interrupt_tasks: Vec<(usize, JoinHandle<()>)>,
+    /// Child tasks taken from the scope to be joined, until joined: if this future is
+    /// dropped meanwhile (its own member aborted), they are handed up, not lost.
+    joining: Vec<JoinHandle<()>>,
     /// The flavor of the runtime the scope started on.
     flavor: RuntimeFlavor,
     finished: bool,
@@ -74,6 +77,7 @@ impl Running {
             handles: Vec::with_capacity(count),
             calls: Vec::new(),
             interrupt_tasks: Vec::new(),
+            joining: Vec::new(),
             flavor,
             finished: false,
         }
@@ -142,12 +146,13 @@ impl Running {
         // while joined (aborted) may hand up the tasks of a scope made under it (a restartable
         // child's incarnation) after the first take, and those must be joined too.
         loop {
-            let tasks = self.scope.take_owned_tasks();
-            if tasks.is_empty() {
+            self.joining = self.scope.take_owned_tasks();
+            if self.joining.is_empty() {
                 break;
             }
-            for handle in tasks {
+            while let Some(handle) = self.joining.last_mut() {
                 let _ = handle.await;
+                self.joining.pop();
             }
         }
         self.finished = true;
@@ -489,6 +494,7 @@ impl Drop for Running {
         let mut tasks: Vec<JoinHandle<()>> =
             self.handles.iter_mut().filter_map(Option::take).collect();
         tasks.extend(self.interrupt_tasks.drain(..).map(|(_, task)| task));
+        tasks.append(&mut self.joining);
         tasks.extend(scope.take_owned_tasks());
         scope.hand_up(tasks);
     }
