@@ -238,6 +238,8 @@ where
         }
         // The whole app's readiness: for `Context::readiness` (probes) and systemd.
         let readiness = group.readiness();
+        // The exit watch sleeps until the stop begins: an idle app pays nothing for it.
+        root.watch_for(readiness.wait_stopping());
         // A body that fails during the shutdown is kept on the group's error: the
         // exit code then says the shutdown was not graceful.
         let main = from_fn(move |ctx: Context| {
