@@ -44,7 +44,8 @@
 //!   on tokio tasks or on a [`Pool`].
 //! - [`Pool`]: a bounded pool of workers for jobs, with backpressure and idle workers aging
 //!   out.
-//! - Ready-made actors: [`Signals`] (SIGINT / SIGTERM; a second signal forces the exit) and
+//! - Ready-made actors: [`Signals`] (SIGINT / SIGTERM on Unix, Ctrl-C / Ctrl-Break /
+//!   Ctrl-Close / Ctrl-Shutdown on Windows; a second signal forces the exit) and
 //!   [`Token`] (cancelling its `CancellationToken` stops the group from outside).
 //! - [`RunHandle`]: one runner in the background, with [`close`](RunHandle::close) and
 //!   [`wait`](RunHandle::wait).
@@ -54,7 +55,7 @@
 //!   [`ActorOptions::ready_when_told`]), start order ([`ActorOptions::after`],
 //!   [`Group::startup_timeout`]), the drain before the stop ([`Group::drain`]), systemd's
 //!   notifications under [`#[run::main]`](macro@main) (feature `systemd`), reload on SIGHUP
-//!   ([`Context::reloads`], [`ReloadHandle`]).
+//!   (Unix) or through a [`ReloadHandle`] ([`Context::reloads`]).
 //! - Shutdown budget and forensics: what does not fit [`Group::shutdown_timeout`] is
 //!   [`Error::OverBudget`] at start; [`Context::phase`] names what a [`Stuck`] actor was doing.
 //! - [`Error`]: what a run returns; [`Error::report`] lists every failure, and
@@ -71,6 +72,7 @@
 //! - `serde`: `serde::Serialize` for status snapshots ([`Status`]), for a JSON `/status`.
 //! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its
 //!   watchdog while the app is live (through `sd-notify`); without `NOTIFY_SOCKET`, nothing.
+//!   On Unix only: on Windows the feature builds and does nothing (it pulls no dependency).
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
 //!   (`testing::run_paused`), inject signals without sending real ones
 //!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,

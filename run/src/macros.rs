@@ -31,8 +31,8 @@
 /// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)): the app's whole shutdown budget, which the drain and every actor's timeout must fit in, at any depth (checked when each group starts, a derived struct's in the body included: [`Error::OverBudget`](crate::Error::OverBudget)); the process exits at the latest 0.5 s after it even if a thread hangs; zero is a compile error; durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
 /// | `drain = "5s"` | none | on SIGINT / SIGTERM, readiness turns not ready at once and the actors keep running this long before the shutdown ([`Group::drain`](crate::Group::drain)); it counts against `shutdown_timeout`, and one that does not fit is a compile error |
 /// | `startup_timeout = "60s"` | none | the app must be ready within this, or it stops with [`Error::StartupTimeout`](crate::Error::StartupTimeout) naming the actors that never became ready |
-/// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
-/// | `reload = false` | `true` | whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
+/// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body: SIGINT and SIGTERM on Unix; Ctrl-C, Ctrl-Break, Ctrl-Close and Ctrl-Shutdown on Windows |
+/// | `reload = false` | `true` | Unix only: Windows has no SIGHUP and no reload signal, so there this option changes nothing, and an app reloads its actors through a group's [`ReloadHandle`](crate::ReloadHandle) ([`Group::reload_handle`](crate::Group::reload_handle)) from whatever trigger it chooses (an HTTP endpoint, say). On Unix, whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
 /// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
 /// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
 /// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
@@ -41,8 +41,8 @@
 /// error on its string.
 ///
 /// The root group tracks readiness: [`Context::readiness`](crate::Context::readiness) gives
-/// the whole app's, for `/ready` and `/live` probes. With feature `systemd` and
-/// `NOTIFY_SOCKET` set, it tells systemd `STATUS=starting`, then `READY=1` once the app is
+/// the whole app's, for `/ready` and `/live` probes. With feature `systemd` (on Unix; the
+/// feature does nothing on Windows) and `NOTIFY_SOCKET` set, it tells systemd `STATUS=starting`, then `READY=1` once the app is
 /// ready, `STOPPING=1` when the stop begins (`STATUS=draining`, then `STATUS=stopping`), and
 /// pings the watchdog (`WATCHDOG=1`, every half of `WATCHDOG_USEC`) only while the app is
 /// [live](crate::Readiness::is_live): an actor that says it is unhealthy, or a shutdown past
@@ -62,6 +62,11 @@
 /// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: aborted main/http (phase "draining" for 1.2s)`: the actors it aborted |
 /// | the shutdown budget cannot hold the drain or an actor's timeout ([`Error::OverBudget`](crate::Error::OverBudget)), when the group starts: the root's at start, a derived struct's when the body runs it (nothing of it starts) | 1 | ``Error: actor `main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout of actor `main/flusher`: ...`` |
 /// | the runtime or the signal handlers could not be set up | 1 | what failed |
+///
+/// The codes are the same on Unix and Windows ("SIGINT or SIGTERM" reads "Ctrl-C, Ctrl-Break,
+/// Ctrl-Close or Ctrl-Shutdown" there). On Windows, after Ctrl-Close or Ctrl-Shutdown,
+/// Windows ends the process itself after its own timeout (a few seconds) if it is still
+/// running, with a code of its choosing: a longer `shutdown_timeout` cannot be honoured there.
 ///
 /// # Without the macro
 ///

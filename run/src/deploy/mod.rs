@@ -12,14 +12,15 @@
 //! - [`probe`]: `/ready` and `/live` (feature `axum` for the routes).
 //! - [`reload`]: reload requests (SIGHUP) to the actors that opt in, told to systemd; their
 //!   state, [`hub`], is kept on the readiness state.
-//! - `systemd` (feature `systemd`): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog pings.
+//! - `systemd` (feature `systemd`, Unix only): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog
+//!   pings.
 
 pub(crate) mod hub;
 pub(crate) mod order;
 pub(crate) mod probe;
 pub(crate) mod readiness;
 pub(crate) mod reload;
-#[cfg(feature = "systemd")]
+#[cfg(all(feature = "systemd", unix))]
 pub(crate) mod systemd;
 
 use std::{borrow::Cow, future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -253,11 +254,11 @@ impl Plan {
 }
 
 /// Runs the root group of `#[run::main]` (`run`), telling systemd about `readiness` with
-/// feature `systemd`.
+/// feature `systemd` on Unix.
 pub(crate) async fn run_root<F: Future>(run: F, readiness: Readiness) -> F::Output {
-    #[cfg(feature = "systemd")]
+    #[cfg(all(feature = "systemd", unix))]
     return systemd::notify_while(run, readiness).await;
-    #[cfg(not(feature = "systemd"))]
+    #[cfg(not(all(feature = "systemd", unix)))]
     {
         drop(readiness);
         run.await
