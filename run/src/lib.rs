@@ -129,15 +129,15 @@
 //! An actor costs one allocation, its tokio task (none more for a closure or runner that
 //! captures nothing), a 64-byte slot in the group's one shared allocation and a few words in
 //! its lists; the group's bookkeeping is a few allocations per run, whatever the number of
-//! actors. `cargo bench -p run --bench group` measures it against bare tokio (`JoinSet` and a
-//! `CancellationToken`); the README has the numbers.
+//! actors. `cargo bench -p run-lifecycle --bench group` measures it against bare tokio
+//! (`JoinSet` and a `CancellationToken`); the README has the numbers.
 
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The README's examples compile and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 mod actors;
