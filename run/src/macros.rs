@@ -35,7 +35,7 @@
 /// | `reload = false` | `true` | Unix only: Windows has no SIGHUP and no reload signal, so there this option changes nothing, and an app reloads its actors through a group's [`ReloadHandle`](crate::ReloadHandle) ([`Group::reload_handle`](crate::Group::reload_handle)) from whatever trigger it chooses (an HTTP endpoint, say). On Unix, whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
 /// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
 /// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
-/// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `crate = "my_run"` | `"::run"` | the path to the `run` library (package `run-lifecycle`), if the dependency was renamed |
 ///
 /// A misspelled `init` or `hook` function, or one with the wrong signature, is a compile
 /// error on its string.
@@ -148,7 +148,7 @@ pub use run_macros::main;
 /// |---|---|---|
 /// | `name = "tick"` | the function's name | the actor's name ([`Runner::name`](crate::Runner::name)) |
 /// | `interrupt = "stop"` | see below | a function that makes the interrupt |
-/// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `crate = "my_run"` | `"::run"` | the path to the `run` library (package `run-lifecycle`), if the dependency was renamed |
 ///
 /// # Interrupts
 ///
@@ -300,7 +300,7 @@ pub use run_macros::actor;
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `name = "app"` | the type's name | the runner's name ([`Runner::name`](crate::Runner::name)) |
-/// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `crate = "my_run"` | `"::run"` | the path to the `run` library (package `run-lifecycle`), if the dependency was renamed |
 /// | `strategy = "one_for_all"` | `"one_for_one"` | which restartable fields restart together ([`Strategy`](crate::Strategy)): `"one_for_one"`, `"one_for_all"` or `"rest_for_one"` |
 ///
 /// On a field, `#[actor]` or `#[actor(...)]`:
