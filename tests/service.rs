@@ -1,6 +1,8 @@
 //! The example app `examples/service.rs` as a real process: it serves a real HTTP request on
 //! loopback, stops gracefully on SIGTERM with exit code 0, and exits with 1 and the error
-//! chain on stderr when it cannot start.
+//! chain on stderr when it cannot start. Its public port serves no operator route; its admin
+//! port, on loopback only, shows the status and stops it; a reload it cannot read changes
+//! nothing.
 
 #![cfg(unix)]
 
@@ -31,9 +33,20 @@ struct Service {
 }
 
 impl Service {
+    /// Starts the example with its public port on `addr` and its admin port on a free
+    /// loopback port.
     fn start(addr: &str) -> Self {
+        Self::start_with(&[
+            ("SERVICE_ADDR", addr),
+            ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+        ])
+    }
+
+    /// Starts the example with environment `vars`.
+    fn start_with(vars: &[(&str, &str)]) -> Self {
         let mut child = Command::new(example())
-            .env("SERVICE_ADDR", addr)
+            .env_remove("SERVICE_CONFIG")
+            .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -92,11 +105,16 @@ fn get(addr: &str) -> String {
 
 /// A plain HTTP/1.1 GET of `path` on loopback; returns the whole response.
 fn get_path(addr: &str, path: &str) -> String {
+    request(addr, "GET", path)
+}
+
+/// A plain HTTP/1.1 request without a body; returns the whole response.
+fn request(addr: &str, method: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(STEP)).unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
@@ -232,7 +250,143 @@ fn the_service_exits_with_1_and_the_error_chain_when_it_cannot_start() {
     assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
     assert_eq!(
         stderr,
-        "Error: actor `main` failed: invalid socket address\n"
+        "Error: actor `main` failed: SERVICE_ADDR=\"not an address\": invalid socket address \
+         syntax\n"
     );
     assert!(lines.is_empty(), "{lines:?}");
+}
+
+#[test]
+fn the_public_port_serves_no_operator_route_and_the_admin_port_on_loopback_does() {
+    let mut service = Service::start("127.0.0.1:0");
+    let public = service.wait_for("listening on http://");
+    let public = public
+        .trim_start_matches("listening on http://")
+        .to_string();
+    let admin = service.wait_for("admin on http://");
+    let admin = admin.trim_start_matches("admin on http://").to_string();
+    service.wait_for("start main/http");
+
+    // The public port: the app and the probes, nothing of the operator's.
+    assert_eq!(status_line(&get_path(&public, "/live")), "HTTP/1.1 200 OK");
+    for (method, path) in [("GET", "/status"), ("POST", "/stop"), ("GET", "/metrics")] {
+        let response = request(&public, method, path);
+        assert_eq!(
+            status_line(&response),
+            "HTTP/1.1 404 Not Found",
+            "{method} {path} on the public port: {response}"
+        );
+    }
+    // The admin port: the whole tree, then a clean stop.
+    let response = get_path(&admin, "/status");
+    assert_eq!(status_line(&response), "HTTP/1.1 200 OK", "{response}");
+    for actor in ["main/http", "main/worker", "main/reporter", "main/admin"] {
+        assert!(
+            response.contains(&format!("{actor}: running")),
+            "{actor} in {response}"
+        );
+    }
+    let response = request(&admin, "POST", "/stop");
+    assert_eq!(
+        status_line(&response),
+        "HTTP/1.1 202 Accepted",
+        "{response}"
+    );
+    assert!(response.ends_with("stopping\n"), "{response}");
+
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    assert_eq!(stderr, "");
+    assert!(lines.contains(&"stop main/admin".to_string()), "{lines:?}");
+}
+
+#[test]
+fn an_admin_address_off_loopback_is_refused_before_anything_starts() {
+    let service = Service::start_with(&[
+        ("SERVICE_ADDR", "127.0.0.1:0"),
+        ("SERVICE_ADMIN_ADDR", "0.0.0.0:0"),
+    ]);
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
+    assert_eq!(
+        stderr,
+        "Error: actor `main` failed: SERVICE_ADMIN_ADDR=0.0.0.0:0: the admin port must be a \
+         loopback address (reach it with ssh -L or kubectl port-forward)\n"
+    );
+    assert!(lines.is_empty(), "nothing listens: {lines:?}");
+}
+
+/// Sends signal `name` (`TERM`, `HUP`) to the service.
+fn signal(service: &Service, name: &str) {
+    let status = Command::new("kill")
+        .args([format!("-{name}"), service.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_reload_that_cannot_be_read_changes_nothing_and_a_good_one_applies() {
+    let config = std::env::temp_dir().join(format!("run-service-{}.conf", std::process::id()));
+    std::fs::write(&config, "7\n").unwrap();
+    let mut service = Service::start_with(&[
+        ("SERVICE_ADDR", "127.0.0.1:0"),
+        ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+        ("SERVICE_CONFIG", config.to_str().unwrap()),
+    ]);
+    service.wait_for("start main/reporter");
+    // Malformed, huge (a path pointing at a big file must not be read whole), unreadable:
+    // each reload fails, is reported, and the reporter keeps its period.
+    let huge = "1".repeat(1 << 20);
+    for (write, why) in [
+        (
+            Some("every minute\n"),
+            "period \"every minute\": invalid digit found in string",
+        ),
+        (Some(huge.as_str()), "larger than 64 bytes"),
+        (None, "No such file or directory"),
+    ] {
+        match write {
+            Some(text) => std::fs::write(&config, text).unwrap(),
+            None => std::fs::remove_file(&config).unwrap(),
+        }
+        signal(&service, "HUP");
+        assert_eq!(
+            service.wait_for("main/reporter: "),
+            "main/reporter: keeping every 7s",
+            "after a config that fails with {why:?}"
+        );
+    }
+    std::fs::write(&config, "2\n").unwrap();
+    signal(&service, "HUP");
+    assert_eq!(
+        service.wait_for("main/reporter: "),
+        "main/reporter: reporting every 2s"
+    );
+    signal(&service, "TERM");
+    let (status, lines, stderr) = service.finish();
+    std::fs::remove_file(&config).unwrap();
+    // A failed reload is reported, and is no failure of the service.
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    let path = config.display();
+    let failures: Vec<&str> = stderr.lines().collect();
+    assert_eq!(failures.len(), 3, "{stderr}");
+    for (failure, why) in failures.iter().zip([
+        "period \"every minute\": invalid digit found in string".to_string(),
+        "larger than 64 bytes".to_string(),
+        "No such file or directory (os error 2)".to_string(),
+    ]) {
+        assert_eq!(
+            *failure,
+            format!("Error: reload failed: actor `main/reporter` failed: {path}: {why}")
+        );
+    }
 }

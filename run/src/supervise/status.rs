@@ -69,6 +69,10 @@ pub struct ActorStatus {
 /// A snapshot of a running tree: its top group's actors, each with the actors of the groups
 /// it runs. `Display` prints one line per actor, indented by depth.
 ///
+/// The snapshot holds each actor's last error text, which can carry a host name, a file path
+/// or a connection string: serve it to operators only (an admin port on loopback, the logs),
+/// and [`without_errors`](Status::without_errors) to anything that may face the outside.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
 /// use run::{ActorState, Context, Group};
@@ -120,6 +124,63 @@ impl Status {
             })
         }
         walk(&self.actors, path)
+    }
+
+    /// The same snapshot without error texts: states, uptimes and restarts only, at every
+    /// depth. For anything that may face the outside (a public `/health` page, a dashboard
+    /// shared beyond the operators): an error's text can carry a host name, a file path or a
+    /// connection string. The full snapshot is for the operators (an admin port on loopback)
+    /// and the logs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use run::{Backoff, Context, Group, Restart, RestartPolicy};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, seen) = oneshot::channel();
+    /// let mut group = Group::named("app");
+    /// let failed = AtomicBool::new(false);
+    /// group
+    ///     .supervise(move || {
+    ///         let fail = !failed.swap(true, Ordering::Relaxed); // the first run fails
+    ///         move |ctx: Context| async move {
+    ///             if fail {
+    ///                 return Err(std::io::Error::other("no route to db.internal:5432"));
+    ///             }
+    ///             ctx.interrupted().await;
+    ///             Ok(())
+    ///         }
+    ///     })
+    ///     .name("db")
+    ///     .restart(RestartPolicy::new(Restart::OnFailure).backoff(Backoff::none()));
+    /// group
+    ///     .spawn(move |ctx: Context| async move {
+    ///         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    ///         let status = ctx.status();
+    ///         send.send((status.to_string(), status.without_errors().to_string())).unwrap();
+    ///     })
+    ///     .name("reporter");
+    /// group.run().await.unwrap();
+    /// let (full, public) = seen.await.unwrap();
+    /// assert_eq!(
+    ///     full,
+    ///     "app/db: running, up 1s, 1 restarts, last error: actor `app/db` failed: no route to \
+    ///      db.internal:5432\napp/reporter: running, up 1s\n"
+    /// );
+    /// assert_eq!(public, "app/db: running, up 1s, 1 restarts\napp/reporter: running, up 1s\n");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn without_errors(mut self) -> Self {
+        fn clear(actors: &mut [ActorStatus]) {
+            for actor in actors {
+                actor.last_error = None;
+                clear(&mut actor.children);
+            }
+        }
+        clear(&mut self.actors);
+        self
     }
 
     fn of(scope: &Scope) -> Self {
@@ -252,7 +313,7 @@ impl fmt::Debug for StatusHandle {
 
 impl Context {
     /// A snapshot of the whole tree this actor runs in, from its top group down: for a
-    /// `/status` endpoint. See [`Status`].
+    /// `/status` endpoint on an operator's port (it holds error texts; see [`Status`]).
     pub fn status(&self) -> Status {
         Status::of(&self.member().scope.root())
     }
