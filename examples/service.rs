@@ -16,7 +16,8 @@
 //! and Ctrl-C, `kill <pid>` or `curl -X POST 127.0.0.1:3001/stop`: `/ready` answers 503 at
 //! once while the service goes on serving for the drain (1 s: a load balancer moves the
 //! traffic away meanwhile), then the server stops accepting and finishes its requests, the
-//! worker drains its queue, then the reporter prints the final count. `127.0.0.1:0` picks a
+//! worker drains its queue, then the reporter prints the final count. `SERVICE_DRAIN` sets
+//! another drain (`0s` for none). `127.0.0.1:0` picks a
 //! free port (each address is printed on start). `SERVICE_CONFIG` names a file with the
 //! reporter's period in seconds: edit it and `kill -HUP <pid>` to reload it; a reload that
 //! cannot be read (missing, over 64 bytes, not a whole number of seconds) changes nothing.
@@ -285,8 +286,9 @@ fn address(name: &str, default: &str) -> Result<SocketAddr, BoxError> {
         .map_err(|error| format!("{name}={text:?}: {error}").into())
 }
 
-// On SIGTERM: 1 s of drain, then at most 9 s for the staged shutdown.
-#[run::main(shutdown_timeout = "10s", drain = "1s")]
+// On SIGTERM: 1 s of drain (`SERVICE_DRAIN`, such as `5s` or `0s`, sets another), then the
+// rest of the 10 s for the staged shutdown.
+#[run::main(shutdown_timeout = "10s", drain = "1s", drain_env = "SERVICE_DRAIN")]
 async fn main(ctx: Context) -> Result<(), BoxError> {
     let public = address("SERVICE_ADDR", "127.0.0.1:3000")?;
     let admin = address("SERVICE_ADMIN_ADDR", "127.0.0.1:3001")?;

@@ -46,6 +46,7 @@ impl Service {
     fn start_with(vars: &[(&str, &str)]) -> Self {
         let mut child = Command::new(example())
             .env_remove("SERVICE_CONFIG")
+            .env_remove("SERVICE_DRAIN")
             .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -388,5 +389,53 @@ fn a_reload_that_cannot_be_read_changes_nothing_and_a_good_one_applies() {
             *failure,
             format!("Error: reload failed: actor `main/reporter` failed: {path}: {why}")
         );
+    }
+}
+
+#[test]
+fn the_drain_comes_from_the_environment_when_set_and_a_bad_one_is_refused_at_start() {
+    // Two seconds instead of the built-in one: the stop cannot end before the drain does.
+    let mut service = Service::start_with(&[
+        ("SERVICE_ADDR", "127.0.0.1:0"),
+        ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+        ("SERVICE_DRAIN", "2s"),
+    ]);
+    service.wait_for("start main/http");
+    let signalled = std::time::Instant::now();
+    signal(&service, "TERM");
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "stopped {:?} after SIGTERM, within the drain",
+        signalled.elapsed()
+    );
+
+    for (drain, why) in [
+        (
+            "soon",
+            "invalid duration: `soon` does not start with a number; expected a number and a \
+             unit, such as \"30s\", \"500ms\" or \"1m30s\" (units: `ns`, `us`, `ms`, `s`, `m`, \
+             `h`)",
+        ),
+        (
+            "10s",
+            "the drain (10s) does not fit in the shutdown timeout (10s); expected a drain \
+             shorter than the shutdown timeout, which it counts against",
+        ),
+    ] {
+        let service = Service::start_with(&[
+            ("SERVICE_ADDR", "127.0.0.1:0"),
+            ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+            ("SERVICE_DRAIN", drain),
+        ]);
+        let (status, lines, stderr) = service.finish();
+        assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
+        assert_eq!(stderr, format!("Error: SERVICE_DRAIN={drain:?}: {why}\n"));
+        assert!(lines.is_empty(), "nothing started: {lines:?}");
     }
 }

@@ -95,8 +95,8 @@
 //!   tree, members, interrupt delivery, the staged run loop, [`Cause`], [`Event`]; what an
 //!   actor sees ([`Context`], its child tasks, [`StopHandle`]) and the
 //!   [`Runner`](trait@Runner) trait. Each invariant is stated once, in the file that keeps it.
-//! - **leaves** (`error`, `name`, `panic`, `pool`): [`Error`], [`ActorName`], panic capture,
-//!   and [`Pool`], which needs nothing of the rest.
+//! - **leaves** (`error`, `name`, `panic`, `pool`, `duration`): [`Error`], [`ActorName`],
+//!   panic capture, [`Pool`], which needs nothing of the rest, and durations read at run time.
 //!
 //! # Invariants
 //!
@@ -143,6 +143,7 @@ mod budget;
 mod context;
 mod core;
 mod deploy;
+mod duration;
 mod error;
 mod exit_deadline;
 mod group;
