@@ -36,15 +36,15 @@ fn duration(text: &str) -> Duration {
     }
 }
 
-/// The value of option `key = "..."` in the example's `#[run::main(...)]` line.
+/// The value of option `key = "..."` in the example's `#[run::main(...)]` attribute.
 fn main_option(key: &str) -> String {
     let source = read("examples/service.rs");
-    let line = source
-        .lines()
-        .find(|line| line.starts_with("#[run::main("))
-        .expect("the example has a #[run::main] line");
-    let start = line.find(&format!("{key} = \"")).expect(key) + key.len() + 4;
-    line[start..].split('"').next().unwrap().to_string()
+    let start = source
+        .find("\n#[run::main(")
+        .expect("the example has a #[run::main] attribute");
+    let attribute = &source[start..start + source[start..].find(")]").unwrap()];
+    let value = attribute.find(&format!("{key} = \"")).expect(key) + key.len() + 4;
+    attribute[value..].split('"').next().unwrap().to_string()
 }
 
 /// The value after `key:` on the first line of `yaml` (from `from` on) that holds it.

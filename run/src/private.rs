@@ -239,6 +239,7 @@ where
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError>,
 {
+    let started = std::time::Instant::now();
     let drain = match config.resolve_drain() {
         Ok(drain) => drain,
         Err(message) => {
@@ -315,7 +316,7 @@ where
             None
         };
         let run = reload::beside(group.run(), on_hangup);
-        Ok::<_, Error>(crate::deploy::run_root(run, readiness).await)
+        Ok::<_, Error>(crate::deploy::run_root(run, readiness, started).await)
     });
     // Bounded by what is left of the budget: a blocking task that never returns must not
     // keep the process alive.
