@@ -229,20 +229,13 @@ impl fmt::Display for Event<'_> {
 pub(crate) type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync + 'static>;
 
 /// Sends `event` to the hook, if any, and to `tracing` (feature `tracing`), inside the actor's
-/// span when there is one; an event of a `counted` actor (a fixed one, not a child task) is
-/// counted too (feature `metrics`).
-pub(crate) fn emit(hook: Option<&Hook>, event: &Event<'_>, counted: bool) {
+/// span when there is one.
+pub(crate) fn emit(hook: Option<&Hook>, event: &Event<'_>) {
     if let Some(hook) = hook {
         hook(event);
     }
     #[cfg(feature = "tracing")]
     trace(event);
-    #[cfg(feature = "metrics")]
-    if counted {
-        super::metrics::record(event);
-    }
-    #[cfg(not(feature = "metrics"))]
-    let _ = counted;
 }
 
 /// The target of every `tracing` event of `run`, whatever module emits it: what a filter

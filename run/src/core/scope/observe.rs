@@ -70,10 +70,16 @@ impl Scope {
         }
         #[cfg(feature = "tracing")]
         let _span = self.slots.get(index).map(|slot| slot.span.enter());
-        // Only a fixed member is counted: a child task's name is one per request.
+        // Only a fixed member is counted (feature `metrics`): a child task's name is one per
+        // request.
+        #[cfg(feature = "metrics")]
         let counted = index < self.slots.len();
         report(&self.name(index), &|event| {
-            event::emit(self.hook.as_ref(), event, counted);
+            event::emit(self.hook.as_ref(), event);
+            #[cfg(feature = "metrics")]
+            if counted {
+                crate::core::metrics::record(event);
+            }
         });
     }
 
