@@ -1,6 +1,7 @@
 //! Feature `metrics`: what a group's actors count, as a Prometheus exporter renders it. Each
 //! actor's series start at zero when it starts; restarts, failures, timeouts and restart
-//! limits are counted per actor by full path; child tasks are not counted.
+//! limits are counted per actor by full path; child tasks are not counted. A pool counts what
+//! waits for a worker and what it refuses.
 
 use std::{
     sync::{
@@ -11,7 +12,7 @@ use std::{
 };
 
 use metrics_exporter_prometheus::PrometheusBuilder;
-use run::{Backoff, Context, ExitPolicy, Group, Restart, RestartPolicy};
+use run::{Backoff, Context, Error, ExitPolicy, Group, Pool, Restart, RestartPolicy};
 
 /// Runs `app` on a current-thread runtime under paused time, counted by a Prometheus
 /// recorder of this thread only; returns what it renders.
@@ -143,4 +144,61 @@ fn restarts_failures_timeouts_and_limits_are_counted_per_actor_from_zero() {
         !text.contains("40000"),
         "a child task has no series: {text}"
     );
+}
+
+/// The value of the series `series` (its name and labels as rendered).
+fn series(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{series} ")))
+        .map(|value| value.parse().unwrap())
+}
+
+#[test]
+fn a_pool_counts_what_waits_for_a_worker_and_what_it_refuses() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let waiting = r#"run_pool_waiting{pool="fetch"}"#;
+    let rejections = r#"run_pool_rejections_total{pool="fetch"}"#;
+    metrics::with_local_recorder(&recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap()
+            .block_on(async {
+                let pool = Pool::builder()
+                    .name("fetch")
+                    .max(1)
+                    .queue(1)
+                    .build()
+                    .unwrap();
+                let text = handle.render();
+                assert_eq!(series(&text, waiting), Some(0.0), "{text}");
+                assert_eq!(series(&text, rejections), Some(0.0), "{text}");
+
+                let (release, released) = tokio::sync::oneshot::channel::<()>();
+                let busy = pool
+                    .try_submit(async move {
+                        released.await.ok();
+                    })
+                    .unwrap();
+                let queued = pool.try_submit(async {}).unwrap();
+                let refused = pool.try_submit(async {});
+                assert!(matches!(refused, Err(Error::Full)));
+                let late = pool
+                    .submit_timeout(async {}, Duration::from_millis(10))
+                    .await;
+                assert!(matches!(late, Err(Error::DispatchTimeout)));
+                let text = handle.render();
+                assert_eq!(series(&text, waiting), Some(1.0), "the queued job: {text}");
+                assert_eq!(series(&text, rejections), Some(2.0), "{text}");
+
+                release.send(()).unwrap();
+                busy.await.unwrap();
+                queued.await.unwrap();
+                let text = handle.render();
+                assert_eq!(series(&text, waiting), Some(0.0), "{text}");
+                pool.close().await.unwrap();
+            });
+    });
 }

@@ -78,8 +78,10 @@
 //!   (restart limits) and `run_reload_failures_total`, each registered at zero when the actor
 //!   starts (so `increase()` sees the first restart); under `#[run::main]` also
 //!   `run_reloads_total`, `run_startup_seconds` (to the first readiness),
-//!   `run_shutdown_seconds` and `run_shutdown_timed_out`. Child tasks are not counted (a
-//!   server names one per connection). Without the feature nothing of it is compiled.
+//!   `run_shutdown_seconds` and `run_shutdown_timed_out`; per [`Pool`] (label `pool`, its
+//!   [name](PoolBuilder::name)) `run_pool_waiting` (jobs queued and submitters waiting for
+//!   room; a [`TaskGroup`] on a pool waits there) and `run_pool_rejections_total`. Child tasks
+//!   are not counted (a server names one per connection). Without the feature nothing of it is compiled.
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
 //!   (`testing::run_paused`), inject signals without sending real ones
 //!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,
