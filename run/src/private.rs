@@ -267,6 +267,7 @@ where
     // Started before anything runs: it exits the process on time however the shutdown hangs.
     let watch = ExitWatch::start(shutdown_timeout);
     let root = watch.clone();
+    let watch_cause = watch.clone();
     let outcome = runtime.block_on(async move {
         if let Some(init) = init {
             init();
@@ -316,7 +317,8 @@ where
             None
         };
         let run = reload::beside(group.run(), on_hangup);
-        Ok::<_, Error>(crate::deploy::run_root(run, readiness, started).await)
+        let cause = move || watch_cause.cause();
+        Ok::<_, Error>(crate::deploy::run_root(run, readiness, started, cause).await)
     });
     // Bounded by what is left of the budget: a blocking task that never returns must not
     // keep the process alive.

@@ -13,10 +13,11 @@
 //! - [`reload`]: reload requests (SIGHUP) to the actors that opt in, told to systemd; their
 //!   state, [`hub`], is kept on the readiness state.
 //! - `systemd` (feature `systemd`): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog pings.
-//! - `app_metrics` (feature `metrics`): the time to ready and the shutdown's duration.
+//! - `root_report` (features `tracing`, `metrics`): the app's start, readiness, stop and end,
+//!   as `INFO` records and as series.
 
-#[cfg(feature = "metrics")]
-pub(crate) mod app_metrics;
+#[cfg(any(feature = "metrics", feature = "tracing"))]
+pub(crate) mod root_report;
 pub(crate) mod hub;
 pub(crate) mod order;
 pub(crate) mod probe;
@@ -261,11 +262,12 @@ pub(crate) async fn run_root<F: Future<Output = Result<(), crate::error::Error>>
     run: F,
     readiness: Readiness,
     started: std::time::Instant,
+    cause: impl Fn() -> Option<crate::core::cause::Cause>,
 ) -> F::Output {
-    #[cfg(feature = "metrics")]
-    let run = app_metrics::measured(run, readiness.clone(), started);
-    #[cfg(not(feature = "metrics"))]
-    let _ = started;
+    #[cfg(any(feature = "metrics", feature = "tracing"))]
+    let run = root_report::reported(run, readiness.clone(), started, cause);
+    #[cfg(not(any(feature = "metrics", feature = "tracing")))]
+    let _ = (started, cause);
     #[cfg(feature = "systemd")]
     return systemd::notify_while(run, readiness).await;
     #[cfg(not(feature = "systemd"))]

@@ -228,8 +228,15 @@ pub(crate) async fn on_hangup(
         #[cfg(feature = "metrics")]
         crate::core::metrics::reload_requested();
         let result = handle.reload().await;
-        if let Err(error) = &result {
-            eprintln!("Error: {}", error.report());
+        match &result {
+            // Each actor's failure is an `ERROR` record of its own already: no second one.
+            #[cfg(feature = "tracing")]
+            Err(_) if tracing::dispatcher::has_been_set() => {}
+            Err(error) => eprintln!("Error: {}", error.report()),
+            #[cfg(feature = "tracing")]
+            Ok(()) => tracing::info!(target: crate::core::event::TARGET, "reloaded"),
+            #[cfg(not(feature = "tracing"))]
+            Ok(()) => {}
         }
         #[cfg(feature = "systemd")]
         if told {
