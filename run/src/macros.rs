@@ -137,6 +137,33 @@ pub use run_macros::main;
 /// The body may return `()` or `Result<(), E>`. Its arguments are moved into the runner: they
 /// must be owned (or `&'static`), and `impl Trait` arguments must be generic parameters.
 ///
+/// The runner is `Clone` when its arguments are, so it can be a restartable field of a
+/// [`derive(Runner)`](derive@crate::Runner) struct (`#[actor(restart = "on_failure")]`): each
+/// incarnation runs with clones of the arguments it was given. An argument that is not
+/// `Clone` (a connection, a receiver) is reported on that argument where the field asks for
+/// a restart; share it behind an `Arc` or open it in the body instead.
+///
+/// ```
+/// use run::{actor, Context, Runner};
+///
+/// #[actor]
+/// async fn cache(url: String, ctx: Context) -> Result<(), std::io::Error> {
+///     // ... connect to `url`, serve until interrupted ...
+/// #   let _ = url;
+///     ctx.interrupted().await;
+///     Ok(())
+/// }
+///
+/// #[derive(Runner)]
+/// struct App {
+///     #[actor(restart = "on_failure")]
+///     cache: Cache,
+/// }
+///
+/// let app = App { cache: cache("redis://localhost".into()) };
+/// # let _ = app;
+/// ```
+///
 /// # Options
 ///
 /// | option | default | meaning |
@@ -307,7 +334,7 @@ pub use run_macros::actor;
 /// | `exit = "task"` | `"service"` | its [`ExitPolicy`](crate::ExitPolicy): `"service"`, `"task"` or `"sidecar"` |
 /// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)); 0 goes before the default |
 /// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)); it must fit in what the struct's actor may use of its parents' shutdown time, checked when the struct runs ([`Error::OverBudget`](crate::Error::OverBudget)) |
-/// | `restart = "on_failure"` | `"never"` | restart it ([`Restart`](crate::Restart)): `"never"`, `"on_failure"` or `"always"`; the field's type must be `Clone` (each incarnation runs a clone, see [`Group::supervise`](crate::Group::supervise)), and `interrupt` does not go with it |
+/// | `restart = "on_failure"` | `"never"` | restart it ([`Restart`](crate::Restart)): `"never"`, `"on_failure"` or `"always"`; the field's type must be `Clone` (each incarnation runs a clone, see [`Group::supervise`](crate::Group::supervise); an [`#[actor]`](macro@crate::actor) fn's runner is when its arguments are), and `interrupt` does not go with it |
 /// | `max_restarts = 3` | 5 | with `restart`: at most this many restarts within `within` ([`RestartPolicy`](crate::RestartPolicy)) |
 /// | `within = "10s"` | `"30s"` | with `restart`: the intensity period, not zero |
 /// | `backoff = "100ms..5s"` | `"100ms..5s"` | with `restart`: the first delay and the cap of the exponential [`Backoff`](crate::Backoff) |
