@@ -55,7 +55,12 @@ pub struct ActorStatus {
     /// Where it is in its life.
     pub state: ActorState,
     /// How long its current incarnation has run; `None` while it restarts and once it has
-    /// exited. `Display` shows it in whole milliseconds.
+    /// exited. `Display` shows it in whole milliseconds, and so does the JSON (feature
+    /// `serde`), as a number field `uptime_ms` (`null` when `None`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "uptime_ms", serialize_with = "as_millis")
+    )]
     pub uptime: Option<Duration>,
     /// How many times it was restarted.
     pub restarts: u32,
@@ -282,6 +287,22 @@ fn as_string<S: serde::Serializer>(name: &ActorName, serializer: S) -> Result<S:
     serializer.collect_str(name)
 }
 
+/// An uptime in whole milliseconds: a number any JSON reader takes, unlike a `Duration`'s
+/// `{"secs", "nanos"}`.
+#[cfg(feature = "serde")]
+#[allow(clippy::ref_option)] // the signature `serialize_with` asks for
+fn as_millis<S: serde::Serializer>(
+    uptime: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match uptime {
+        Some(uptime) => {
+            serializer.serialize_u64(u64::try_from(uptime.as_millis()).unwrap_or(u64::MAX))
+        }
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Reads the status of a group once it runs; made with [`Group::status_handle`](crate::Group::status_handle)
 /// before [`run`](crate::Group::run) consumes the group. Cloning is cheap.
 #[derive(Clone, Default)]
@@ -328,10 +349,11 @@ mod tests {
         let mut group = Group::named("app");
         group
             .spawn(|ctx: Context| async move {
+                tokio::time::sleep(std::time::Duration::from_micros(1_500_900)).await;
                 let json = serde_json::to_string(&ctx.status()).unwrap();
                 assert_eq!(
                     json,
-                    r#"{"actors":[{"name":"app/reporter","state":"running","uptime":{"secs":0,"nanos":0},"restarts":0,"last_error":null,"children":[]}]}"#
+                    r#"{"actors":[{"name":"app/reporter","state":"running","uptime_ms":1500,"restarts":0,"last_error":null,"children":[]}]}"#
                 );
             })
             .name("reporter");
