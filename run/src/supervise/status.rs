@@ -349,7 +349,7 @@ mod tests {
         let mut group = Group::named("app");
         group
             .spawn(|ctx: Context| async move {
-                tokio::time::sleep(std::time::Duration::from_micros(1_500_900)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
                 let json = serde_json::to_string(&ctx.status()).unwrap();
                 assert_eq!(
                     json,
