@@ -33,12 +33,13 @@
 /// | `startup_timeout = "60s"` | none | the app must be ready within this, or it stops with [`Error::StartupTimeout`](crate::Error::StartupTimeout) naming the actors that never became ready |
 /// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
 /// | `reload = false` | `true` | whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
-/// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
-/// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
+/// | `init = setup_logs` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
+/// | `hook = on_event` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
 /// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
 ///
-/// A misspelled `init` or `hook` function, or one with the wrong signature, is a compile
-/// error on its string.
+/// `init` and `hook` name a function by its path, written as is (`init = setup_logs`) or in a
+/// string (`init = "setup_logs"`). A misspelled function, or one with the wrong signature, is
+/// a compile error on that path.
 ///
 /// The root group tracks readiness: [`Context::readiness`](crate::Context::readiness) gives
 /// the whole app's, for `/ready` and `/live` probes. With feature `systemd` and
@@ -169,20 +170,20 @@ pub use run_macros::main;
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `name = "tick"` | the function's name | the actor's name ([`Runner::name`](crate::Runner::name)) |
-/// | `interrupt = "stop"` | see below | a function that makes the interrupt |
+/// | `interrupt = stop` | see below | a function that makes the interrupt (its path, as is or in a string: `interrupt = "stop"`) |
 /// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
 ///
 /// # Interrupts
 ///
 /// A body with a `Context` parameter is interrupted through it. A body without one is
-/// dropped when interrupted. With `interrupt = "path"`, the function at `path` is called
+/// dropped when interrupted. With `interrupt = path`, the function at `path` is called
 /// when the runner starts, with a reference to each argument (the `Context` aside), and
 /// returns the interrupt: a [`run::Interrupt`](crate::Interrupt) or a closure
 /// `FnOnce(&run::Cause) + Send + 'static`, called once the actor is interrupted; the body then
 /// goes on until it returns. It is the runner's own [`Runner::interrupt`](crate::Runner::interrupt),
 /// so the group delivers it like any other: a panicking interrupt becomes
 /// [`Error::Panic`](crate::Error::Panic) and stops no other. The compiler checks that call: a
-/// misspelled name or a wrong signature is an error on the string.
+/// misspelled name or a wrong signature is an error on the path.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -190,7 +191,7 @@ pub use run_macros::main;
 /// use tokio::sync::watch;
 ///
 /// /// Serves until the `stop` channel says so; it never looks at a `Context`.
-/// #[actor(interrupt = "stopper")]
+/// #[actor(interrupt = stopper)]
 /// async fn server(stop: watch::Sender<bool>) -> Result<(), std::io::Error> {
 ///     let mut stopped = stop.subscribe();
 ///     let _ = stopped.wait_for(|stopped| *stopped).await;

@@ -120,11 +120,11 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
     let interrupt = match &actor.interrupt {
         Interrupt::Context => quote!(#krate::Interrupt::Context),
         Interrupt::Abort => quote!(#krate::Interrupt::Abort),
-        Interrupt::Call { lit, path } => {
-            // Spanned on the literal: a missing function or a wrong signature is reported
+        Interrupt::Call { span, path } => {
+            // Spanned on the value: a missing function or a wrong signature is reported
             // there.
-            let call = quote!(#krate::__private::into_interrupt(#path(#(&self.#stored_fields),*)));
-            spans::respan(call, lit.span())
+            let call = quote!(#krate::__private::into_interrupt(__path(#(&self.#stored_fields),*)));
+            spans::respan_with_path(call, *span, path)
         }
     };
 
