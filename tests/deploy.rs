@@ -492,3 +492,28 @@ fn once_the_stop_begins_an_actor_waiting_at_its_gate_never_starts() {
         assert!(!*ran.lock().unwrap(), "api started during the stop");
     });
 }
+
+/// `Context::readiness` is `None` where the top group does not track readiness: a hand-made
+/// group that asked for nothing of it pays nothing for it, and has no readiness to give.
+#[test]
+fn a_context_has_the_app_readiness_where_the_top_group_tracks_it() {
+    testing::run_paused(async {
+        let mut plain = Group::named("plain");
+        plain.spawn(|ctx: Context| async move {
+            assert!(ctx.readiness().is_none());
+        });
+        plain.run().await.unwrap();
+
+        let mut tracked = Group::named("tracked");
+        let _ = tracked.readiness();
+        tracked.spawn(|ctx: Context| async move {
+            let mut nested = ctx.group_named("inner");
+            nested.spawn(|ctx: Context| async move {
+                let readiness = ctx.readiness().expect("the top group tracks readiness");
+                assert!(readiness.wait_ready().await);
+            });
+            nested.run().await
+        });
+        tracked.run().await.unwrap();
+    });
+}

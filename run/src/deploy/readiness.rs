@@ -504,7 +504,9 @@ impl Context {
 
     /// The readiness of the whole app: of the top group of the tree this actor runs in
     /// (what a `/ready` probe answers for); `None` if that group does not track readiness.
-    /// It does under [`#[run::main]`](crate::main), and a hand-made group does once
+    /// It always does under [`#[run::main]`](crate::main), so there this is always `Some`.
+    /// Tracking is opt-in so that a group that uses none of it pays nothing for it: a
+    /// hand-made group tracks readiness once
     /// [`Group::readiness`](crate::Group::readiness) was called, or an actor of it uses a
     /// readiness option ([`ready_when_told`](crate::ActorOptions::ready_when_told),
     /// [`after`](crate::ActorOptions::after)) or it has a
