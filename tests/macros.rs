@@ -542,3 +542,61 @@ async fn an_actor_fn_with_clone_arguments_is_a_restartable_field() {
     let second = first.clone();
     assert_eq!(second.name(), "flaky_cache");
 }
+
+/// Each line of a status snapshot up to its state: the path, indented by depth, and
+/// `(group)` on a group level.
+fn tree(status: &run::Status) -> Vec<String> {
+    status
+        .to_string()
+        .lines()
+        .map(|line| line.split(": ").next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_status_of_nested_derived_runners_shows_every_level_once() {
+    let log = Log::default();
+    let mut group = Group::named("app");
+    let inline_log = log.clone();
+    group
+        .spawn(move |ctx: Context| async move {
+            // Run inline from `main`'s body: its group `outer` is a level of its own.
+            Outer {
+                inner: Inner {
+                    worker: service(inline_log.clone()),
+                },
+                watcher: service(inline_log),
+            }
+            .run(ctx)
+            .await
+        })
+        .name("main");
+    let (send, seen) = oneshot::channel();
+    let started = log.clone();
+    group
+        .spawn(move |ctx: Context| async move {
+            while started.lines().len() < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            send.send(ctx.status()).unwrap();
+        })
+        .name("probe");
+    group.run().await.unwrap();
+    let status = seen.await.unwrap();
+    assert_eq!(
+        tree(&status),
+        [
+            "app/main",
+            "  app/main/outer (group)",
+            "    app/main/outer/inner",
+            "      app/main/outer/inner/worker",
+            "    app/main/outer/watcher",
+            "app/probe",
+        ],
+        "{status}"
+    );
+    let outer = status.find("app/main/outer").unwrap();
+    assert!(outer.group);
+    assert_eq!(outer.children.len(), 2);
+    assert!(!status.find("app/main/outer/inner").unwrap().group);
+}

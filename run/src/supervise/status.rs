@@ -14,7 +14,7 @@ use std::{
 use crate::{
     context::Context,
     core::{scope::Scope, status::Phase},
-    name::ActorName,
+    name::{ActorName, Leaf},
 };
 
 /// Where an actor is in its life, in a [`Status`] snapshot.
@@ -67,8 +67,17 @@ pub struct ActorStatus {
     /// The error its last restart followed, if that was a failure.
     pub last_error: Option<String>,
     /// The actors of the groups it runs ([`Context::group`]), in the order they were added,
-    /// then its child tasks ([`Context::spawn`], [`Context::supervise`]).
+    /// then its child tasks ([`Context::spawn`], [`Context::supervise`]). A group it runs
+    /// under a name of its own ([`Context::group_named`], a derived struct with
+    /// `#[runner(name = "...")]` run from its body) is one entry here, a
+    /// [`group`](ActorStatus::group), whose children are that group's actors: every level of
+    /// the paths shows once.
     pub children: Vec<ActorStatus>,
+    /// Whether this entry is a named group rather than an actor: a level of the tree (such as
+    /// `main/app` above `main/app/http`) made by the actor above it. Its state is that
+    /// actor's, its uptime how long the group has run; it has no restarts nor error of its
+    /// own. `Display` marks it `(group)`.
+    pub group: bool,
 }
 
 /// A snapshot of a running tree: its top group's actors, each with the actors of the groups
@@ -103,7 +112,8 @@ pub struct ActorStatus {
 /// assert_eq!(
 ///     seen.await.unwrap(),
 ///     "app/server: running, up 0ns\n  \
-///        app/server/http/listener: running, up 0ns\n\
+///        app/server/http (group): running, up 0ns\n    \
+///          app/server/http/listener: running, up 0ns\n\
 ///      app/reporter: running, up 0ns\n"
 /// );
 /// # }
@@ -227,7 +237,7 @@ fn actor_of(scope: &Scope, index: usize) -> ActorStatus {
             Some(_) => (0..child.fixed_count())
                 .flat_map(|inner| actor_of(child, inner).children)
                 .collect::<Vec<_>>(),
-            None => actors_of(child),
+            None => group_of(scope, index, child, state),
         })
         .collect();
     children.extend(
@@ -247,16 +257,45 @@ fn actor_of(scope: &Scope, index: usize) -> ActorStatus {
             .and_then(|record| record.last_error())
             .map(|error| error.report().to_string()),
         children,
+        group: false,
     }
+}
+
+/// What the group `child`, run by actor `index` of `scope` (in `state`), adds to that actor's
+/// children: its actors, under one entry for the group when it has a name of its own (its
+/// path is not the actor's), so that its level of the paths shows.
+fn group_of(scope: &Scope, index: usize, child: &Scope, state: ActorState) -> Vec<ActorStatus> {
+    let actors = actors_of(child);
+    let Some(path) = child.path() else {
+        return actors;
+    };
+    if scope.name(index) == &**path {
+        return actors;
+    }
+    let name = match path.rsplit_once('/') {
+        Some((parent, leaf)) => ActorName::new(Some(parent.into()), Leaf::Shared(leaf.into())),
+        None => ActorName::new(None, Leaf::Shared(Arc::clone(path))),
+    };
+    vec![ActorStatus {
+        name,
+        state,
+        uptime: (state == ActorState::Running || state == ActorState::Stopping)
+            .then(|| child.created().elapsed()),
+        restarts: 0,
+        last_error: None,
+        children: actors,
+        group: true,
+    }]
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn write(f: &mut fmt::Formatter<'_>, actors: &[ActorStatus], depth: usize) -> fmt::Result {
             for actor in actors {
+                let group = if actor.group { " (group)" } else { "" };
                 write!(
                     f,
-                    "{:indent$}{}: {}",
+                    "{:indent$}{}{group}: {}",
                     "",
                     actor.name,
                     actor.state,
@@ -353,7 +392,7 @@ mod tests {
                 let json = serde_json::to_string(&ctx.status()).unwrap();
                 assert_eq!(
                     json,
-                    r#"{"actors":[{"name":"app/reporter","state":"running","uptime_ms":1500,"restarts":0,"last_error":null,"children":[]}]}"#
+                    r#"{"actors":[{"name":"app/reporter","state":"running","uptime_ms":1500,"restarts":0,"last_error":null,"children":[],"group":false}]}"#
                 );
             })
             .name("reporter");
