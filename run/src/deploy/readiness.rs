@@ -12,7 +12,9 @@
 //!   so no lock order can invert); a group that tracks nothing has no state at all.
 //! - the actors that keep a group from being ready are found in the core's scope tree
 //!   ([`not_ready`]), each scope's state read from its extension: the deepest that started
-//!   and are not ready, never one still waiting at its gate.
+//!   and are not ready, never one still waiting at its gate;
+//! - the values actors provide ([`Context::provide`]) are kept on the topmost state of the
+//!   tree, under a lock of their own that is never held with another.
 
 use std::{
     any::{Any, TypeId},

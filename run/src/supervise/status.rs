@@ -269,7 +269,7 @@ fn group_of(scope: &Scope, index: usize, child: &Scope, state: ActorState) -> Ve
     let Some(path) = child.path() else {
         return actors;
     };
-    if scope.name(index) == &**path {
+    if scope.name(index) == **path {
         return actors;
     }
     let name = match path.rsplit_once('/') {
