@@ -71,14 +71,14 @@ pub fn derived_group(ctx: &Context, name: &'static str) -> Group {
     label = "expected a `Runner` that is `Clone`",
     note = "each incarnation runs a new clone of the field; derive or implement `Clone` for `{Self}` (the runner of an `#[actor]` fn is `Clone` when its arguments are)"
 )]
-pub trait Restartable {
+pub trait RestartableField {
     /// A new incarnation: a clone.
     fn remake(&self) -> Self;
 }
 
 // Through a blanket impl rather than supertraits: the compiler then reports a missing
 // `Clone` with the message above.
-impl<R: Runner + Clone> Restartable for R {
+impl<R: Runner + Clone> RestartableField for R {
     fn remake(&self) -> Self {
         self.clone()
     }
@@ -86,7 +86,7 @@ impl<R: Runner + Clone> Restartable for R {
 
 /// The factory of a restartable derived field: a new clone of `runner` for each incarnation.
 /// The mutex makes it `Sync` for any `Send` runner.
-pub fn remake<R: Runner + Restartable>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
+pub fn remake<R: Runner + RestartableField>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
     let runner = std::sync::Mutex::new(runner);
     move || {
         runner
