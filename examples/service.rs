@@ -8,15 +8,20 @@
 //!   (deploy/kubernetes.yaml);
 //! - the admin port (`SERVICE_ADMIN_ADDR`, default `127.0.0.1:3001`, loopback only: any other
 //!   address is refused at start): `GET /status`, the tree of actors with each one's last
-//!   error (an error text can carry a host name, a path, a connection string), and
-//!   `POST /stop`, which stops the service cleanly. Reach it from the host itself, with
-//!   `ssh -L` or `kubectl port-forward`.
+//!   error (an error text can carry a host name, a path, a connection string), `GET /metrics`
+//!   for Prometheus (restarts, failures, readiness time, shutdown time, reloads: feature
+//!   `metrics` of `run`), and `POST /stop`, which stops the service cleanly. Reach it from the
+//!   host itself, with `ssh -L` or `kubectl port-forward`.
+//!
+//! A supervised `cache` loads `SERVICE_CACHE_FILE` (when set) at each start; while it cannot,
+//! it fails and is restarted with a backoff, and the service serves on without it.
 //!
 //! `cargo run --example service`, then `curl 127.0.0.1:3000/`, `curl 127.0.0.1:3001/status`,
 //! and Ctrl-C, `kill <pid>` or `curl -X POST 127.0.0.1:3001/stop`: `/ready` answers 503 at
 //! once while the service goes on serving for the drain (1 s: a load balancer moves the
 //! traffic away meanwhile), then the server stops accepting and finishes its requests, the
-//! worker drains its queue, then the reporter prints the final count. `127.0.0.1:0` picks a
+//! worker drains its queue, then the reporter prints the final count. `SERVICE_DRAIN` sets
+//! another drain (`0s` for none). `127.0.0.1:0` picks a
 //! free port (each address is printed on start). `SERVICE_CONFIG` names a file with the
 //! reporter's period in seconds: edit it and `kill -HUP <pid>` to reload it; a reload that
 //! cannot be read (missing, over 64 bytes, not a whole number of seconds) changes nothing.
@@ -43,6 +48,7 @@ use axum::{
 };
 use hyper::server::conn::http1;
 use hyper_util::{rt::TokioIo, service::TowerToHyperService};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use run::{actor, BoxError, Cause, Context, Runner};
 use tokio::{
     net::TcpListener,
@@ -68,6 +74,16 @@ struct Service {
     /// The operator's routes, on loopback.
     #[actor(stage = 2)]
     admin: Admin,
+    /// Restarted after each failure (with a backoff, at most 10 times in 30 s); a sidecar:
+    /// the service serves on without it, and it stops when the others have.
+    #[actor(
+        restart = "on_failure",
+        max_restarts = 10,
+        within = "30s",
+        backoff = "100ms..1s",
+        exit = "sidecar"
+    )]
+    cache: Cache,
 }
 
 /// The public HTTP server: `GET /` queues a job; `/ready` and `/live` are the probes.
@@ -96,7 +112,8 @@ impl Runner for Http {
 
 /// The operator's server, on a loopback address only: `GET /status` is the whole app's tree
 /// of actors with their states, restarts and last errors (the full view: error texts are for
-/// operators), `POST /stop` stops the app cleanly (exit 0).
+/// operators), `GET /metrics` the Prometheus text of every metric, `POST /stop` stops the
+/// app cleanly (exit 0).
 struct Admin {
     listener: TcpListener,
 }
@@ -112,6 +129,16 @@ impl Runner for Admin {
             .route(
                 "/status",
                 get(move || std::future::ready(status.status().to_string())),
+            )
+            .route(
+                "/metrics",
+                get(|| {
+                    std::future::ready(
+                        METRICS
+                            .get()
+                            .map_or_else(String::new, PrometheusHandle::render),
+                    )
+                }),
             )
             .route(
                 "/stop",
@@ -213,6 +240,26 @@ impl Runner for Worker {
     }
 }
 
+/// Loads `SERVICE_CACHE_FILE` at each start (a stand-in for warming a cache from a store that
+/// may be down), then holds it until stopped. A file it cannot read is a failure, which its
+/// supervisor restarts after a backoff. `Clone`: each restart runs a fresh copy.
+#[derive(Clone)]
+struct Cache;
+
+impl Runner for Cache {
+    type Error = std::io::Error;
+
+    async fn run(self, ctx: Context) -> Result<(), Self::Error> {
+        if let Ok(path) = std::env::var("SERVICE_CACHE_FILE") {
+            let loaded = std::fs::metadata(&path)
+                .map_err(|error| std::io::Error::new(error.kind(), format!("{path}: {error}")))?;
+            println!("{}: loaded {} bytes", ctx.name(), loaded.len());
+        }
+        ctx.interrupted().await;
+        Ok(())
+    }
+}
+
 /// The most a config file may hold: it is read whole, and a path pointing at a huge file
 /// must not be.
 const CONFIG_LIMIT: u64 = 64;
@@ -285,8 +332,28 @@ fn address(name: &str, default: &str) -> Result<SocketAddr, BoxError> {
         .map_err(|error| format!("{name}={text:?}: {error}").into())
 }
 
-// On SIGTERM: 1 s of drain, then at most 9 s for the staged shutdown.
-#[run::main(shutdown_timeout = "10s", drain = "1s")]
+/// The Prometheus recorder's handle, for `/metrics`.
+static METRICS: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
+
+/// Installed before the root group is made (`init`), so that every actor is counted from its
+/// start; without a recorder, `/metrics` is empty.
+fn install_metrics() {
+    match PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => {
+            let _ = METRICS.set(handle);
+        }
+        Err(error) => eprintln!("no metrics: {error}"),
+    }
+}
+
+// On SIGTERM: 1 s of drain (`SERVICE_DRAIN`, such as `5s` or `0s`, sets another), then the
+// rest of the 10 s for the staged shutdown.
+#[run::main(
+    shutdown_timeout = "10s",
+    drain = "1s",
+    drain_env = "SERVICE_DRAIN",
+    init = "install_metrics"
+)]
 async fn main(ctx: Context) -> Result<(), BoxError> {
     let public = address("SERVICE_ADDR", "127.0.0.1:3000")?;
     let admin = address("SERVICE_ADMIN_ADDR", "127.0.0.1:3001")?;
@@ -314,6 +381,7 @@ async fn main(ctx: Context) -> Result<(), BoxError> {
         },
         reporter: reporter(period, done),
         admin: Admin { listener: admin },
+        cache: Cache,
     };
     service.run(ctx).await?;
     Ok(())

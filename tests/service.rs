@@ -46,6 +46,8 @@ impl Service {
     fn start_with(vars: &[(&str, &str)]) -> Self {
         let mut child = Command::new(example())
             .env_remove("SERVICE_CONFIG")
+            .env_remove("SERVICE_DRAIN")
+            .env_remove("SERVICE_CACHE_FILE")
             .envs(vars.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -389,4 +391,166 @@ fn a_reload_that_cannot_be_read_changes_nothing_and_a_good_one_applies() {
             format!("Error: reload failed: actor `main/reporter` failed: {path}: {why}")
         );
     }
+}
+
+#[test]
+fn the_drain_comes_from_the_environment_when_set_and_a_bad_one_is_refused_at_start() {
+    // Two seconds instead of the built-in one: the stop cannot end before the drain does.
+    let mut service = Service::start_with(&[
+        ("SERVICE_ADDR", "127.0.0.1:0"),
+        ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+        ("SERVICE_DRAIN", "2s"),
+    ]);
+    service.wait_for("start main/http");
+    let signalled = std::time::Instant::now();
+    signal(&service, "TERM");
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "stopped {:?} after SIGTERM, within the drain",
+        signalled.elapsed()
+    );
+
+    for (drain, why) in [
+        (
+            "soon",
+            "invalid duration: `soon` does not start with a number; expected a number and a \
+             unit, such as \"30s\", \"500ms\" or \"1m30s\" (units: `ns`, `us`, `ms`, `s`, `m`, \
+             `h`)",
+        ),
+        (
+            "10s",
+            "the drain (10s) does not fit in the shutdown timeout (10s); expected a drain \
+             shorter than the shutdown timeout, which it counts against",
+        ),
+    ] {
+        let service = Service::start_with(&[
+            ("SERVICE_ADDR", "127.0.0.1:0"),
+            ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+            ("SERVICE_DRAIN", drain),
+        ]);
+        let (status, lines, stderr) = service.finish();
+        assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
+        assert_eq!(stderr, format!("Error: SERVICE_DRAIN={drain:?}: {why}\n"));
+        assert!(lines.is_empty(), "nothing started: {lines:?}");
+    }
+}
+
+/// The value of series `series` (its name and labels as rendered) in a Prometheus text.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{series} ")))
+        .map(|value| value.parse().unwrap())
+}
+
+#[test]
+fn metrics_count_the_restarts_and_the_reloads_as_the_status_does() {
+    let dir = std::env::temp_dir();
+    let cache = dir.join(format!("run-service-cache-{}", std::process::id()));
+    let config = dir.join(format!("run-service-metrics-{}.conf", std::process::id()));
+    let _ = std::fs::remove_file(&cache);
+    std::fs::write(&config, "7\n").unwrap();
+    let mut service = Service::start_with(&[
+        ("SERVICE_ADDR", "127.0.0.1:0"),
+        ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+        ("SERVICE_CONFIG", config.to_str().unwrap()),
+        ("SERVICE_CACHE_FILE", cache.to_str().unwrap()),
+    ]);
+    let admin = service.wait_for("admin on http://");
+    let admin = admin.trim_start_matches("admin on http://").to_string();
+    service.wait_for("start main/reporter");
+
+    // The cache fails while its file is missing: once it has been restarted, give it one.
+    let deadline = std::time::Instant::now() + STEP;
+    while !get_path(&admin, "/status").contains("main/cache: restarting") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cache never restarted"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::write(&cache, "warm").unwrap();
+    service.wait_for("main/cache: loaded 4 bytes");
+
+    // A reload that fails.
+    std::fs::write(&config, "soon\n").unwrap();
+    signal(&service, "HUP");
+    service.wait_for("main/reporter: keeping every 7s");
+
+    let status = get_path(&admin, "/status");
+    let restarts: f64 = status
+        .lines()
+        .find(|line| line.trim_start().starts_with("main/cache: running"))
+        .and_then(|line| {
+            line.split(", ")
+                .find_map(|part| part.strip_suffix(" restarts"))
+        })
+        .unwrap_or_else(|| panic!("the cache runs, restarted: {status}"))
+        .parse()
+        .unwrap();
+    let response = get_path(&admin, "/metrics");
+    assert_eq!(status_line(&response), "HTTP/1.1 200 OK", "{response}");
+    let cache_series = |name: &str| metric(&response, &format!("{name}{{actor=\"main/cache\"}}"));
+    assert_eq!(
+        cache_series("run_actor_restarts_total"),
+        Some(restarts),
+        "{response}"
+    );
+    assert_eq!(
+        cache_series("run_actor_failures_total"),
+        Some(restarts),
+        "{response}"
+    );
+    assert_eq!(cache_series("run_actor_up"), Some(1.0), "{response}");
+    assert_eq!(
+        cache_series("run_actor_gave_up_total"),
+        Some(0.0),
+        "{response}"
+    );
+    assert_eq!(
+        metric(&response, "run_reloads_total"),
+        Some(1.0),
+        "{response}"
+    );
+    assert_eq!(
+        metric(
+            &response,
+            "run_reload_failures_total{actor=\"main/reporter\"}"
+        ),
+        Some(1.0),
+        "{response}"
+    );
+    assert_eq!(
+        metric(&response, "run_actor_up{actor=\"main/http\"}"),
+        Some(1.0),
+        "{response}"
+    );
+    let startup = metric(&response, "run_startup_seconds").expect("the time to ready");
+    assert!(startup > 0.0 && startup < 60.0, "{startup}");
+    assert_eq!(
+        metric(&response, "run_shutdown_timed_out"),
+        Some(0.0),
+        "{response}"
+    );
+    // Nothing internal on the public side: the metrics are the admin port's.
+
+    let response = request(&admin, "POST", "/stop");
+    assert_eq!(
+        status_line(&response),
+        "HTTP/1.1 202 Accepted",
+        "{response}"
+    );
+    let (status, lines, stderr) = service.finish();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    std::fs::remove_file(&config).unwrap();
+    std::fs::remove_file(&cache).unwrap();
 }

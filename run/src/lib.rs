@@ -71,6 +71,17 @@
 //! - `serde`: `serde::Serialize` for status snapshots ([`Status`]), for a JSON `/status`.
 //! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its
 //!   watchdog while the app is live (through `sd-notify`); without `NOTIFY_SOCKET`, nothing.
+//! - `metrics`: counts for operators through the [`metrics`](https://docs.rs/metrics) facade
+//!   (the app installs the exporter, Prometheus's or another): per actor, by full path in
+//!   label `actor`, `run_actor_up` (1 while it runs), `run_actor_restarts_total`,
+//!   `run_actor_failures_total`, `run_actor_timeouts_total`, `run_actor_gave_up_total`
+//!   (restart limits) and `run_reload_failures_total`, each registered at zero when the actor
+//!   starts (so `increase()` sees the first restart); under `#[run::main]` also
+//!   `run_reloads_total`, `run_startup_seconds` (to the first readiness),
+//!   `run_shutdown_seconds` and `run_shutdown_timed_out`; per [`Pool`] (label `pool`, its
+//!   [name](PoolBuilder::name)) `run_pool_waiting` (jobs queued and submitters waiting for
+//!   room; a [`TaskGroup`] on a pool waits there) and `run_pool_rejections_total`. Child tasks
+//!   are not counted (a server names one per connection). Without the feature nothing of it is compiled.
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
 //!   (`testing::run_paused`), inject signals without sending real ones
 //!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,
@@ -95,8 +106,8 @@
 //!   tree, members, interrupt delivery, the staged run loop, [`Cause`], [`Event`]; what an
 //!   actor sees ([`Context`], its child tasks, [`StopHandle`]) and the
 //!   [`Runner`](trait@Runner) trait. Each invariant is stated once, in the file that keeps it.
-//! - **leaves** (`error`, `name`, `panic`, `pool`): [`Error`], [`ActorName`], panic capture,
-//!   and [`Pool`], which needs nothing of the rest.
+//! - **leaves** (`error`, `name`, `panic`, `pool`, `duration`): [`Error`], [`ActorName`],
+//!   panic capture, [`Pool`], which needs nothing of the rest, and durations read at run time.
 //!
 //! # Invariants
 //!
@@ -143,6 +154,7 @@ mod budget;
 mod context;
 mod core;
 mod deploy;
+mod duration;
 mod error;
 mod exit_deadline;
 mod group;

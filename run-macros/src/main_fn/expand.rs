@@ -44,6 +44,9 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
         let drain = duration::expand(drain);
         config.extend(quote!(.drain(#drain)));
     }
+    if let Some(name) = &main.drain_env {
+        config.extend(quote!(.drain_env(#name)));
+    }
     if let Some(timeout) = main.startup_timeout {
         let timeout = duration::expand(timeout);
         config.extend(quote!(.startup_timeout(#timeout)));

@@ -13,7 +13,10 @@
 //! - [`reload`]: reload requests (SIGHUP) to the actors that opt in, told to systemd; their
 //!   state, [`hub`], is kept on the readiness state.
 //! - `systemd` (feature `systemd`): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog pings.
+//! - `app_metrics` (feature `metrics`): the time to ready and the shutdown's duration.
 
+#[cfg(feature = "metrics")]
+pub(crate) mod app_metrics;
 pub(crate) mod hub;
 pub(crate) mod order;
 pub(crate) mod probe;
@@ -254,7 +257,15 @@ impl Plan {
 
 /// Runs the root group of `#[run::main]` (`run`), telling systemd about `readiness` with
 /// feature `systemd`.
-pub(crate) async fn run_root<F: Future>(run: F, readiness: Readiness) -> F::Output {
+pub(crate) async fn run_root<F: Future<Output = Result<(), crate::error::Error>>>(
+    run: F,
+    readiness: Readiness,
+    started: std::time::Instant,
+) -> F::Output {
+    #[cfg(feature = "metrics")]
+    let run = app_metrics::measured(run, readiness.clone(), started);
+    #[cfg(not(feature = "metrics"))]
+    let _ = started;
     #[cfg(feature = "systemd")]
     return systemd::notify_while(run, readiness).await;
     #[cfg(not(feature = "systemd"))]

@@ -244,6 +244,8 @@ impl Context {
     pub fn reloads(&self) -> Reloads {
         let hub = hub_of(self);
         let generation = hub.as_ref().map_or(0, |hub| hub.subscribe());
+        #[cfg(feature = "metrics")]
+        crate::core::metrics::reloads_opted_in(&self.name());
         Reloads {
             ctx: self.clone(),
             hub,
@@ -269,6 +271,8 @@ pub(crate) async fn on_hangup(
         }
         #[cfg(feature = "systemd")]
         let told = super::systemd::reloading();
+        #[cfg(feature = "metrics")]
+        crate::core::metrics::reload_requested();
         let result = handle.reload().await;
         if let Err(error) = &result {
             eprintln!("Error: {}", error.report());

@@ -47,7 +47,7 @@ impl Scope {
 
     /// Whether events are observed at all: if not, their data need not be gathered.
     pub(crate) fn observed(&self) -> bool {
-        cfg!(feature = "tracing") || self.hook.is_some()
+        cfg!(feature = "tracing") || cfg!(feature = "metrics") || self.hook.is_some()
     }
 
     /// Emits an event about member `index`, inside its span: `report` is given the member's
@@ -70,8 +70,16 @@ impl Scope {
         }
         #[cfg(feature = "tracing")]
         let _span = self.slots.get(index).map(|slot| slot.span.enter());
+        // Only a fixed member is counted (feature `metrics`): a child task's name is one per
+        // request.
+        #[cfg(feature = "metrics")]
+        let counted = index < self.slots.len();
         report(&self.name(index), &|event| {
-            event::emit(self.hook.as_ref(), event)
+            event::emit(self.hook.as_ref(), event);
+            #[cfg(feature = "metrics")]
+            if counted {
+                crate::core::metrics::record(event);
+            }
         });
     }
 
