@@ -308,11 +308,11 @@ async fn reporter(mut period: Duration, done: Arc<AtomicU64>, ctx: Context) {
                     period = new;
                     println!("{}: reporting every {period:?}", ctx.name());
                     tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-                    request.done(Ok::<_, BoxError>(()));
+                    request.ok();
                 }
                 Err(error) => {
                     println!("{}: keeping every {period:?}", ctx.name());
-                    request.done(Err(error));
+                    request.fail(error);
                 }
             },
         }

@@ -65,15 +65,35 @@ pub fn derived_group(ctx: &Context, name: &'static str) -> Group {
     }
 }
 
+/// What a restartable derived field (`#[actor(restart = "...")]`) must be: a `Runner` that
+/// is `Clone`, as each incarnation runs a new clone.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be restarted: a restartable field must be `Clone`",
+    label = "expected a `Runner` that is `Clone`",
+    note = "each incarnation runs a new clone of the field; derive or implement `Clone` for `{Self}` (the runner of an `#[actor]` fn is `Clone` when its arguments are)"
+)]
+pub trait RestartableField {
+    /// A new incarnation: a clone.
+    fn remake(&self) -> Self;
+}
+
+// Through a blanket impl rather than supertraits: the compiler then reports a missing
+// `Clone` with the message above.
+impl<R: Runner + Clone> RestartableField for R {
+    fn remake(&self) -> Self {
+        self.clone()
+    }
+}
+
 /// The factory of a restartable derived field: a new clone of `runner` for each incarnation.
 /// The mutex makes it `Sync` for any `Send` runner.
-pub fn remake<R: Runner + Clone>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
+pub fn remake<R: Runner + RestartableField>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
     let runner = std::sync::Mutex::new(runner);
     move || {
         runner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+            .remake()
     }
 }
 

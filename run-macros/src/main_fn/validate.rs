@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use proc_macro2::Span;
 use syn::{spanned::Spanned, FnArg, LitInt, LitStr, PatType, Path};
 
 use super::parse::Input;
@@ -24,10 +25,11 @@ pub(super) struct Main<'a> {
     pub(super) signals: Option<bool>,
     /// `reload = false`: SIGHUP does not reload (and so terminates the process).
     pub(super) reload: Option<bool>,
-    /// `init = "path"`: a function called inside the runtime before the root group is made.
-    pub(super) init: Option<(LitStr, Path)>,
-    /// `hook = "path"`: the root group's event hook.
-    pub(super) hook: Option<(LitStr, Path)>,
+    /// `init = path` (or `"path"`): a function called inside the runtime before the root
+    /// group is made; with the span of the value as written.
+    pub(super) init: Option<(Span, Path)>,
+    /// `hook = path` (or `"path"`): the root group's event hook.
+    pub(super) hook: Option<(Span, Path)>,
     /// The body's `Context` parameter, if it takes one.
     pub(super) context: Option<&'a PatType>,
     pub(super) input: &'a Input,
@@ -112,10 +114,10 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
 
     let init = settings
         .get("init")
-        .and_then(|setting| errors.take(setting.lit_path("\"setup_logs\"")));
+        .and_then(|setting| errors.take(setting.fn_path("setup_logs")));
     let hook = settings
         .get("hook")
-        .and_then(|setting| errors.take(setting.lit_path("\"on_event\"")));
+        .and_then(|setting| errors.take(setting.fn_path("on_event")));
 
     let sig = &input.item.sig;
     signature::require_async(sig, "#[run::main]", errors);

@@ -127,8 +127,8 @@ pub enum Event<'a> {
         /// ([`Restart::Always`](crate::Restart::Always)) returned `Ok`.
         last: Option<&'a Error>,
     },
-    /// The actor failed to reload ([`Reload::done`](crate::Reload::done) with an error); it
-    /// goes on running.
+    /// The actor failed to reload ([`Reload::fail`](crate::Reload::fail), or
+    /// [`Reload::done`](crate::Reload::done) with an error); it goes on running.
     ReloadFailed {
         /// The actor.
         actor: &'a ActorName,
