@@ -335,14 +335,21 @@ fn address(name: &str, default: &str) -> Result<SocketAddr, BoxError> {
 /// The Prometheus recorder's handle, for `/metrics`.
 static METRICS: std::sync::OnceLock<PrometheusHandle> = std::sync::OnceLock::new();
 
-/// Installed before the root group is made (`init`), so that every actor is counted from its
-/// start; without a recorder, `/metrics` is empty.
-fn install_metrics() {
+/// Installed before the root group is made (`init`), so that every actor is counted and
+/// logged from its start: the log records (`tracing`, `INFO` and above, to stderr: the app's
+/// start, readiness, reloads, stop and end; each failure, restart and timeout) and the
+/// Prometheus recorder (without it, `/metrics` is empty).
+fn setup() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .init();
     match PrometheusBuilder::new().install_recorder() {
         Ok(handle) => {
             let _ = METRICS.set(handle);
         }
-        Err(error) => eprintln!("no metrics: {error}"),
+        Err(error) => tracing::error!("no metrics: {error}"),
     }
 }
 
@@ -352,7 +359,7 @@ fn install_metrics() {
     shutdown_timeout = "10s",
     drain = "1s",
     drain_env = "SERVICE_DRAIN",
-    init = "install_metrics"
+    init = setup
 )]
 async fn main(ctx: Context) -> Result<(), BoxError> {
     let public = address("SERVICE_ADDR", "127.0.0.1:3000")?;

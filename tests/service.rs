@@ -150,7 +150,7 @@ fn the_service_serves_then_stops_gracefully_on_sigterm() {
         Some(0),
         "stderr: {stderr}; stdout: {lines:?}"
     );
-    assert_eq!(stderr, "");
+    assert_calm(&stderr);
     for actor in ["main/http", "main/worker", "main/reporter"] {
         assert!(
             lines.contains(&format!("start {actor}")),
@@ -177,6 +177,54 @@ fn the_service_serves_then_stops_gracefully_on_sigterm() {
         position("start main/worker") < position("start main/http"),
         "{lines:?}"
     );
+}
+
+/// A log record of the example (its `tracing` subscriber writes them to stderr, one a line):
+/// its level and its message, without the time, the spans and the fields.
+fn record(line: &str) -> Option<(String, String)> {
+    let mut words = line.split_whitespace();
+    let _time = words.next()?;
+    let level = words.next()?;
+    if !matches!(level, "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR") {
+        return None;
+    }
+    let rest = line.split_once(": ").map(|(_, rest)| rest)?;
+    let rest = rest.strip_prefix("run::event: ").unwrap_or(rest);
+    // The message ends where the fields begin: ` name=`.
+    let end = rest
+        .match_indices(' ')
+        .map(|(at, _)| at)
+        .find(|&at| {
+            rest[at + 1..].split_once('=').is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            })
+        })
+        .unwrap_or(rest.len());
+    Some((level.to_string(), rest[..end].to_string()))
+}
+
+/// Every log record of `stderr`, as (level, message).
+fn records(stderr: &str) -> Vec<(String, String)> {
+    stderr.lines().filter_map(record).collect()
+}
+
+/// What `stderr` holds besides the log records: the exit report (`Error: ...`).
+fn plain(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|line| record(line).is_none())
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// A clean run logs nothing above `INFO`.
+fn assert_calm(stderr: &str) {
+    let loud: Vec<_> = records(stderr)
+        .into_iter()
+        .filter(|(level, _)| level == "WARN" || level == "ERROR")
+        .collect();
+    assert!(loud.is_empty(), "{loud:?} in {stderr}");
+    assert_eq!(plain(stderr), "", "nothing but log records: {stderr}");
 }
 
 /// The status line of a response: `HTTP/1.1 200 OK`.
@@ -251,7 +299,7 @@ fn the_service_exits_with_1_and_the_error_chain_when_it_cannot_start() {
     let (status, lines, stderr) = service.finish();
     assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
     assert_eq!(
-        stderr,
+        plain(&stderr),
         "Error: actor `main` failed: SERVICE_ADDR=\"not an address\": invalid socket address \
          syntax\n"
     );
@@ -302,7 +350,7 @@ fn the_public_port_serves_no_operator_route_and_the_admin_port_on_loopback_does(
         Some(0),
         "stderr: {stderr}; stdout: {lines:?}"
     );
-    assert_eq!(stderr, "");
+    assert_calm(&stderr);
     assert!(lines.contains(&"stop main/admin".to_string()), "{lines:?}");
 }
 
@@ -315,7 +363,7 @@ fn an_admin_address_off_loopback_is_refused_before_anything_starts() {
     let (status, lines, stderr) = service.finish();
     assert_eq!(status.code(), Some(1), "stdout: {lines:?}");
     assert_eq!(
-        stderr,
+        plain(&stderr),
         "Error: actor `main` failed: SERVICE_ADMIN_ADDR=0.0.0.0:0: the admin port must be a \
          loopback address (reach it with ssh -L or kubectl port-forward)\n"
     );
@@ -378,19 +426,28 @@ fn a_reload_that_cannot_be_read_changes_nothing_and_a_good_one_applies() {
         Some(0),
         "stderr: {stderr}; stdout: {lines:?}"
     );
+    // One `ERROR` record per failed reload, naming the actor and why; no raw `Error:` line
+    // beside it.
     let path = config.display();
-    let failures: Vec<&str> = stderr.lines().collect();
+    let failures: Vec<&str> = stderr
+        .lines()
+        .filter(|line| record(line).is_some_and(|(level, _)| level == "ERROR"))
+        .collect();
     assert_eq!(failures.len(), 3, "{stderr}");
     for (failure, why) in failures.iter().zip([
         "period \"every minute\": invalid digit found in string".to_string(),
         "larger than 64 bytes".to_string(),
         "No such file or directory (os error 2)".to_string(),
     ]) {
-        assert_eq!(
-            *failure,
-            format!("Error: reload failed: actor `main/reporter` failed: {path}: {why}")
+        assert_eq!(record(failure).unwrap().1, "reload failed", "{failure}");
+        assert!(
+            failure.ends_with(&format!(
+                "error=actor `main/reporter` failed: {path}: {why}"
+            )),
+            "{failure}"
         );
     }
+    assert_eq!(plain(&stderr), "", "{stderr}");
 }
 
 #[test]
@@ -553,4 +610,52 @@ fn metrics_count_the_restarts_and_the_reloads_as_the_status_does() {
     );
     std::fs::remove_file(&config).unwrap();
     std::fs::remove_file(&cache).unwrap();
+}
+
+#[test]
+fn a_clean_run_logs_its_start_readiness_reload_stop_and_end_at_info_and_nothing_louder() {
+    let config = std::env::temp_dir().join(format!("run-service-logs-{}.conf", std::process::id()));
+    std::fs::write(&config, "7\n").unwrap();
+    let mut service = Service::start_with(&[
+        ("SERVICE_ADDR", "127.0.0.1:0"),
+        ("SERVICE_ADMIN_ADDR", "127.0.0.1:0"),
+        ("SERVICE_CONFIG", config.to_str().unwrap()),
+    ]);
+    let public = service.wait_for("listening on http://");
+    let public = public
+        .trim_start_matches("listening on http://")
+        .to_string();
+    service.wait_for("start main/http");
+    let deadline = std::time::Instant::now() + STEP;
+    while status_line(&get_path(&public, "/ready")) != "HTTP/1.1 200 OK" {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(get(&public).ends_with("queued job 1\n"));
+    std::fs::write(&config, "2\n").unwrap();
+    signal(&service, "HUP");
+    service.wait_for("main/reporter: reporting every 2s");
+    signal(&service, "TERM");
+    let (status, lines, stderr) = service.finish();
+    std::fs::remove_file(&config).unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stderr: {stderr}; stdout: {lines:?}"
+    );
+    let expected = [
+        ("INFO", "started"),
+        ("INFO", "ready"),
+        ("INFO", "reloaded"),
+        ("INFO", "stopping"),
+        ("INFO", "stopped"),
+    ]
+    .map(|(level, message)| (level.to_string(), message.to_string()));
+    assert_eq!(records(&stderr), expected, "{stderr}");
+    assert!(
+        stderr.contains("INFO run::event: stopping cause=received SIGTERM\n"),
+        "the log names the cause as the exit report would: {stderr}"
+    );
+    assert!(stderr.contains(" exit_code=0\n"), "{stderr}");
+    assert_calm(&stderr);
 }

@@ -64,9 +64,14 @@
 //!
 //! No feature is on by default.
 //!
-//! - `tracing`: one `tracing` span per actor of a [`Group`] (named `actor`, with the actor's
-//!   full path), and a `tracing` event for every [`Event`], with target `run::event`
-//!   (`RUST_LOG=run::event=debug`).
+//! - `tracing`: one `tracing` span per actor (named `actor`, with the actor's full path; a
+//!   restartable actor's runs share it; a child task's is `DEBUG`), and one record per
+//!   happening, target `run::event`, at the level an operator expects: starts, interrupts,
+//!   clean exits and child tasks at `DEBUG`; a failure that will be restarted one `WARN`; a
+//!   failure that is not, a timeout, a restart limit and a failed reload `ERROR`; under
+//!   `#[run::main]`, the app's `started`, `ready`, `stopping` (with the cause, in the words of
+//!   the exit report), `reloaded` and `stopped` (how long the stop took, the exit code) at
+//!   `INFO`.
 //! - `axum`: `run::probe_routes`, `/ready` and `/live` as an axum router.
 //! - `serde`: `serde::Serialize` for status snapshots ([`Status`]), for a JSON `/status`.
 //! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its

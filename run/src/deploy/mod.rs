@@ -16,13 +16,13 @@
 //! - `root_report` (features `tracing`, `metrics`): the app's start, readiness, stop and end,
 //!   as `INFO` records and as series.
 
-#[cfg(any(feature = "metrics", feature = "tracing"))]
-pub(crate) mod root_report;
 pub(crate) mod hub;
 pub(crate) mod order;
 pub(crate) mod probe;
 pub(crate) mod readiness;
 pub(crate) mod reload;
+#[cfg(any(feature = "metrics", feature = "tracing"))]
+pub(crate) mod root_report;
 #[cfg(feature = "systemd")]
 pub(crate) mod systemd;
 
