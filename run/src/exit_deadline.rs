@@ -78,6 +78,11 @@ impl ExitWatch {
         self.shared.wake();
     }
 
+    /// The root group's cause, once it has one.
+    pub(crate) fn cause(&self) -> Option<crate::core::cause::Cause> {
+        self.shared.scope.get()?.cause().cloned()
+    }
+
     /// The time left until the deadline, once the stop has begun.
     pub(crate) fn left(&self, budget: Duration) -> Option<Duration> {
         let scope = self.shared.scope.get()?;

@@ -743,6 +743,7 @@ impl Group {
                     shared
                 }),
                 deadlines,
+                incarnation: false,
             });
             if let Some(status) = status {
                 status.attach(&scope);

@@ -65,14 +65,30 @@
 //!
 //! No feature is on by default.
 //!
-//! - `tracing`: one `tracing` span per actor of a [`Group`] (named `actor`, with the actor's
-//!   full path), and a `tracing` event for every [`Event`], with target `run::event`
-//!   (`RUST_LOG=run::event=debug`).
+//! - `tracing`: one `tracing` span per actor (named `actor`, with the actor's full path; a
+//!   restartable actor's runs share it; a child task's is `DEBUG`), and one record per
+//!   happening, target `run::event`, at the level an operator expects: starts, interrupts,
+//!   clean exits and child tasks at `DEBUG`; a failure that will be restarted one `WARN`; a
+//!   failure that is not, a timeout, a restart limit and a failed reload `ERROR`; under
+//!   `#[run::main]`, the app's `started`, `ready`, `stopping` (with the cause, in the words of
+//!   the exit report), `reloaded` and `stopped` (how long the stop took, the exit code) at
+//!   `INFO`.
 //! - `axum`: `run::probe_routes`, `/ready` and `/live` as an axum router.
 //! - `serde`: `serde::Serialize` for status snapshots ([`Status`]), for a JSON `/status`.
 //! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its
 //!   watchdog while the app is live (through `sd-notify`); without `NOTIFY_SOCKET`, nothing.
 //!   On Unix only: on Windows the feature builds and does nothing (it pulls no dependency).
+//! - `metrics`: counts for operators through the [`metrics`](https://docs.rs/metrics) facade
+//!   (the app installs the exporter, Prometheus's or another): per actor, by full path in
+//!   label `actor`, `run_actor_up` (1 while it runs), `run_actor_restarts_total`,
+//!   `run_actor_failures_total`, `run_actor_timeouts_total`, `run_actor_gave_up_total`
+//!   (restart limits) and `run_reload_failures_total`, each registered at zero when the actor
+//!   starts (so `increase()` sees the first restart); under `#[run::main]` also
+//!   `run_reloads_total`, `run_startup_seconds` (to the first readiness),
+//!   `run_shutdown_seconds` and `run_shutdown_timed_out`; per [`Pool`] (label `pool`, its
+//!   [name](PoolBuilder::name)) `run_pool_waiting` (jobs queued and submitters waiting for
+//!   room; a [`TaskGroup`] on a pool waits there) and `run_pool_rejections_total`. Child tasks
+//!   are not counted (a server names one per connection). Without the feature nothing of it is compiled.
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
 //!   (`testing::run_paused`), inject signals without sending real ones
 //!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,
@@ -97,8 +113,8 @@
 //!   tree, members, interrupt delivery, the staged run loop, [`Cause`], [`Event`]; what an
 //!   actor sees ([`Context`], its child tasks, [`StopHandle`]) and the
 //!   [`Runner`](trait@Runner) trait. Each invariant is stated once, in the file that keeps it.
-//! - **leaves** (`error`, `name`, `panic`, `pool`): [`Error`], [`ActorName`], panic capture,
-//!   and [`Pool`], which needs nothing of the rest.
+//! - **leaves** (`error`, `name`, `panic`, `pool`, `duration`): [`Error`], [`ActorName`],
+//!   panic capture, [`Pool`], which needs nothing of the rest, and durations read at run time.
 //!
 //! # Invariants
 //!
@@ -145,6 +161,7 @@ mod budget;
 mod context;
 mod core;
 mod deploy;
+mod duration;
 mod error;
 mod exit_deadline;
 mod group;

@@ -611,6 +611,7 @@ impl TaskGroupBuilder {
                 run_loop: false,
                 extension: None,
                 deadlines: Default::default(),
+                incarnation: false,
             }),
             pool: self.pool,
             capture_panics: !self.propagate_panics,

@@ -14,12 +14,16 @@
 //!   state, [`hub`], is kept on the readiness state.
 //! - `systemd` (feature `systemd`, Unix only): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog
 //!   pings.
+//! - `root_report` (features `tracing`, `metrics`): the app's start, readiness, stop and end,
+//!   as `INFO` records and as series.
 
 pub(crate) mod hub;
 pub(crate) mod order;
 pub(crate) mod probe;
 pub(crate) mod readiness;
 pub(crate) mod reload;
+#[cfg(any(feature = "metrics", feature = "tracing"))]
+pub(crate) mod root_report;
 #[cfg(all(feature = "systemd", unix))]
 pub(crate) mod systemd;
 
@@ -255,7 +259,16 @@ impl Plan {
 
 /// Runs the root group of `#[run::main]` (`run`), telling systemd about `readiness` with
 /// feature `systemd` on Unix.
-pub(crate) async fn run_root<F: Future>(run: F, readiness: Readiness) -> F::Output {
+pub(crate) async fn run_root<F: Future<Output = Result<(), crate::error::Error>>>(
+    run: F,
+    readiness: Readiness,
+    started: std::time::Instant,
+    cause: impl Fn() -> Option<crate::core::cause::Cause>,
+) -> F::Output {
+    #[cfg(any(feature = "metrics", feature = "tracing"))]
+    let run = root_report::reported(run, readiness.clone(), started, cause);
+    #[cfg(not(any(feature = "metrics", feature = "tracing")))]
+    let _ = (started, cause);
     #[cfg(all(feature = "systemd", unix))]
     return systemd::notify_while(run, readiness).await;
     #[cfg(not(all(feature = "systemd", unix)))]

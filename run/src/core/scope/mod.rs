@@ -270,6 +270,9 @@ pub(crate) struct ScopeConfig {
     pub(crate) extension: Option<Arc<dyn Extension>>,
     /// Its shutdown timeout, drain, steps and members' timeouts.
     pub(crate) deadlines: Deadlines,
+    /// It runs one incarnation of a restartable actor: its member's failure is reported by
+    /// the supervisor, which knows whether it restarts (see [`event`](crate::core::event)).
+    pub(crate) incarnation: bool,
 }
 
 /// The one stop engine; see the [module invariants](self).
@@ -282,6 +285,8 @@ pub(crate) struct Scope {
     slots: Box<[Slot]>,
     /// See [`ScopeConfig::quiet`].
     quiet: Box<[u32]>,
+    /// See [`ScopeConfig::incarnation`].
+    incarnation: bool,
     run_loop: bool,
     /// Set once; see [`stop`].
     cause: OnceLock<Cause>,
@@ -346,6 +351,7 @@ impl Scope {
             run_loop,
             extension,
             deadlines,
+            incarnation,
         } = config;
         let counted = slots
             .iter()
@@ -367,6 +373,7 @@ impl Scope {
             parent,
             slots,
             quiet,
+            incarnation,
             run_loop,
             cause: OnceLock::new(),
             record: Mutex::default(),
