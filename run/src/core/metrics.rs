@@ -79,7 +79,8 @@ pub(crate) fn app_started() {
     metrics::gauge!(SHUTDOWN_TIMED_OUT).set(0.0);
 }
 
-/// A reload was requested.
+/// A reload was requested (SIGHUP: Unix only).
+#[cfg(unix)]
 pub(crate) fn reload_requested() {
     metrics::counter!(RELOADS).increment(1);
 }
