@@ -11,12 +11,12 @@ use std::{
     time::Duration,
 };
 
-use metrics_exporter_prometheus::PrometheusBuilder;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use run::{Backoff, Context, Error, ExitPolicy, Group, Pool, Restart, RestartPolicy};
 
-/// Runs `app` on a current-thread runtime under paused time, counted by a Prometheus
-/// recorder of this thread only; returns what it renders.
-fn render(app: impl FnOnce() -> Group) -> String {
+/// Runs `work` on a current-thread runtime under paused time, counted by a Prometheus
+/// recorder of this thread only, which `work` is given to render.
+fn counted<F: std::future::Future<Output = ()>>(work: impl FnOnce(PrometheusHandle) -> F) {
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     metrics::with_local_recorder(&recorder, || {
@@ -25,19 +25,24 @@ fn render(app: impl FnOnce() -> Group) -> String {
             .start_paused(true)
             .build()
             .unwrap()
-            .block_on(async {
-                let _ = app().run().await;
-            });
+            .block_on(work(handle));
     });
-    handle.render()
+}
+
+/// Runs `app` [counted](counted); returns what the recorder renders after.
+fn render(app: impl FnOnce() -> Group) -> String {
+    let mut text = String::new();
+    let rendered = &mut text;
+    counted(|handle| async move {
+        let _ = app().run().await;
+        *rendered = handle.render();
+    });
+    text
 }
 
 /// The value of the series `name{actor="..."}`, if rendered.
 fn value(text: &str, name: &str, actor: &str) -> Option<f64> {
-    let series = format!("{name}{{actor=\"{actor}\"}} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&series))
-        .map(|value| value.parse().unwrap())
+    series(text, &format!("{name}{{actor=\"{actor}\"}}"))
 }
 
 #[test]
@@ -155,50 +160,41 @@ fn series(text: &str, series: &str) -> Option<f64> {
 
 #[test]
 fn a_pool_counts_what_waits_for_a_worker_and_what_it_refuses() {
-    let recorder = PrometheusBuilder::new().build_recorder();
-    let handle = recorder.handle();
     let waiting = r#"run_pool_waiting{pool="fetch"}"#;
     let rejections = r#"run_pool_rejections_total{pool="fetch"}"#;
-    metrics::with_local_recorder(&recorder, || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .start_paused(true)
+    counted(|handle| async move {
+        let pool = Pool::builder()
+            .name("fetch")
+            .max(1)
+            .queue(1)
             .build()
-            .unwrap()
-            .block_on(async {
-                let pool = Pool::builder()
-                    .name("fetch")
-                    .max(1)
-                    .queue(1)
-                    .build()
-                    .unwrap();
-                let text = handle.render();
-                assert_eq!(series(&text, waiting), Some(0.0), "{text}");
-                assert_eq!(series(&text, rejections), Some(0.0), "{text}");
+            .unwrap();
+        let text = handle.render();
+        assert_eq!(series(&text, waiting), Some(0.0), "{text}");
+        assert_eq!(series(&text, rejections), Some(0.0), "{text}");
 
-                let (release, released) = tokio::sync::oneshot::channel::<()>();
-                let busy = pool
-                    .try_submit(async move {
-                        released.await.ok();
-                    })
-                    .unwrap();
-                let queued = pool.try_submit(async {}).unwrap();
-                let refused = pool.try_submit(async {});
-                assert!(matches!(refused, Err(Error::Full)));
-                let late = pool
-                    .submit_timeout(async {}, Duration::from_millis(10))
-                    .await;
-                assert!(matches!(late, Err(Error::DispatchTimeout)));
-                let text = handle.render();
-                assert_eq!(series(&text, waiting), Some(1.0), "the queued job: {text}");
-                assert_eq!(series(&text, rejections), Some(2.0), "{text}");
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let busy = pool
+            .try_submit(async move {
+                released.await.ok();
+            })
+            .unwrap();
+        let queued = pool.try_submit(async {}).unwrap();
+        let refused = pool.try_submit(async {});
+        assert!(matches!(refused, Err(Error::Full)));
+        let late = pool
+            .submit_timeout(async {}, Duration::from_millis(10))
+            .await;
+        assert!(matches!(late, Err(Error::DispatchTimeout)));
+        let text = handle.render();
+        assert_eq!(series(&text, waiting), Some(1.0), "the queued job: {text}");
+        assert_eq!(series(&text, rejections), Some(2.0), "{text}");
 
-                release.send(()).unwrap();
-                busy.await.unwrap();
-                queued.await.unwrap();
-                let text = handle.render();
-                assert_eq!(series(&text, waiting), Some(0.0), "{text}");
-                pool.close().await.unwrap();
-            });
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        queued.await.unwrap();
+        let text = handle.render();
+        assert_eq!(series(&text, waiting), Some(0.0), "{text}");
+        pool.close().await.unwrap();
     });
 }

@@ -24,6 +24,26 @@ impl Write for Captured {
     }
 }
 
+impl Captured {
+    /// What was written so far.
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// Captures this thread's records up to `level`, without time or colour, until the guard is
+/// dropped (the tests run on current-thread runtimes: every record is on this thread).
+fn capture(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(level)
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
 impl<'a> MakeWriter<'a> for Captured {
     type Writer = Captured;
 
@@ -34,14 +54,7 @@ impl<'a> MakeWriter<'a> for Captured {
 
 #[tokio::test]
 async fn each_actor_has_a_span_named_after_it_with_its_events_inside() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture(tracing::Level::DEBUG);
 
     let mut group = Group::named("app");
     group
@@ -56,7 +69,7 @@ async fn each_actor_has_a_span_named_after_it_with_its_events_inside() {
     // current_thread: the actors' events are emitted on this thread, under this subscriber.
     group.run().await.unwrap_err();
 
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     let lines: Vec<&str> = output.lines().collect();
     let has = |needle: &str| lines.iter().any(|line| line.contains(needle));
     assert!(
@@ -84,14 +97,7 @@ async fn each_actor_has_a_span_named_after_it_with_its_events_inside() {
 
 #[tokio::test(start_paused = true)]
 async fn a_supervised_sidecar_past_its_limit_is_an_error_record() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .without_time()
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture(tracing::Level::INFO);
 
     let mut root = Group::new();
     root.spawn(|ctx: Context| async move {
@@ -108,7 +114,7 @@ async fn a_supervised_sidecar_past_its_limit_is_an_error_record() {
     // A sidecar's failure is not returned: the record is all there is to see.
     root.run().await.unwrap();
 
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     let gave_up: Vec<&str> = output
         .lines()
         .filter(|line| line.contains("restart limit reached"))
@@ -126,14 +132,7 @@ async fn a_supervised_sidecar_past_its_limit_is_an_error_record() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_that_is_restarted_is_one_warning_in_the_actors_one_span() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture(tracing::Level::DEBUG);
 
     let failed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut app = Group::named("app");
@@ -157,7 +156,7 @@ async fn a_failure_that_is_restarted_is_one_warning_in_the_actors_one_span() {
     .name("http");
     app.run().await.unwrap();
 
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     let at = |level: &str| {
         output
             .lines()
@@ -194,14 +193,7 @@ async fn a_failure_that_is_restarted_is_one_warning_in_the_actors_one_span() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_that_is_not_restarted_is_one_error() {
-    let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .without_time()
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (captured, _default) = capture(tracing::Level::DEBUG);
 
     let mut app = Group::named("app");
     app.supervise(|| |_ctx: Context| async { Err::<(), _>(io::Error::other("bad config")) })
@@ -209,7 +201,7 @@ async fn a_failure_that_is_not_restarted_is_one_error() {
         .restart(RestartPolicy::new(Restart::Never));
     app.run().await.unwrap_err();
 
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     let errors: Vec<&str> = output
         .lines()
         .filter(|line| line.trim_start().starts_with("ERROR"))
