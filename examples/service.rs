@@ -304,15 +304,16 @@ async fn reporter(mut period: Duration, done: Arc<AtomicU64>, ctx: Context) {
             () = ctx.interrupted() => break,
             _ = tick.tick() => println!("{} jobs done", done.load(Ordering::Relaxed)),
             request = reloads.requested() => match report_period() {
+                // Answered first: once the line is out, the reload is done and reported.
                 Ok(new) => {
                     period = new;
-                    println!("{}: reporting every {period:?}", ctx.name());
                     tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
                     request.ok();
+                    println!("{}: reporting every {period:?}", ctx.name());
                 }
                 Err(error) => {
-                    println!("{}: keeping every {period:?}", ctx.name());
                     request.fail(error);
+                    println!("{}: keeping every {period:?}", ctx.name());
                 }
             },
         }
