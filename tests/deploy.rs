@@ -525,5 +525,125 @@ fn an_actor_waiting_at_its_gate_returns_unrun_once_its_group_stops_and_is_never_
             .map(|stuck| stuck.actor.to_string())
             .collect();
         assert_eq!(aborted, ["app/main/db"], "api never started: {result:?}");
+
+/// `Context::readiness` is `None` where the top group does not track readiness: a hand-made
+/// group that asked for nothing of it pays nothing for it, and has no readiness to give.
+#[test]
+fn a_context_has_the_app_readiness_where_the_top_group_tracks_it() {
+    testing::run_paused(async {
+        let mut plain = Group::named("plain");
+        plain.spawn(|ctx: Context| async move {
+            assert!(ctx.readiness().is_none());
+        });
+        plain.run().await.unwrap();
+
+        let mut tracked = Group::named("tracked");
+        let _ = tracked.readiness();
+        tracked.spawn(|ctx: Context| async move {
+            let mut nested = ctx.group_named("inner");
+            nested.spawn(|ctx: Context| async move {
+                let readiness = ctx.readiness().expect("the top group tracks readiness");
+                assert!(readiness.wait_ready().await);
+            });
+            nested.run().await
+        });
+        tracked.run().await.unwrap();
+    });
+}
+
+/// A connection a `db` actor makes once it is up.
+#[derive(Clone, Debug, PartialEq)]
+struct Pool(&'static str);
+
+#[test]
+fn a_ready_actor_hands_a_value_to_the_actors_after_it() {
+    testing::run_paused(async {
+        let start = Instant::now();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut group = Group::named("app");
+        group
+            .spawn(|ctx: Context| async move {
+                tokio::time::sleep(Duration::from_secs(1)).await; // connecting
+                ctx.provide(Pool("db-1"));
+                ctx.interrupted().await;
+            })
+            .name("db")
+            .ready_when_told();
+        let http = Arc::clone(&seen);
+        group
+            .spawn(move |ctx: Context| async move {
+                let pool = ctx.provided::<Pool>();
+                http.lock()
+                    .unwrap()
+                    .push((start.elapsed().as_secs(), "http", pool));
+                // A nested group of this tree sees it too.
+                let mut handlers = ctx.group_named("handlers");
+                let handler = Arc::clone(&http);
+                handlers
+                    .spawn(move |ctx: Context| async move {
+                        let pool = ctx.provided::<Pool>();
+                        handler.lock().unwrap().push((1, "handler", pool));
+                    })
+                    .name("get");
+                handlers.run().await
+            })
+            .name("http")
+            .after("db");
+        group.run().await.unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                (1, "http", Some(Pool("db-1"))),
+                (1, "handler", Some(Pool("db-1")))
+            ]
+        );
+    });
+}
+
+#[test]
+fn a_restarted_provider_replaces_its_value_and_nothing_is_provided_where_nothing_tracks() {
+    testing::run_paused(async {
+        let mut plain = Group::named("plain");
+        plain.spawn(|ctx: Context| async move {
+            ctx.provide(Pool("dropped"));
+            assert_eq!(ctx.provided::<Pool>(), None);
+        });
+        plain.run().await.unwrap();
+
+        let mut group = Group::named("app");
+        let runs = Arc::new(Mutex::new(0));
+        group
+            .supervise(move || {
+                let runs = Arc::clone(&runs);
+                move |ctx: Context| async move {
+                    let run = {
+                        let mut runs = runs.lock().unwrap();
+                        *runs += 1;
+                        *runs
+                    };
+                    ctx.provide(Pool(if run == 1 { "db-1" } else { "db-2" }));
+                    if run == 1 {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        return Err(std::io::Error::other("connection lost"));
+                    }
+                    ctx.interrupted().await;
+                    Ok(())
+                }
+            })
+            .name("db")
+            .ready_when_told()
+            .restart(run::RestartPolicy::new(run::Restart::OnFailure));
+        group
+            .spawn(|ctx: Context| async move {
+                let first = ctx
+                    .provided::<Pool>()
+                    .expect("provided before this started");
+                tokio::time::sleep(Duration::from_secs(5)).await; // db restarted meanwhile
+                assert_eq!(ctx.provided::<Pool>(), Some(Pool("db-2")));
+                assert_eq!(first, Pool("db-1"), "a clone taken is kept");
+            })
+            .name("http")
+            .after("db");
+        group.run().await.unwrap();
     });
 }

@@ -474,3 +474,129 @@ async fn restart_options_and_a_strategy_on_a_derived_runner() {
         ]
     );
 }
+
+/// Fails the first `fails` times it runs (counted in `runs`, shared by its clones), then
+/// serves until interrupted; logs each start with the URL it was given.
+#[actor]
+async fn flaky_cache(
+    url: String,
+    fails: usize,
+    runs: Arc<Mutex<usize>>,
+    log: Log,
+    ctx: Context,
+) -> Result<(), std::io::Error> {
+    let run = {
+        let mut runs = runs.lock().unwrap();
+        *runs += 1;
+        *runs
+    };
+    log.push(format!("start {url} #{run}"));
+    if run <= fails {
+        return Err(std::io::Error::other("flaky"));
+    }
+    ctx.interrupted().await;
+    Ok(())
+}
+
+/// A generic actor: its runner is `Clone` when `T` is.
+#[actor]
+async fn holder<T: Send + 'static>(value: T, log: Log, ctx: Context) {
+    drop(value);
+    log.push("start holder");
+    ctx.interrupted().await;
+}
+
+#[derive(Runner)]
+struct RestartsFnActors {
+    #[actor(restart = "on_failure", backoff = "1ms..2ms")]
+    cache: FlakyCache,
+    #[actor(restart = "always")]
+    holder: Holder<Vec<u8>>,
+    #[actor]
+    stopper: StopAt,
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_actor_fn_with_clone_arguments_is_a_restartable_field() {
+    let log = Log::default();
+    let mut group = Group::named("app");
+    group.spawn(RestartsFnActors {
+        cache: flaky_cache("redis://cache".into(), 2, Arc::default(), log.clone()),
+        holder: holder(vec![1, 2, 3], log.clone()),
+        stopper: stop_at(log.clone(), 4),
+    });
+    group.run().await.unwrap();
+    let mut lines = log.lines();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "start holder",
+            "start redis://cache #1",
+            "start redis://cache #2",
+            "start redis://cache #3",
+        ]
+    );
+    // The runner of an `#[actor]` fn clones its arguments.
+    let first = flaky_cache("a".into(), 0, Arc::default(), log.clone());
+    let second = first.clone();
+    assert_eq!(second.name(), "flaky_cache");
+}
+
+/// Each line of a status snapshot up to its state: the path, indented by depth, and
+/// `(group)` on a group level.
+fn tree(status: &run::Status) -> Vec<String> {
+    status
+        .to_string()
+        .lines()
+        .map(|line| line.split(": ").next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_status_of_nested_derived_runners_shows_every_level_once() {
+    let log = Log::default();
+    let mut group = Group::named("app");
+    let inline_log = log.clone();
+    group
+        .spawn(move |ctx: Context| async move {
+            // Run inline from `main`'s body: its group `outer` is a level of its own.
+            Outer {
+                inner: Inner {
+                    worker: service(inline_log.clone()),
+                },
+                watcher: service(inline_log),
+            }
+            .run(ctx)
+            .await
+        })
+        .name("main");
+    let (send, seen) = oneshot::channel();
+    let started = log.clone();
+    group
+        .spawn(move |ctx: Context| async move {
+            while started.lines().len() < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            send.send(ctx.status()).unwrap();
+        })
+        .name("probe");
+    group.run().await.unwrap();
+    let status = seen.await.unwrap();
+    assert_eq!(
+        tree(&status),
+        [
+            "app/main",
+            "  app/main/outer (group)",
+            "    app/main/outer/inner",
+            "      app/main/outer/inner/worker",
+            "    app/main/outer/watcher",
+            "app/probe",
+        ],
+        "{status}"
+    );
+    let outer = status.find("app/main/outer").unwrap();
+    assert!(outer.group);
+    assert_eq!(outer.children.len(), 2);
+    assert!(!status.find("app/main/outer/inner").unwrap().group);
+}

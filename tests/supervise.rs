@@ -513,7 +513,8 @@ fn status_shows_every_state_nested() {
         assert_eq!(
             first.to_string(),
             "app/server: running, up 50ms\n  \
-               app/server/http/listener: running, up 50ms\n\
+               app/server/http (group): running, up 50ms\n    \
+                 app/server/http/listener: running, up 50ms\n\
              app/flaky: running, up 50ms\n\
              app/job: exited\n\
              app/slow: running, up 50ms\n\

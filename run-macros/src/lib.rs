@@ -1,7 +1,8 @@
-//! Procedural macros of the [`run`](https://docs.rs/run) lifecycle framework:
-//! `#[run::main]`, `#[run::actor]` and `#[derive(run::Runner)]`.
+//! Procedural macros of the [`run-lifecycle`](https://docs.rs/run-lifecycle) lifecycle
+//! framework: `#[run::main]`, `#[run::actor]` and `#[derive(run::Runner)]`.
 //!
-//! Use them through the `run` crate, which re-exports them and documents them with examples.
+//! Use them through `run-lifecycle`, whose library is named `run`: it re-exports them and
+//! documents them with examples.
 //! Generated code reaches `run` through `::run`, or the path given by `crate = "..."`, and
 //! uses only `run`'s public API plus its hidden `__private` module.
 //!

@@ -4,11 +4,12 @@
 //! repeated key is reported on the key itself; values are kept as written (`syn::Expr`) for
 //! the validation step to check their kind and to point at them.
 
+use proc_macro2::Span;
 use syn::{
     ext::IdentExt,
     parse::{ParseStream, Parser},
     spanned::Spanned,
-    Expr, ExprLit, Ident, Lit, LitBool, LitInt, LitStr, Token,
+    Expr, ExprLit, ExprPath, Ident, Lit, LitBool, LitInt, LitStr, Token,
 };
 
 use crate::errors::Errors;
@@ -52,21 +53,37 @@ impl Setting {
         }
     }
 
-    /// The value as a string literal holding a path (a function's), or an error on the
-    /// value saying what was expected; the literal is kept for spans.
-    pub(crate) fn lit_path(&self, example: &str) -> syn::Result<(LitStr, syn::Path)> {
-        let lit = self.lit_str(example)?;
-        let path = lit.parse::<syn::Path>().map_err(|_| {
-            syn::Error::new(
-                lit.span(),
-                format!(
-                    "invalid {} {:?}; expected the path of a function, such as {example}",
-                    self.key,
-                    lit.value()
-                ),
+    /// The value as the path of a function, written as a path (`init = setup_logs`) or as
+    /// a string literal holding one (`init = "setup_logs"`), with the span of the value as
+    /// written; or an error on the value saying what was expected. `example` is the path
+    /// shown in that error, unquoted.
+    pub(crate) fn fn_path(&self, example: &str) -> syn::Result<(Span, syn::Path)> {
+        let expected = || {
+            format!(
+                "expected the path of a function, such as `{key} = {example}` or `{key} = \"{example}\"`",
+                key = self.key
             )
-        })?;
-        Ok((lit.clone(), path))
+        };
+        match &self.value {
+            Expr::Path(ExprPath {
+                attrs,
+                qself: None,
+                path,
+                ..
+            }) if attrs.is_empty() => Ok((path.span(), path.clone())),
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(lit), ..
+            }) => {
+                let path = lit.parse::<syn::Path>().map_err(|_| {
+                    syn::Error::new(
+                        lit.span(),
+                        format!("invalid {} {:?}; {}", self.key, lit.value(), expected()),
+                    )
+                })?;
+                Ok((lit.span(), path))
+            }
+            other => Err(syn::Error::new(other.span(), expected())),
+        }
     }
 
     /// The value as one of `choices` (`(as written, variant)`): the variant's name, spanned

@@ -23,3 +23,25 @@ pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         })
         .collect()
 }
+
+/// [`respan`], except that each `__path` ident is replaced by `path` with its own spans: a
+/// path written unquoted (`init = setup_logs`) keeps the span of each of its segments, so the
+/// compiler's hint for a misspelled segment is right; a path parsed from a string already
+/// carries the string's span.
+pub(crate) fn respan_with_path(tokens: TokenStream, span: Span, path: &syn::Path) -> TokenStream {
+    respan(tokens, span)
+        .into_iter()
+        .flat_map(|token| match token {
+            TokenTree::Ident(ident) if ident == "__path" => quote::quote!(#path),
+            TokenTree::Group(group) => {
+                let mut replaced = Group::new(
+                    group.delimiter(),
+                    respan_with_path(group.stream(), span, path),
+                );
+                replaced.set_span(group.span());
+                TokenStream::from(TokenTree::Group(replaced))
+            }
+            token => TokenStream::from(token),
+        })
+        .collect()
+}

@@ -10,8 +10,8 @@
 //! - `tasktracker`: a `TaskTracker` and one `CancellationToken`, `close` + `wait`;
 //! - `graceful`: tokio-graceful-shutdown, one subsystem per actor.
 //!
-//! `cargo bench -p run --bench group` prints, in order (see BENCHMARKS.md at the repository
-//! root for how to read them):
+//! `cargo bench -p run-lifecycle --bench group` prints, in order (see BENCHMARKS.md at the
+//! repository root for how to read them):
 //!
 //! 1. `heap`: allocations, bytes and idle live bytes per actor (a counting global allocator,
 //!    slopes between 10k and 100k actors), and the whole run of a one-actor group;

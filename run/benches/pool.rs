@@ -5,10 +5,10 @@
 //! collects every job's output. Jobs are `yield` (one `yield_now` then a little arithmetic)
 //! or `noop` (no await: pure dispatch overhead).
 //!
-//! Run: `cargo bench -p run --bench pool`.
+//! Run: `cargo bench -p run-lifecycle --bench pool`.
 //!
 //! On a shared machine the load drifts between benches, which divan runs one after the
-//! other. `RUN_POOL_ROUNDS=N cargo bench -p run --bench pool` instead runs every variant
+//! other. `RUN_POOL_ROUNDS=N cargo bench -p run-lifecycle --bench pool` instead runs every variant
 //! once per round, for N rounds, on one runtime, and prints the median time of each and the
 //! median of the per-round ratios to the pool: drift then hits all variants alike.
 //!

@@ -388,6 +388,13 @@ impl Error {
     /// | [`Error::Shutdown`]: as its cause, but 1 where that would be 0 (a failure during a graceful shutdown) | 1 or 130 |
     /// | any other error | 1 |
     ///
+    /// The numbers are the same on every platform: on Unix they are the exit status, on
+    /// Windows the process exit code (`ExitCode::from`). Two exits are not this function's
+    /// and differ per platform: a process killed by a signal it does not handle ends as the
+    /// signal's on Unix (a shell shows 128 + its number, e.g. 143 for SIGTERM); on Windows, a
+    /// process still running when Windows' own timeout after Ctrl-Close or Ctrl-Shutdown
+    /// runs out is ended by Windows, with the code Windows chooses.
+    ///
     /// ```
     /// use run::{Error, Signal};
     ///
@@ -813,6 +820,10 @@ impl fmt::Display for Reports<'_> {
 }
 
 /// A signal that [`Signals`](crate::Signals) can listen for.
+///
+/// Each exists on one platform family: [`Interrupt`](Signal::Interrupt) on both (SIGINT,
+/// Ctrl-C), the SIG* ones on Unix, the Ctrl-* ones on Windows; listening for one the
+/// platform does not have is an [`Error::SignalHandlers`].
 ///
 /// It displays as its usual name, which is how [`Error::Signal`] reports it.
 ///

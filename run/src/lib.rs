@@ -44,7 +44,8 @@
 //!   on tokio tasks or on a [`Pool`].
 //! - [`Pool`]: a bounded pool of workers for jobs, with backpressure and idle workers aging
 //!   out.
-//! - Ready-made actors: [`Signals`] (SIGINT / SIGTERM; a second signal forces the exit) and
+//! - Ready-made actors: [`Signals`] (SIGINT / SIGTERM on Unix, Ctrl-C / Ctrl-Break /
+//!   Ctrl-Close / Ctrl-Shutdown on Windows; a second signal forces the exit) and
 //!   [`Token`] (cancelling its `CancellationToken` stops the group from outside).
 //! - [`RunHandle`]: one runner in the background, with [`close`](RunHandle::close) and
 //!   [`wait`](RunHandle::wait).
@@ -54,7 +55,7 @@
 //!   [`ActorOptions::ready_when_told`]), start order ([`ActorOptions::after`],
 //!   [`Group::startup_timeout`]), the drain before the stop ([`Group::drain`]), systemd's
 //!   notifications under [`#[run::main]`](macro@main) (feature `systemd`), reload on SIGHUP
-//!   ([`Context::reloads`], [`ReloadHandle`]).
+//!   (Unix) or through a [`ReloadHandle`] ([`Context::reloads`]).
 //! - Shutdown budget and forensics: what does not fit [`Group::shutdown_timeout`] is
 //!   [`Error::OverBudget`] at start; [`Context::phase`] names what a [`Stuck`] actor was doing.
 //! - [`Error`]: what a run returns; [`Error::report`] lists every failure, and
@@ -64,13 +65,30 @@
 //!
 //! No feature is on by default.
 //!
-//! - `tracing`: one `tracing` span per actor of a [`Group`] (named `actor`, with the actor's
-//!   full path), and a `tracing` event for every [`Event`], with target `run::event`
-//!   (`RUST_LOG=run::event=debug`).
+//! - `tracing`: one `tracing` span per actor (named `actor`, with the actor's full path; a
+//!   restartable actor's runs share it; a child task's is `DEBUG`), and one record per
+//!   happening, target `run::event`, at the level an operator expects: starts, interrupts,
+//!   clean exits and child tasks at `DEBUG`; a failure that will be restarted one `WARN`; a
+//!   failure that is not, a timeout, a restart limit and a failed reload `ERROR`; under
+//!   `#[run::main]`, the app's `started`, `ready`, `stopping` (with the cause, in the words of
+//!   the exit report), `reloaded` and `stopped` (how long the stop took, the exit code) at
+//!   `INFO`.
 //! - `axum`: `run::probe_routes`, `/ready` and `/live` as an axum router.
 //! - `serde`: `serde::Serialize` for status snapshots ([`Status`]), for a JSON `/status`.
 //! - `systemd`: `#[run::main]` tells systemd `READY=1`, `STOPPING=1`, `STATUS=` and pings its
 //!   watchdog while the app is live (through `sd-notify`); without `NOTIFY_SOCKET`, nothing.
+//!   On Unix only: on Windows the feature builds and does nothing (it pulls no dependency).
+//! - `metrics`: counts for operators through the [`metrics`](https://docs.rs/metrics) facade
+//!   (the app installs the exporter, Prometheus's or another): per actor, by full path in
+//!   label `actor`, `run_actor_up` (1 while it runs), `run_actor_restarts_total`,
+//!   `run_actor_failures_total`, `run_actor_timeouts_total`, `run_actor_gave_up_total`
+//!   (restart limits) and `run_reload_failures_total`, each registered at zero when the actor
+//!   starts (so `increase()` sees the first restart); under `#[run::main]` also
+//!   `run_reloads_total`, `run_startup_seconds` (to the first readiness),
+//!   `run_shutdown_seconds` and `run_shutdown_timed_out`; per [`Pool`] (label `pool`, its
+//!   [name](PoolBuilder::name)) `run_pool_waiting` (jobs queued and submitters waiting for
+//!   room; a [`TaskGroup`] on a pool waits there) and `run_pool_rejections_total`. Child tasks
+//!   are not counted (a server names one per connection). Without the feature nothing of it is compiled.
 //! - `testing`: the test kit, `run::testing`: run a group under paused time
 //!   (`testing::run_paused`), inject signals without sending real ones
 //!   (`testing::SignalInjector`), record the ordered trace (`testing::Recorder`,
@@ -95,8 +113,8 @@
 //!   tree, members, interrupt delivery, the staged run loop, [`Cause`], [`Event`]; what an
 //!   actor sees ([`Context`], its child tasks, [`StopHandle`]) and the
 //!   [`Runner`](trait@Runner) trait. Each invariant is stated once, in the file that keeps it.
-//! - **leaves** (`error`, `name`, `panic`, `pool`): [`Error`], [`ActorName`], panic capture,
-//!   and [`Pool`], which needs nothing of the rest.
+//! - **leaves** (`error`, `name`, `panic`, `pool`, `duration`): [`Error`], [`ActorName`],
+//!   panic capture, [`Pool`], which needs nothing of the rest, and durations read at run time.
 //!
 //! # Invariants
 //!
@@ -127,15 +145,15 @@
 //! An actor costs one allocation, its tokio task (none more for a closure or runner that
 //! captures nothing), a 64-byte slot in the group's one shared allocation and a few words in
 //! its lists; the group's bookkeeping is a few allocations per run, whatever the number of
-//! actors. `cargo bench -p run --bench group` measures it against bare tokio (`JoinSet` and a
-//! `CancellationToken`); the README has the numbers.
+//! actors. `cargo bench -p run-lifecycle --bench group` measures it against bare tokio
+//! (`JoinSet` and a `CancellationToken`); the README has the numbers.
 
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The README's examples compile and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
 mod actors;
@@ -143,6 +161,7 @@ mod budget;
 mod context;
 mod core;
 mod deploy;
+mod duration;
 mod error;
 mod exit_deadline;
 mod group;

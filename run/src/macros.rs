@@ -30,19 +30,21 @@
 /// | `worker_threads = 4` | one per core | worker threads of the multi-thread runtime |
 /// | `shutdown_timeout = "10s"` | `"30s"` | once the group stops, how long its actors have to return before they are aborted ([`Group::shutdown_timeout`](crate::Group::shutdown_timeout)): the app's whole shutdown budget, which the drain and every actor's timeout must fit in, at any depth (checked when each group starts, a derived struct's in the body included: [`Error::OverBudget`](crate::Error::OverBudget)); the process exits at the latest 0.5 s after it even if a thread hangs; zero is a compile error; durations are parts like `500ms`, `30s`, `1m30s` (units `ns`, `us`, `ms`, `s`, `m`, `h`) |
 /// | `drain = "5s"` | none | on SIGINT / SIGTERM, readiness turns not ready at once and the actors keep running this long before the shutdown ([`Group::drain`](crate::Group::drain)); it counts against `shutdown_timeout`, and one that does not fit is a compile error |
+/// | `drain_env = "SERVICE_DRAIN"` | none | the drain from this environment variable when it is set, read at start with the same duration syntax (`0s` for none), so that one binary drains as each deployment needs; a value that does not parse or does not fit in `shutdown_timeout` exits with 1 and an error naming the variable, before anything starts |
 /// | `startup_timeout = "60s"` | none | the app must be ready within this, or it stops with [`Error::StartupTimeout`](crate::Error::StartupTimeout) naming the actors that never became ready |
-/// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body |
-/// | `reload = false` | `true` | whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
-/// | `init = "setup_logs"` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
-/// | `hook = "on_event"` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
-/// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `signals = false` | `true` | whether a [`Signals`](crate::Signals) actor runs beside the body: SIGINT and SIGTERM on Unix; Ctrl-C, Ctrl-Break, Ctrl-Close and Ctrl-Shutdown on Windows |
+/// | `reload = false` | `true` | Unix only: Windows has no SIGHUP and no reload signal, so there this option changes nothing, and an app reloads its actors through a group's [`ReloadHandle`](crate::ReloadHandle) ([`Group::reload_handle`](crate::Group::reload_handle)) from whatever trigger it chooses (an HTTP endpoint, say). On Unix, whether SIGHUP reloads the actors that opted in ([`Context::reloads`](crate::Context::reloads); with feature `systemd`, `RELOADING=1` + `MONOTONIC_USEC`, then `READY=1` once they are done; a failed reload is printed to stderr and the app goes on); an app with no actor opted in ignores SIGHUP. Off, SIGHUP terminates the process (its default action) |
+/// | `init = setup_logs` | none | a `fn()` called inside the runtime before the root group is made: install a `tracing` subscriber here, and the root actors (`main`, `signals`) get their spans |
+/// | `hook = on_event` | none | a `fn(&run::Event<'_>)`, the root group's [hook](crate::Group::hook), which nested groups inherit |
+/// | `crate = "my_run"` | `"::run"` | the path to the `run` library (package `run-lifecycle`), if the dependency was renamed |
 ///
-/// A misspelled `init` or `hook` function, or one with the wrong signature, is a compile
-/// error on its string.
+/// `init` and `hook` name a function by its path, written as is (`init = setup_logs`) or in a
+/// string (`init = "setup_logs"`). A misspelled function, or one with the wrong signature, is
+/// a compile error on that path.
 ///
 /// The root group tracks readiness: [`Context::readiness`](crate::Context::readiness) gives
-/// the whole app's, for `/ready` and `/live` probes. With feature `systemd` and
-/// `NOTIFY_SOCKET` set, it tells systemd `STATUS=starting`, then `READY=1` once the app is
+/// the whole app's, for `/ready` and `/live` probes. With feature `systemd` (on Unix; the
+/// feature does nothing on Windows) and `NOTIFY_SOCKET` set, it tells systemd `STATUS=starting`, then `READY=1` once the app is
 /// ready, `STOPPING=1` when the stop begins (`STATUS=draining`, then `STATUS=stopping`), and
 /// pings the watchdog (`WATCHDOG=1`, every half of `WATCHDOG_USEC`) only while the app is
 /// [live](crate::Readiness::is_live): an actor that says it is unhealthy, or a shutdown past
@@ -62,6 +64,11 @@
 /// | a second signal during the shutdown | 130 | `Error: received SIGINT again while shutting down: aborted main/http (phase "draining" for 1.2s)`: the actors it aborted |
 /// | the shutdown budget cannot hold the drain or an actor's timeout ([`Error::OverBudget`](crate::Error::OverBudget)), when the group starts: the root's at start, a derived struct's when the body runs it (nothing of it starts) | 1 | ``Error: actor `main` failed: the shutdown budget of 9.95s cannot fit the 20s timeout of actor `main/flusher`: ...`` |
 /// | the runtime or the signal handlers could not be set up | 1 | what failed |
+///
+/// The codes are the same on Unix and Windows ("SIGINT or SIGTERM" reads "Ctrl-C, Ctrl-Break,
+/// Ctrl-Close or Ctrl-Shutdown" there). On Windows, after Ctrl-Close or Ctrl-Shutdown,
+/// Windows ends the process itself after its own timeout (a few seconds) if it is still
+/// running, with a code of its choosing: a longer `shutdown_timeout` cannot be honoured there.
 ///
 /// # Without the macro
 ///
@@ -137,25 +144,52 @@ pub use run_macros::main;
 /// The body may return `()` or `Result<(), E>`. Its arguments are moved into the runner: they
 /// must be owned (or `&'static`), and `impl Trait` arguments must be generic parameters.
 ///
+/// The runner is `Clone` when its arguments are, so it can be a restartable field of a
+/// [`derive(Runner)`](derive@crate::Runner) struct (`#[actor(restart = "on_failure")]`): each
+/// incarnation runs with clones of the arguments it was given. An argument that is not
+/// `Clone` (a connection, a receiver) is reported on that argument where the field asks for
+/// a restart; share it behind an `Arc` or open it in the body instead.
+///
+/// ```
+/// use run::{actor, Context, Runner};
+///
+/// #[actor]
+/// async fn cache(url: String, ctx: Context) -> Result<(), std::io::Error> {
+///     // ... connect to `url`, serve until interrupted ...
+/// #   let _ = url;
+///     ctx.interrupted().await;
+///     Ok(())
+/// }
+///
+/// #[derive(Runner)]
+/// struct App {
+///     #[actor(restart = "on_failure")]
+///     cache: Cache,
+/// }
+///
+/// let app = App { cache: cache("redis://localhost".into()) };
+/// # let _ = app;
+/// ```
+///
 /// # Options
 ///
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `name = "tick"` | the function's name | the actor's name ([`Runner::name`](crate::Runner::name)) |
-/// | `interrupt = "stop"` | see below | a function that makes the interrupt |
-/// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `interrupt = stop` | see below | a function that makes the interrupt (its path, as is or in a string: `interrupt = "stop"`) |
+/// | `crate = "my_run"` | `"::run"` | the path to the `run` library (package `run-lifecycle`), if the dependency was renamed |
 ///
 /// # Interrupts
 ///
 /// A body with a `Context` parameter is interrupted through it. A body without one is
-/// dropped when interrupted. With `interrupt = "path"`, the function at `path` is called
+/// dropped when interrupted. With `interrupt = path`, the function at `path` is called
 /// when the runner starts, with a reference to each argument (the `Context` aside), and
 /// returns the interrupt: a [`run::Interrupt`](crate::Interrupt) or a closure
 /// `FnOnce(&run::Cause) + Send + 'static`, called once the actor is interrupted; the body then
 /// goes on until it returns. It is the runner's own [`Runner::interrupt`](crate::Runner::interrupt),
 /// so the group delivers it like any other: a panicking interrupt becomes
 /// [`Error::Panic`](crate::Error::Panic) and stops no other. The compiler checks that call: a
-/// misspelled name or a wrong signature is an error on the string.
+/// misspelled name or a wrong signature is an error on the path.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -163,7 +197,7 @@ pub use run_macros::main;
 /// use tokio::sync::watch;
 ///
 /// /// Serves until the `stop` channel says so; it never looks at a `Context`.
-/// #[actor(interrupt = "stopper")]
+/// #[actor(interrupt = stopper)]
 /// async fn server(stop: watch::Sender<bool>) -> Result<(), std::io::Error> {
 ///     let mut stopped = stop.subscribe();
 ///     let _ = stopped.wait_for(|stopped| *stopped).await;
@@ -295,7 +329,7 @@ pub use run_macros::actor;
 /// | option | default | meaning |
 /// |---|---|---|
 /// | `name = "app"` | the type's name | the runner's name ([`Runner::name`](crate::Runner::name)) |
-/// | `crate = "my_run"` | `"::run"` | the path to the `run` crate, if it was renamed |
+/// | `crate = "my_run"` | `"::run"` | the path to the `run` library (package `run-lifecycle`), if the dependency was renamed |
 /// | `strategy = "one_for_all"` | `"one_for_one"` | which restartable fields restart together ([`Strategy`](crate::Strategy)): `"one_for_one"`, `"one_for_all"` or `"rest_for_one"` |
 ///
 /// On a field, `#[actor]` or `#[actor(...)]`:
@@ -307,7 +341,7 @@ pub use run_macros::actor;
 /// | `exit = "task"` | `"service"` | its [`ExitPolicy`](crate::ExitPolicy): `"service"`, `"task"` or `"sidecar"` |
 /// | `stage = 2` | 1 | its shutdown stage ([`ActorOptions::stage`](crate::ActorOptions::stage)); 0 goes before the default |
 /// | `timeout = "10s"` | none | its own shutdown grace ([`ActorOptions::timeout`](crate::ActorOptions::timeout)); it must fit in what the struct's actor may use of its parents' shutdown time, checked when the struct runs ([`Error::OverBudget`](crate::Error::OverBudget)) |
-/// | `restart = "on_failure"` | `"never"` | restart it ([`Restart`](crate::Restart)): `"never"`, `"on_failure"` or `"always"`; the field's type must be `Clone` (each incarnation runs a clone, see [`Group::supervise`](crate::Group::supervise)), and `interrupt` does not go with it |
+/// | `restart = "on_failure"` | `"never"` | restart it ([`Restart`](crate::Restart)): `"never"`, `"on_failure"` or `"always"`; the field's type must be `Clone` (each incarnation runs a clone, see [`Group::supervise`](crate::Group::supervise); an [`#[actor]`](macro@crate::actor) fn's runner is when its arguments are), and `interrupt` does not go with it |
 /// | `max_restarts = 3` | 5 | with `restart`: at most this many restarts within `within` ([`RestartPolicy`](crate::RestartPolicy)) |
 /// | `within = "10s"` | `"30s"` | with `restart`: the intensity period, not zero |
 /// | `backoff = "100ms..5s"` | `"100ms..5s"` | with `restart`: the first delay and the cap of the exponential [`Backoff`](crate::Backoff) |

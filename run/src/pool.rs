@@ -21,6 +21,7 @@
 //!   [`Error::Closed`]. No worker outlives the pool.
 
 use std::{
+    borrow::Cow,
     collections::VecDeque,
     fmt,
     future::{poll_fn, Future},
@@ -114,6 +115,7 @@ struct Owner {
 }
 
 struct Core {
+    name: Cow<'static, str>,
     /// `usize::MAX` when unbounded.
     max: usize,
     idle: Duration,
@@ -126,6 +128,20 @@ struct Core {
     served: AtomicU64,
     /// Wakes [`Pool::close`]: the last worker of a closed pool exited.
     drained: Notify,
+    /// Its series (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    metrics: PoolMetrics,
+}
+
+/// A pool's series, labelled with its name (feature `metrics`): what waits for a worker, and
+/// what was refused.
+#[cfg(feature = "metrics")]
+struct PoolMetrics {
+    /// `run_pool_waiting`: jobs queued plus submitters waiting for room.
+    waiting: metrics::Gauge,
+    /// `run_pool_rejections_total`: jobs refused for want of room ([`Error::Full`],
+    /// [`Error::DispatchTimeout`]).
+    rejections: metrics::Counter,
 }
 
 struct State {
@@ -313,6 +329,7 @@ impl Pool {
             Err(job) => {
                 drop(state);
                 drop(job);
+                core.rejected();
                 Err(Error::Full)
             }
         }
@@ -390,6 +407,11 @@ impl Pool {
     /// ```
     pub fn is_closed(&self) -> bool {
         self.owner.core.lock().closed
+    }
+
+    /// The pool's name ([`PoolBuilder::name`]).
+    pub fn name(&self) -> &str {
+        &self.owner.core.name
     }
 
     /// The maximum number of workers; `None` if unbounded.
@@ -518,6 +540,7 @@ pub struct PoolBuilder {
     max: Option<usize>,
     idle: Duration,
     queue: usize,
+    name: Cow<'static, str>,
 }
 
 impl Default for PoolBuilder {
@@ -526,6 +549,7 @@ impl Default for PoolBuilder {
             max: None,
             idle: DEFAULT_IDLE,
             queue: 0,
+            name: Cow::Borrowed("pool"),
         }
     }
 }
@@ -596,6 +620,22 @@ impl PoolBuilder {
         self
     }
 
+    /// The pool's name, `"pool"` if not set: the `pool` label of its series with feature
+    /// `metrics` (`run_pool_waiting`, jobs queued plus submitters waiting for room;
+    /// `run_pool_rejections_total`, jobs refused with [`Error::Full`] or
+    /// [`Error::DispatchTimeout`]), both registered at zero when it is built.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let pool = run::Pool::builder().name("fetch").max(8).build().unwrap();
+    /// assert_eq!(pool.name(), "fetch");
+    /// # }
+    /// ```
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// Builds the pool on the current tokio runtime; no worker is spawned until a job comes.
     ///
     /// Errors: [`Error::InvalidConfig`] for a zero `max` or idle time, [`Error::NoRuntime`]
@@ -625,6 +665,9 @@ impl PoolBuilder {
             queue: self.queue,
             runtime,
             served: AtomicU64::new(0),
+            #[cfg(feature = "metrics")]
+            metrics: PoolMetrics::registered(&self.name),
+            name: self.name,
             state: Mutex::new(State {
                 closed: false,
                 workers: 0,
@@ -649,6 +692,25 @@ impl PoolBuilder {
 }
 
 impl Core {
+    /// What waits for a worker changed (feature `metrics`): queued jobs and waiting
+    /// submitters. Called under the lock, after the change.
+    #[inline]
+    fn waiting_changed(&self, state: &State) {
+        #[cfg(feature = "metrics")]
+        self.metrics
+            .waiting
+            .set((state.queue.len() + state.waiting.len()) as f64);
+        #[cfg(not(feature = "metrics"))]
+        let _ = state;
+    }
+
+    /// A job was refused for want of room (feature `metrics`).
+    #[inline]
+    fn rejected(&self) {
+        #[cfg(feature = "metrics")]
+        self.metrics.rejections.increment(1);
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Nothing panics while holding the lock; a poisoned lock would still be consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -679,6 +741,7 @@ impl Core {
         }
         if state.queue.len() < self.queue {
             state.queue.push_back(job);
+            self.waiting_changed(state);
             return Ok(Placed::Queued);
         }
         Err(job)
@@ -721,6 +784,7 @@ impl Core {
                     woken = Some(waiter.waker);
                 }
             }
+            self.waiting_changed(state);
             return Next::Run(job, woken);
         }
         if state.closed {
@@ -735,6 +799,7 @@ impl Core {
     /// Takes the oldest waiting submitter out of the line.
     fn serve(&self, state: &mut State) -> Option<Waiter> {
         let waiter = state.waiting.pop_front()?;
+        self.waiting_changed(state);
         // Under the lock, so `served` only grows.
         self.served.store(waiter.ticket + 1, Ordering::Release);
         Some(waiter)
@@ -948,6 +1013,7 @@ impl Future for Dispatch<'_> {
                         job,
                         waker: cx.waker().clone(),
                     });
+                    this.core.waiting_changed(&state);
                     this.ticket = Some(ticket);
                     drop(state);
                     // From now on a worker taking the job or a close wakes us through the
@@ -989,9 +1055,11 @@ impl Future for Dispatch<'_> {
         };
         if state.closed || timed_out {
             let waiter = state.waiting.remove(position);
+            this.core.waiting_changed(&state);
             let error = if state.closed {
                 Error::Closed
             } else {
+                this.core.rejected();
                 Error::DispatchTimeout
             };
             drop(state);
@@ -1021,6 +1089,7 @@ impl Drop for Dispatch<'_> {
             .binary_search_by_key(&ticket, |waiter| waiter.ticket)
         {
             let waiter = state.waiting.remove(position);
+            self.core.waiting_changed(&state);
             drop(state);
             drop(waiter);
         }
@@ -1068,5 +1137,20 @@ impl<T> Future for JobHandle<T> {
 impl<T> fmt::Debug for JobHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JobHandle").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl PoolMetrics {
+    /// The series of pool `name`, from zero.
+    fn registered(name: &str) -> Self {
+        let label = [("pool", name.to_owned())];
+        let metrics = Self {
+            waiting: metrics::gauge!("run_pool_waiting", &label),
+            rejections: metrics::counter!("run_pool_rejections_total", &label),
+        };
+        metrics.waiting.set(0.0);
+        metrics.rejections.increment(0);
+        metrics
     }
 }

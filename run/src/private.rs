@@ -11,6 +11,7 @@ use crate::{
     context::Context,
     core::{cause::Cause, event::Event, interrupt::Interrupt},
     deploy::reload,
+    duration,
     error::{BoxError, Error},
     exit_deadline::ExitWatch,
     group::Group,
@@ -64,15 +65,35 @@ pub fn derived_group(ctx: &Context, name: &'static str) -> Group {
     }
 }
 
+/// What a restartable derived field (`#[actor(restart = "...")]`) must be: a `Runner` that
+/// is `Clone`, as each incarnation runs a new clone.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be restarted: a restartable field must be `Clone`",
+    label = "expected a `Runner` that is `Clone`",
+    note = "each incarnation runs a new clone of the field; derive or implement `Clone` for `{Self}` (the runner of an `#[actor]` fn is `Clone` when its arguments are)"
+)]
+pub trait RestartableField {
+    /// A new incarnation: a clone.
+    fn remake(&self) -> Self;
+}
+
+// Through a blanket impl rather than supertraits: the compiler then reports a missing
+// `Clone` with the message above.
+impl<R: Runner + Clone> RestartableField for R {
+    fn remake(&self) -> Self {
+        self.clone()
+    }
+}
+
 /// The factory of a restartable derived field: a new clone of `runner` for each incarnation.
 /// The mutex makes it `Sync` for any `Send` runner.
-pub fn remake<R: Runner + Clone>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
+pub fn remake<R: Runner + RestartableField>(runner: R) -> impl Fn() -> R + Send + Sync + 'static {
     let runner = std::sync::Mutex::new(runner);
     move || {
         runner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+            .remake()
     }
 }
 
@@ -89,6 +110,7 @@ pub struct MainConfig {
     worker_threads: Option<usize>,
     shutdown_timeout: Duration,
     drain: Option<Duration>,
+    drain_env: Option<&'static str>,
     startup_timeout: Option<Duration>,
     signals: bool,
     reload: bool,
@@ -110,6 +132,7 @@ impl MainConfig {
             worker_threads: None,
             shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
             drain: None,
+            drain_env: None,
             startup_timeout: None,
             signals: true,
             reload: true,
@@ -154,6 +177,41 @@ impl MainConfig {
     pub fn drain(mut self, delay: Duration) -> Self {
         self.drain = Some(delay);
         self
+    }
+
+    /// `drain_env = "NAME"`: the drain from environment variable `NAME` when it is set (then
+    /// it replaces `drain`); read once, at start.
+    pub fn drain_env(mut self, name: &'static str) -> Self {
+        self.drain_env = Some(name);
+        self
+    }
+
+    /// The drain: from the environment variable named by `drain_env` when it is set, else
+    /// `drain`. A value that is not a duration, or does not fit in the shutdown timeout, is
+    /// an error naming the variable.
+    fn resolve_drain(&self) -> Result<Option<Duration>, String> {
+        let Some(name) = self.drain_env else {
+            return Ok(self.drain);
+        };
+        let Some(value) = std::env::var_os(name) else {
+            return Ok(self.drain);
+        };
+        let text = value.to_string_lossy();
+        let drain = duration::parse(&text).map_err(|reason| {
+            format!(
+                "{name}={text:?}: invalid duration: {reason}; {}",
+                duration::EXPECTED
+            )
+        })?;
+        if drain >= self.shutdown_timeout {
+            return Err(format!(
+                "{name}={text:?}: the drain ({drain:?}) does not fit in the shutdown timeout \
+                 ({:?}); expected a drain shorter than the shutdown timeout, which it counts \
+                 against",
+                self.shutdown_timeout
+            ));
+        }
+        Ok((!drain.is_zero()).then_some(drain))
     }
 
     /// `startup_timeout = "..."`: see [`Group::startup_timeout`].
@@ -201,6 +259,14 @@ where
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError>,
 {
+    let started = std::time::Instant::now();
+    let drain = match config.resolve_drain() {
+        Ok(drain) => drain,
+        Err(message) => {
+            eprintln!("Error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match config.runtime() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -210,7 +276,6 @@ where
     };
     let MainConfig {
         shutdown_timeout,
-        drain,
         startup_timeout,
         signals,
         reload,
@@ -222,6 +287,7 @@ where
     // Started before anything runs: it exits the process on time however the shutdown hangs.
     let watch = ExitWatch::start(shutdown_timeout);
     let root = watch.clone();
+    let watch_cause = watch.clone();
     let outcome = runtime.block_on(async move {
         if let Some(init) = init {
             init();
@@ -238,6 +304,8 @@ where
         }
         // The whole app's readiness: for `Context::readiness` (probes) and systemd.
         let readiness = group.readiness();
+        // The exit watch sleeps until the stop begins: an idle app pays nothing for it.
+        root.watch_for(readiness.wait_stopping());
         // A body that fails during the shutdown is kept on the group's error: the
         // exit code then says the shutdown was not graceful.
         let main = from_fn(move |ctx: Context| {
@@ -269,7 +337,8 @@ where
             None
         };
         let run = reload::beside(group.run(), on_hangup);
-        Ok::<_, Error>(crate::deploy::run_root(run, readiness).await)
+        let cause = move || watch_cause.cause();
+        Ok::<_, Error>(crate::deploy::run_root(run, readiness, started, cause).await)
     });
     // Bounded by what is left of the budget: a blocking task that never returns must not
     // keep the process alive.

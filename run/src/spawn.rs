@@ -143,13 +143,17 @@ impl Context {
         };
         let interrupted = abortable.then(|| member::interrupted(child.clone()));
         let execute = runner.run(Context::new(child.clone()));
-        let task = tokio::spawn(ChildTask {
-            task: Box::pin(MemberTask::new(
-                member::Abortable::new(execute, interrupted),
-                child,
-            )),
-            _guard: guard,
-        });
+        let task = member::spawn_in_span(
+            ChildTask {
+                task: Box::pin(MemberTask::new(
+                    member::Abortable::new(execute, interrupted),
+                    child,
+                )),
+                _guard: guard,
+            },
+            scope,
+            index as usize,
+        );
         scope.add_child_task(owner.index, task);
         Ok(())
     }

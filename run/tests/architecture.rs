@@ -131,16 +131,25 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
             index += 1;
         }
     }
-    // `use` trees.
+    // `use` trees: a `use` that starts a line (after its visibility, if any), not the word in
+    // a comment or a string.
     let mut rest = code;
     while let Some(at) = rest.find("use ") {
-        let before = rest[..at].chars().next_back();
+        let line_start = rest[..at].rfind('\n').map_or(0, |newline| newline + 1);
+        let lead = rest[line_start..at].trim();
+        let starts_item = (lead.is_empty() || lead == "pub" || lead.starts_with("pub("))
+            && rest[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|ch| !is_ident(ch));
         let tree_start = &rest[at + 4..];
-        let end = tree_start.find(';').unwrap_or(tree_start.len());
-        if before.is_none_or(|ch| !is_ident(ch)) {
+        if starts_item {
+            let end = tree_start.find(';').unwrap_or(tree_start.len());
             flatten(&tree_start[..end], &mut Vec::new(), &mut paths);
+            rest = &tree_start[end..];
+        } else {
+            rest = tree_start;
         }
-        rest = &tree_start[end..];
     }
     paths
 }

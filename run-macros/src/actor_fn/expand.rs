@@ -24,7 +24,7 @@
 //! mean what they say, and errors in the body point at the body.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{
     ext::IdentExt, spanned::Spanned, Attribute, GenericParam, Ident, ReturnType, Visibility,
 };
@@ -120,13 +120,15 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
     let interrupt = match &actor.interrupt {
         Interrupt::Context => quote!(#krate::Interrupt::Context),
         Interrupt::Abort => quote!(#krate::Interrupt::Abort),
-        Interrupt::Call { lit, path } => {
-            // Spanned on the literal: a missing function or a wrong signature is reported
+        Interrupt::Call { span, path } => {
+            // Spanned on the value: a missing function or a wrong signature is reported
             // there.
-            let call = quote!(#krate::__private::into_interrupt(#path(#(&self.#stored_fields),*)));
-            spans::respan(call, lit.span())
+            let call = quote!(#krate::__private::into_interrupt(__path(#(&self.#stored_fields),*)));
+            spans::respan_with_path(call, *span, path)
         }
     };
+
+    let clone = clone_impl(actor, &runner, &stored, &cfgs);
 
     let doc = format!(
         " The actor made by [`{}`]: a `Runner` that runs its body with the arguments it was given.",
@@ -178,6 +180,48 @@ pub(super) fn expand(actor: &ActorFn<'_>) -> TokenStream {
                 #interrupt
             }
         }
+
+        #clone
+    }
+}
+
+/// `Clone` for the runner when its stored arguments are `Clone`, so that it can be a
+/// restartable field (`#[actor(restart = "...")]`, which makes a new clone per incarnation).
+///
+/// Each argument's bound is higher-ranked (`for<'__a> Arg: Clone`): a bound on a concrete
+/// type that does not hold would otherwise be refused where the impl is written, even when
+/// no one clones the runner. The higher-ranked bound moves the check to the use, and its
+/// tokens are spanned at the argument's type, so a restartable field whose actor captures a
+/// non-`Clone` argument is reported as that argument not being `Clone`.
+fn clone_impl(
+    actor: &ActorFn<'_>,
+    runner: &Ident,
+    stored: &[(Ident, &&syn::PatType)],
+    cfgs: &[&Attribute],
+) -> TokenStream {
+    let generics = &actor.input.item.sig.generics;
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    for (_, param) in stored {
+        let ty = &param.ty;
+        let bound = quote_spanned!(ty.span()=> for<'__a> #ty: ::core::clone::Clone);
+        where_clause.predicates.push(syn::parse_quote!(#bound));
+    }
+    let fields = (0..stored.len()).map(syn::Index::from);
+    quote! {
+        #(#cfgs)*
+        #[automatically_derived]
+        #[allow(clippy::all, clippy::pedantic)]
+        impl #impl_generics ::core::clone::Clone for #runner #ty_generics #where_clause {
+            fn clone(&self) -> Self {
+                #runner(
+                    #(::core::clone::Clone::clone(&self.#fields),)*
+                    ::core::marker::PhantomData,
+                )
+            }
+        }
     }
 }
 
@@ -203,6 +247,7 @@ pub(super) fn stub(actor: &ActorFn<'_>) -> TokenStream {
         }
 
         #[allow(clippy::all, clippy::pedantic)]
+        #[derive(Clone)]
         #vis struct #runner;
 
         #[automatically_derived]

@@ -1,8 +1,8 @@
 //! What the options and the signature mean, each misuse reported on its own tokens.
 
+use proc_macro2::Span;
 use syn::{
-    ext::IdentExt, spanned::Spanned, FnArg, GenericParam, LitStr, Pat, PatType, Path, Type,
-    TypeReference,
+    ext::IdentExt, spanned::Spanned, FnArg, GenericParam, Pat, PatType, Path, Type, TypeReference,
 };
 
 use super::parse::Input;
@@ -14,8 +14,9 @@ pub(super) enum Interrupt {
     Context,
     /// The body takes no `Context`: dropping its future is the only way to stop it.
     Abort,
-    /// `interrupt = "path"`: the function called, spans on the literal.
-    Call { lit: LitStr, path: Path },
+    /// `interrupt = path` or `interrupt = "path"`: the function called, and the span of the
+    /// value as written.
+    Call { span: Span, path: Path },
 }
 
 pub(super) struct ActorFn<'a> {
@@ -47,7 +48,7 @@ pub(super) fn validate<'a>(
         .map_or_else(|| sig.ident.unraw().to_string(), |lit| lit.value());
     let call = settings
         .get("interrupt")
-        .and_then(|setting| errors.take(setting.lit_path("\"stop\"")));
+        .and_then(|setting| errors.take(setting.fn_path("stop")));
 
     let errors = signature_errors;
     signature::require_async(sig, "#[actor]", errors);
@@ -94,7 +95,7 @@ pub(super) fn validate<'a>(
     }
 
     let interrupt = match (call, context) {
-        (Some((lit, path)), _) => Interrupt::Call { lit, path },
+        (Some((span, path)), _) => Interrupt::Call { span, path },
         (None, Some(_)) => Interrupt::Context,
         (None, None) => Interrupt::Abort,
     };

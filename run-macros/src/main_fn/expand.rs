@@ -44,6 +44,9 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
         let drain = duration::expand(drain);
         config.extend(quote!(.drain(#drain)));
     }
+    if let Some(name) = &main.drain_env {
+        config.extend(quote!(.drain_env(#name)));
+    }
     if let Some(timeout) = main.startup_timeout {
         let timeout = duration::expand(timeout);
         config.extend(quote!(.startup_timeout(#timeout)));
@@ -55,12 +58,12 @@ pub(super) fn expand(main: &Main<'_>) -> TokenStream {
         config.extend(quote!(.reload(#reload)));
     }
     // Spanned on the literals: a missing function or a wrong signature is reported there.
-    if let Some((lit, path)) = &main.init {
-        let init = spans::respan(quote!(.init(#path)), lit.span());
+    if let Some((span, path)) = &main.init {
+        let init = spans::respan_with_path(quote!(.init(__path)), *span, path);
         config.extend(init);
     }
-    if let Some((lit, path)) = &main.hook {
-        let hook = spans::respan(quote!(.hook(#path)), lit.span());
+    if let Some((span, path)) = &main.hook {
+        let hook = spans::respan_with_path(quote!(.hook(__path)), *span, path);
         config.extend(hook);
     }
 

@@ -8,6 +8,7 @@ pub(super) const OPTIONS: &[&str] = &[
     "worker_threads",
     "shutdown_timeout",
     "drain",
+    "drain_env",
     "startup_timeout",
     "signals",
     "reload",

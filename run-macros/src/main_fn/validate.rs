@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use proc_macro2::Span;
 use syn::{spanned::Spanned, FnArg, LitInt, LitStr, PatType, Path};
 
 use super::parse::Input;
@@ -18,14 +19,17 @@ pub(super) struct Main<'a> {
     pub(super) shutdown_timeout: Option<Duration>,
     /// `drain = "5s"`: how long the app keeps serving, not ready, after the first signal.
     pub(super) drain: Option<Duration>,
+    /// `drain_env = "NAME"`: the drain from that environment variable, when it is set.
+    pub(super) drain_env: Option<LitStr>,
     pub(super) startup_timeout: Option<Duration>,
     pub(super) signals: Option<bool>,
     /// `reload = false`: SIGHUP does not reload (and so terminates the process).
     pub(super) reload: Option<bool>,
-    /// `init = "path"`: a function called inside the runtime before the root group is made.
-    pub(super) init: Option<(LitStr, Path)>,
-    /// `hook = "path"`: the root group's event hook.
-    pub(super) hook: Option<(LitStr, Path)>,
+    /// `init = path` (or `"path"`): a function called inside the runtime before the root
+    /// group is made; with the span of the value as written.
+    pub(super) init: Option<(Span, Path)>,
+    /// `hook = path` (or `"path"`): the root group's event hook.
+    pub(super) hook: Option<(Span, Path)>,
     /// The body's `Context` parameter, if it takes one.
     pub(super) context: Option<&'a PatType>,
     pub(super) input: &'a Input,
@@ -94,6 +98,10 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
             ));
         }
     }
+    let drain_env = settings
+        .get("drain_env")
+        .and_then(|setting| errors.take(setting.lit_str("\"SERVICE_DRAIN\"").and_then(env_name)))
+        .cloned();
     let startup_timeout = settings
         .get("startup_timeout")
         .and_then(|setting| errors.take(setting.lit_str("\"60s\"").and_then(duration::parse)));
@@ -106,10 +114,10 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
 
     let init = settings
         .get("init")
-        .and_then(|setting| errors.take(setting.lit_path("\"setup_logs\"")));
+        .and_then(|setting| errors.take(setting.fn_path("setup_logs")));
     let hook = settings
         .get("hook")
-        .and_then(|setting| errors.take(setting.lit_path("\"on_event\"")));
+        .and_then(|setting| errors.take(setting.fn_path("on_event")));
 
     let sig = &input.item.sig;
     signature::require_async(sig, "#[run::main]", errors);
@@ -151,6 +159,7 @@ pub(super) fn validate<'a>(input: &'a Input, errors: &mut Errors) -> Main<'a> {
         flavor,
         shutdown_timeout,
         drain,
+        drain_env,
         startup_timeout,
         signals,
         reload,
@@ -172,4 +181,18 @@ fn positive(lit: syn::Result<&LitInt>) -> syn::Result<LitInt> {
             ),
         )),
     }
+}
+
+/// An environment variable's name: not empty, without `=` or NUL (which no name can hold).
+fn env_name(lit: &LitStr) -> syn::Result<&LitStr> {
+    let name = lit.value();
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "invalid environment variable name {name:?}; expected a name without `=`, such as \"SERVICE_DRAIN\""
+            ),
+        ));
+    }
+    Ok(lit)
 }

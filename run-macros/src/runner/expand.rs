@@ -186,7 +186,7 @@ fn bounds(derived: &Derived<'_>) -> WhereClause {
             .as_ref()
             .is_some_and(|actor| actor.restart.is_some());
         let bound = if restartable {
-            quote!(#ty: #krate::Runner + ::core::clone::Clone)
+            quote!(#ty: #krate::Runner + #krate::__private::RestartableField)
         } else if field.actor.is_some() {
             quote!(#ty: #krate::Runner)
         } else {

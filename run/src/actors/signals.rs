@@ -1,5 +1,7 @@
-//! The signal actor: a graceful shutdown on SIGINT / SIGTERM (Ctrl-C, Ctrl-Close, Shutdown on
-//! Windows), and a forced one on the second signal.
+//! The signal actor: a graceful shutdown on SIGINT / SIGTERM (Ctrl-C, Ctrl-Break, Ctrl-Close,
+//! Ctrl-Shutdown on Windows), and a forced one on the second signal. The Unix and Windows
+//! listeners differ only in how each signal is subscribed to; what the actor does with them
+//! is the same code on every platform.
 //!
 //! Invariants: stated once, on [`Signals`]. The second signal reaches the run loop through
 //! the core's force slot ([`Scope::set_force`](crate::core::scope::Scope::set_force)), the
@@ -51,8 +53,13 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Listens for SIGINT and SIGTERM (Unix), or Ctrl-C, Ctrl-Close and Ctrl-Shutdown
-    /// (Windows); the handlers are installed now.
+    /// Listens for SIGINT and SIGTERM (Unix), or Ctrl-C, Ctrl-Break, Ctrl-Close and
+    /// Ctrl-Shutdown (Windows); the handlers are installed now.
+    ///
+    /// On Windows, Ctrl-Break is what a supervisor can send a console process group
+    /// (`GenerateConsoleCtrlEvent`), the nearest thing to SIGTERM. After Ctrl-Close or
+    /// Ctrl-Shutdown, Windows itself ends the process after its own timeout (a few seconds),
+    /// whatever the shutdown budget: the shutdown gets at most that long.
     ///
     /// Fails with [`Error::NoRuntime`] outside a tokio runtime, and with
     /// [`Error::SignalHandlers`] on a runtime without IO or if the OS refuses a handler.
@@ -67,10 +74,20 @@ impl Signals {
     /// let signals = Signals::new().unwrap();
     /// # #[cfg(unix)]
     /// assert_eq!(signals.signals().collect::<Vec<_>>(), [Signal::Interrupt, Signal::Terminate]);
+    /// # #[cfg(windows)]
+    /// assert_eq!(
+    ///     signals.signals().collect::<Vec<_>>(),
+    ///     [Signal::Interrupt, Signal::CtrlBreak, Signal::CtrlClose, Signal::CtrlShutdown],
+    /// );
     /// ```
     pub fn new() -> Result<Self, Error> {
         if cfg!(windows) {
-            Self::of([Signal::Interrupt, Signal::CtrlClose, Signal::CtrlShutdown])
+            Self::of([
+                Signal::Interrupt,
+                Signal::CtrlBreak,
+                Signal::CtrlClose,
+                Signal::CtrlShutdown,
+            ])
         } else {
             Self::of([Signal::Interrupt, Signal::Terminate])
         }

@@ -129,8 +129,8 @@ pub enum Event<'a> {
         /// ([`Restart::Always`](crate::Restart::Always)) returned `Ok`.
         last: Option<&'a Error>,
     },
-    /// The actor failed to reload ([`Reload::done`](crate::Reload::done) with an error); it
-    /// goes on running.
+    /// The actor failed to reload ([`Reload::fail`](crate::Reload::fail), or
+    /// [`Reload::done`](crate::Reload::done) with an error); it goes on running.
     ReloadFailed {
         /// The actor.
         actor: &'a ActorName,
@@ -231,22 +231,30 @@ impl fmt::Display for Event<'_> {
 pub(crate) type Hook = Arc<dyn Fn(&Event<'_>) + Send + Sync + 'static>;
 
 /// Sends `event` to the hook, if any, and to `tracing` (feature `tracing`), inside the actor's
-/// span when there is one.
-pub(crate) fn emit(hook: Option<&Hook>, event: &Event<'_>) {
+/// span when there is one. `incarnation`: the event is about one run of a restartable actor,
+/// whose failure its supervisor logs once it knows whether it restarts.
+pub(crate) fn emit(hook: Option<&Hook>, event: &Event<'_>, incarnation: bool) {
     if let Some(hook) = hook {
         hook(event);
     }
     #[cfg(feature = "tracing")]
-    trace(event);
+    trace(event, incarnation);
+    #[cfg(not(feature = "tracing"))]
+    let _ = incarnation;
 }
 
 /// The target of every `tracing` event of `run`, whatever module emits it: what a filter
 /// names (`RUST_LOG=run::event=debug`).
 #[cfg(feature = "tracing")]
-const TARGET: &str = "run::event";
+pub(crate) const TARGET: &str = "run::event";
 
+/// One record per happening, at the level an operator expects: what runs normally (starts,
+/// interrupts, clean exits, child tasks) is `DEBUG`; a failure that will be restarted is one
+/// `WARN` (the supervisor's `restarting`: the run's own exit is `DEBUG`); a failure that
+/// stops something, a timeout, a restart limit and a failed reload are `ERROR`. The app's
+/// start, readiness, stop and end are `INFO`, from `#[run::main]`'s root.
 #[cfg(feature = "tracing")]
-fn trace(event: &Event<'_>) {
+fn trace(event: &Event<'_>, incarnation: bool) {
     let actor = event.actor();
     match event {
         Event::Started { .. } => tracing::debug!(target: TARGET, %actor, "started"),
@@ -258,17 +266,24 @@ fn trace(event: &Event<'_>) {
             result: Ok(()),
             elapsed,
             ..
-        } => tracing::info!(target: TARGET, %actor, ?elapsed, "exited"),
-        // What a graceful stop looks like: no error.
+        } => tracing::debug!(target: TARGET, %actor, ?elapsed, "exited"),
         Event::Exited {
             result: Err(Error::Signal(signal)),
             ..
-        } => tracing::info!(target: TARGET, %actor, "received {signal}, shutting down"),
+        } => tracing::debug!(target: TARGET, %actor, "received {signal}"),
         Event::Exited {
             result: Err(Error::Cancelled),
             elapsed,
             ..
         } => tracing::debug!(target: TARGET, %actor, ?elapsed, "stopped from outside"),
+        // Its supervisor says next whether it restarts (`WARN`) or not (`ERROR`).
+        Event::Exited {
+            result: Err(error),
+            elapsed,
+            ..
+        } if incarnation => {
+            tracing::debug!(target: TARGET, %actor, ?elapsed, error = %error.report(), "failed")
+        }
         Event::Exited {
             result: Err(error),
             elapsed,
@@ -282,7 +297,7 @@ fn trace(event: &Event<'_>) {
             ..
         } => tracing::error!(target: TARGET, %actor, ?elapsed, error = %error.report(), "failed"),
         Event::TimedOut { after, .. } => {
-            tracing::warn!(target: TARGET, %actor, ?after, "shutdown timed out: aborted")
+            tracing::error!(target: TARGET, %actor, ?after, "shutdown timed out: aborted")
         }
         Event::Restarting {
             attempt,
@@ -290,7 +305,8 @@ fn trace(event: &Event<'_>) {
             error: Some(error),
             ..
         } => tracing::warn!(
-            target: TARGET, %actor, attempt, ?delay, error = %error.report(), "restarting"
+            target: TARGET, %actor, attempt, ?delay, error = %error.report(),
+            "failed; restarting"
         ),
         Event::Restarting {
             attempt,

@@ -49,8 +49,9 @@ pub(crate) fn incarnate<R: Runner>(
         let flavor = runtime.runtime_flavor();
         drop(runtime);
         let name = parent.name();
+        // The actor's own span: one span per actor, whichever incarnation runs.
         #[cfg(feature = "tracing")]
-        let span = tracing::info_span!("actor", actor = %name);
+        let span = parent.scope.span(parent.index());
         let (path, leaf) = name.into_parts();
         #[allow(unused_mut)]
         let mut slot = Slot::new(leaf, ExitPolicy::Service, 0);

@@ -154,6 +154,22 @@ where
     tokio::spawn(task)
 }
 
+/// Spawns `task`, the tokio task of member `index` of `scope` (a child task's, with what
+/// it carries besides its member future), in the member's span (feature `tracing`): every
+/// member's records are in its own span, a child task's too.
+pub(crate) fn spawn_in_span<T>(task: T, scope: &Scope, index: usize) -> JoinHandle<()>
+where
+    T: Future<Output = ()> + Send + 'static,
+{
+    #[cfg(feature = "tracing")]
+    return tokio::spawn(tracing::Instrument::instrument(task, scope.span(index)));
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = (scope, index);
+        tokio::spawn(task)
+    }
+}
+
 impl<F> MemberTask<F> {
     pub(crate) fn new(execute: F, member: Member) -> Self {
         Self {

@@ -18,7 +18,8 @@
 //!   the actor's own: what a layer that restarts actors runs each time.
 //! - [`deadline`]: how the shutdown time is shared among the stop's steps and members, at
 //!   the stop and, in the worst case, before it; the members' own deadlines.
-//! - [`cause`], [`event`]: why a scope stops, what it tells observers.
+//! - [`cause`], [`event`]: why a scope stops, what it tells observers; `metrics` (feature
+//!   `metrics`): what its events count for operators.
 //! - [`phase`]: what a member last said it was doing, for the report of a stuck shutdown.
 //! - [`status`]: the restart record of a supervised member, read by status snapshots.
 //! - [`extension`]: what it tells the one layer above that extends a scope (readiness).
@@ -33,6 +34,8 @@ pub(crate) mod extension;
 pub(crate) mod incarnation;
 pub(crate) mod interrupt;
 pub(crate) mod member;
+#[cfg(feature = "metrics")]
+pub(crate) mod metrics;
 pub(crate) mod phase;
 pub(crate) mod scope;
 pub(crate) mod shutdown;

@@ -12,14 +12,19 @@
 //! - [`probe`]: `/ready` and `/live` (feature `axum` for the routes).
 //! - [`reload`]: reload requests (SIGHUP) to the actors that opt in, told to systemd; their
 //!   state, [`hub`], is kept on the readiness state.
-//! - `systemd` (feature `systemd`): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog pings.
+//! - `systemd` (feature `systemd`, Unix only): `READY=1`, `STOPPING=1`, `STATUS=`, watchdog
+//!   pings.
+//! - `root_report` (features `tracing`, `metrics`): the app's start, readiness, stop and end,
+//!   as `INFO` records and as series.
 
 pub(crate) mod hub;
 pub(crate) mod order;
 pub(crate) mod probe;
 pub(crate) mod readiness;
 pub(crate) mod reload;
-#[cfg(feature = "systemd")]
+#[cfg(any(feature = "metrics", feature = "tracing"))]
+pub(crate) mod root_report;
+#[cfg(all(feature = "systemd", unix))]
 pub(crate) mod systemd;
 
 use std::{borrow::Cow, future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -253,11 +258,20 @@ impl Plan {
 }
 
 /// Runs the root group of `#[run::main]` (`run`), telling systemd about `readiness` with
-/// feature `systemd`.
-pub(crate) async fn run_root<F: Future>(run: F, readiness: Readiness) -> F::Output {
-    #[cfg(feature = "systemd")]
+/// feature `systemd` on Unix.
+pub(crate) async fn run_root<F: Future<Output = Result<(), crate::error::Error>>>(
+    run: F,
+    readiness: Readiness,
+    started: std::time::Instant,
+    cause: impl Fn() -> Option<crate::core::cause::Cause>,
+) -> F::Output {
+    #[cfg(any(feature = "metrics", feature = "tracing"))]
+    let run = root_report::reported(run, readiness.clone(), started, cause);
+    #[cfg(not(any(feature = "metrics", feature = "tracing")))]
+    let _ = (started, cause);
+    #[cfg(all(feature = "systemd", unix))]
     return systemd::notify_while(run, readiness).await;
-    #[cfg(not(feature = "systemd"))]
+    #[cfg(not(all(feature = "systemd", unix)))]
     {
         drop(readiness);
         run.await

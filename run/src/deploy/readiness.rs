@@ -12,10 +12,12 @@
 //!   so no lock order can invert); a group that tracks nothing has no state at all.
 //! - the actors that keep a group from being ready are found in the core's scope tree
 //!   ([`not_ready`]), each scope's state read from its extension: the deepest that started
-//!   and are not ready, never one still waiting at its gate.
+//!   and are not ready, never one still waiting at its gate;
+//! - the values actors provide ([`Context::provide`]) are kept on the topmost state of the
+//!   tree, under a lock of their own that is never held with another.
 
 use std::{
-    any::Any,
+    any::{Any, TypeId},
     future::Future,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
@@ -88,6 +90,9 @@ pub(crate) struct Shared {
     changed: Notify,
     /// Reloads ([`super::reload`]), for a top group asked to reload.
     reload: std::sync::OnceLock<Arc<Hub>>,
+    /// The values provided by actors ([`Context::provide`]), one per type; kept on the
+    /// topmost state of a tree (see [`Shared::top`]). Its own lock, never held with another.
+    values: Mutex<Vec<(TypeId, Box<dyn Any + Send + Sync>)>>,
 }
 
 impl Shared {
@@ -100,7 +105,42 @@ impl Shared {
             }),
             changed: Notify::new(),
             reload: std::sync::OnceLock::new(),
+            values: Mutex::default(),
         })
+    }
+
+    /// The topmost readiness state above this one (itself if it reports to none): where the
+    /// provided values of the tree are kept. A group whose parent tracks readiness tracks it
+    /// too, so every actor of a group, and of the groups under it, finds the same one.
+    fn top(self: &Arc<Self>) -> Arc<Self> {
+        let mut top = Arc::clone(self);
+        loop {
+            let parent = lock(&top.inner).parent.clone();
+            match parent {
+                Some((parent, _)) => top = parent,
+                None => return top,
+            }
+        }
+    }
+
+    /// Keeps `value` for [`Shared::provided`], in place of any value of its type.
+    fn provide<T: Any + Send + Sync>(&self, value: T) {
+        let mut values = lock(&self.values);
+        let value: Box<dyn Any + Send + Sync> = Box::new(value);
+        match values.iter_mut().find(|(id, _)| *id == TypeId::of::<T>()) {
+            Some((_, kept)) => *kept = value,
+            None => values.push((TypeId::of::<T>(), value)),
+        }
+    }
+
+    /// A clone of the value of type `T` kept here, if any.
+    fn provided<T: Any + Clone>(&self) -> Option<T> {
+        let values = lock(&self.values);
+        values
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .and_then(|(_, value)| value.downcast_ref::<T>())
+            .cloned()
     }
 
     /// The reload state, if this group was asked to reload.
@@ -259,6 +299,12 @@ impl Shared {
     fn of(ctx: &Context) -> Option<(&Shared, usize)> {
         let member = ctx.member();
         Some((Self::in_scope(&member.scope)?, member.index()))
+    }
+
+    /// [`Shared::of`], shared.
+    fn owned(ctx: &Context) -> Option<Arc<Shared>> {
+        let extension = Arc::clone(ctx.member().scope.extension()?);
+        extension.into_any().downcast::<Shared>().ok()
     }
 
     /// The readiness state of the group that runs `scope`, if it tracks readiness.
@@ -478,6 +524,72 @@ impl Context {
         }
     }
 
+    /// Hands `value` to the actors that start after this one, and says this actor is ready
+    /// ([`set_ready`](Context::set_ready)): an actor started
+    /// [`after`](crate::ActorOptions::after) it gets a clone with
+    /// [`provided`](Context::provided). For a connection pool, a client, a channel's sender
+    /// that one actor makes once it is up and others use, without a cell made by hand.
+    ///
+    /// The provider waits to be told it is ready
+    /// ([`ready_when_told`](crate::ActorOptions::ready_when_told)), so that those after it
+    /// start once the value is there. The value is kept for the whole tree, one per type (a
+    /// second `provide` of the same type replaces it, as a restarted provider does: those
+    /// that took the first keep it); wrap it in a type of its own to provide two of one type.
+    /// It is kept where the tree tracks readiness, which a group using `after` or
+    /// `ready_when_told` does (and everything under [`#[run::main]`](crate::main)); elsewhere
+    /// it is dropped.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{actor, Context, Runner};
+    ///
+    /// /// A connection pool: cheap to clone, each clone the same pool.
+    /// #[derive(Clone)]
+    /// struct Pool(std::sync::Arc<String>);
+    ///
+    /// #[actor]
+    /// async fn db(url: String, ctx: Context) {
+    ///     let pool = Pool(std::sync::Arc::new(url)); // connect
+    ///     ctx.provide(pool);
+    ///     ctx.interrupted().await;
+    /// }
+    ///
+    /// #[actor]
+    /// async fn http(ctx: Context) -> Result<(), std::io::Error> {
+    ///     let pool: Pool = ctx.provided().expect("`db` provides the pool");
+    ///     assert_eq!(*pool.0, "postgres://localhost");
+    ///     Ok(()) // (a server would serve until interrupted)
+    /// }
+    ///
+    /// #[derive(Runner)]
+    /// struct App {
+    ///     #[actor(ready_when_told)]
+    ///     db: Db,
+    ///     #[actor(after = "db")]
+    ///     http: Http,
+    /// }
+    ///
+    /// let mut group = run::Group::new();
+    /// group.spawn(App { db: db("postgres://localhost".into()), http: http() });
+    /// group.run().await.unwrap(); // `http` returned: the app stopped
+    /// # }
+    /// ```
+    pub fn provide<T: Clone + Send + Sync + 'static>(&self, value: T) {
+        if let Some(shared) = Shared::owned(self) {
+            // Kept before the readiness changes: whoever that lets start finds the value.
+            shared.top().provide(value);
+            shared.set_ready(self.member().index(), true);
+        }
+    }
+
+    /// A clone of the value of type `T` that an actor of this tree [provided](Context::provide),
+    /// if one did; `None` if none did (yet: start this actor
+    /// [`after`](crate::ActorOptions::after) the provider, and give the provider
+    /// [`ready_when_told`](crate::ActorOptions::ready_when_told), so that it has).
+    pub fn provided<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        Shared::owned(self)?.top().provided()
+    }
+
     /// Says this actor is not ready (any more): its group is not ready until it says
     /// [`set_ready`](Context::set_ready) again.
     pub fn set_not_ready(&self) {
@@ -504,7 +616,9 @@ impl Context {
 
     /// The readiness of the whole app: of the top group of the tree this actor runs in
     /// (what a `/ready` probe answers for); `None` if that group does not track readiness.
-    /// It does under [`#[run::main]`](crate::main), and a hand-made group does once
+    /// It always does under [`#[run::main]`](crate::main), so there this is always `Some`.
+    /// Tracking is opt-in so that a group that uses none of it pays nothing for it: a
+    /// hand-made group tracks readiness once
     /// [`Group::readiness`](crate::Group::readiness) was called, or an actor of it uses a
     /// readiness option ([`ready_when_told`](crate::ActorOptions::ready_when_told),
     /// [`after`](crate::ActorOptions::after)) or it has a

@@ -38,7 +38,7 @@ use crate::{
 ///             _ = ctx.interrupted() => return Ok::<_, std::io::Error>(()),
 ///             request = reloads.requested() => {
 ///                 *seen.lock().unwrap() = "v2".to_string(); // reread the config
-///                 request.done(Ok::<_, std::io::Error>(()));
+///                 request.ok();
 ///             }
 ///         }
 ///     }
@@ -95,7 +95,8 @@ pub struct Reloads {
 }
 
 impl Reloads {
-    /// Completes with the next reload request; answer it with [`Reload::done`].
+    /// Completes with the next reload request; answer it with [`Reload::ok`] or
+    /// [`Reload::fail`].
     // An explicit `Send` future rather than an `async fn`; see `Group::run`.
     #[allow(clippy::manual_async_fn)]
     pub fn requested(&mut self) -> impl Future<Output = Reload<'_>> + Send + '_ {
@@ -129,18 +130,63 @@ impl std::fmt::Debug for Reloads {
     }
 }
 
-/// One reload request to one actor: answer it with [`done`](Reload::done). Dropped
-/// unanswered, it counts as done.
-#[must_use = "answer the reload with `done`; dropped, it counts as done"]
+/// One reload request to one actor: answer it with [`ok`](Reload::ok) or
+/// [`fail`](Reload::fail) (or [`done`](Reload::done) with a `Result`). Dropped unanswered,
+/// it counts as done.
+#[must_use = "answer the reload with `ok` or `fail`; dropped, it counts as done"]
 pub struct Reload<'a> {
     reloads: &'a mut Reloads,
     generation: u64,
 }
 
 impl Reload<'_> {
-    /// Answers the request: `Err` reports the failure (an [`Event::ReloadFailed`] for the
-    /// hook and `tracing`, and the reload's [`Error::ReloadFailed`]) and the actor goes on;
-    /// to stop the group on it, return the error from the actor instead.
+    /// Answers the request: this actor has reloaded. The same as dropping the request, said
+    /// out loud.
+    pub fn ok(self) {
+        self.done(Ok::<_, BoxError>(()));
+    }
+
+    /// Answers the request: this actor could not reload, for `error`. The failure is
+    /// reported (an [`Event::ReloadFailed`] for the hook and `tracing`, and the reload's
+    /// [`Error::ReloadFailed`]) and the actor goes on; to stop the group on it, return the
+    /// error from the actor instead.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use run::{Context, Error, Group};
+    ///
+    /// let mut group = Group::named("app");
+    /// let reload = group.reload_handle();
+    /// group
+    ///     .spawn(|ctx: Context| async move {
+    ///         let mut reloads = ctx.reloads();
+    ///         loop {
+    ///             tokio::select! {
+    ///                 () = ctx.interrupted() => return,
+    ///                 request = reloads.requested() => request.fail("config.toml: not found"),
+    ///             }
+    ///         }
+    ///     })
+    ///     .name("config");
+    /// group.spawn(move |ctx: Context| async move {
+    ///     tokio::task::yield_now().await; // let the other actor opt in
+    ///     let error = reload.reload().await.unwrap_err();
+    ///     assert!(matches!(error, Error::ReloadFailed { .. }));
+    ///     assert_eq!(
+    ///         error.to_string(),
+    ///         "reload failed: actor `app/config` failed: config.toml: not found"
+    ///     );
+    ///     ctx.stop_handle().stop();
+    /// });
+    /// group.run().await.unwrap();
+    /// # }
+    /// ```
+    pub fn fail(self, error: impl Into<BoxError>) {
+        self.done(Err(error));
+    }
+
+    /// Answers the request with a result in hand: `Ok` is [`ok`](Reload::ok), `Err` is
+    /// [`fail`](Reload::fail).
     pub fn done<E: Into<BoxError>>(mut self, result: Result<(), E>) {
         let failure = result.err().map(|error| {
             let ctx = &self.reloads.ctx;
@@ -198,6 +244,8 @@ impl Context {
     pub fn reloads(&self) -> Reloads {
         let hub = hub_of(self);
         let generation = hub.as_ref().map_or(0, |hub| hub.subscribe());
+        #[cfg(feature = "metrics")]
+        crate::core::metrics::reloads_opted_in(&self.name());
         Reloads {
             ctx: self.clone(),
             hub,
@@ -223,9 +271,18 @@ pub(crate) async fn on_hangup(
         }
         #[cfg(feature = "systemd")]
         let told = super::systemd::reloading();
+        #[cfg(feature = "metrics")]
+        crate::core::metrics::reload_requested();
         let result = handle.reload().await;
-        if let Err(error) = &result {
-            eprintln!("Error: {}", error.report());
+        match &result {
+            // Each actor's failure is an `ERROR` record of its own already: no second one.
+            #[cfg(feature = "tracing")]
+            Err(_) if tracing::dispatcher::has_been_set() => {}
+            Err(error) => eprintln!("Error: {}", error.report()),
+            #[cfg(feature = "tracing")]
+            Ok(()) => tracing::info!(target: crate::core::event::TARGET, "reloaded"),
+            #[cfg(not(feature = "tracing"))]
+            Ok(()) => {}
         }
         #[cfg(feature = "systemd")]
         if told {

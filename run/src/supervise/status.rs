@@ -14,7 +14,7 @@ use std::{
 use crate::{
     context::Context,
     core::{scope::Scope, status::Phase},
-    name::ActorName,
+    name::{ActorName, Leaf},
 };
 
 /// Where an actor is in its life, in a [`Status`] snapshot.
@@ -55,19 +55,37 @@ pub struct ActorStatus {
     /// Where it is in its life.
     pub state: ActorState,
     /// How long its current incarnation has run; `None` while it restarts and once it has
-    /// exited. `Display` shows it in whole milliseconds.
+    /// exited. `Display` shows it in whole milliseconds, and so does the JSON (feature
+    /// `serde`), as a number field `uptime_ms` (`null` when `None`).
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "uptime_ms", serialize_with = "as_millis")
+    )]
     pub uptime: Option<Duration>,
     /// How many times it was restarted.
     pub restarts: u32,
     /// The error its last restart followed, if that was a failure.
     pub last_error: Option<String>,
     /// The actors of the groups it runs ([`Context::group`]), in the order they were added,
-    /// then its child tasks ([`Context::spawn`], [`Context::supervise`]).
+    /// then its child tasks ([`Context::spawn`], [`Context::supervise`]). A group it runs
+    /// under a name of its own ([`Context::group_named`], a derived struct with
+    /// `#[runner(name = "...")]` run from its body) is one entry here, a
+    /// [`group`](ActorStatus::group), whose children are that group's actors: every level of
+    /// the paths shows once.
     pub children: Vec<ActorStatus>,
+    /// Whether this entry is a named group rather than an actor: a level of the tree (such as
+    /// `main/app` above `main/app/http`) made by the actor above it. Its state is that
+    /// actor's, its uptime how long the group has run; it has no restarts nor error of its
+    /// own. `Display` marks it `(group)`.
+    pub group: bool,
 }
 
 /// A snapshot of a running tree: its top group's actors, each with the actors of the groups
 /// it runs. `Display` prints one line per actor, indented by depth.
+///
+/// The snapshot holds each actor's last error text, which can carry a host name, a file path
+/// or a connection string: serve it to operators only (an admin port on loopback, the logs),
+/// and [`without_errors`](Status::without_errors) to anything that may face the outside.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -94,7 +112,8 @@ pub struct ActorStatus {
 /// assert_eq!(
 ///     seen.await.unwrap(),
 ///     "app/server: running, up 0ns\n  \
-///        app/server/http/listener: running, up 0ns\n\
+///        app/server/http (group): running, up 0ns\n    \
+///          app/server/http/listener: running, up 0ns\n\
 ///      app/reporter: running, up 0ns\n"
 /// );
 /// # }
@@ -120,6 +139,63 @@ impl Status {
             })
         }
         walk(&self.actors, path)
+    }
+
+    /// The same snapshot without error texts: states, uptimes and restarts only, at every
+    /// depth. For anything that may face the outside (a public `/health` page, a dashboard
+    /// shared beyond the operators): an error's text can carry a host name, a file path or a
+    /// connection string. The full snapshot is for the operators (an admin port on loopback)
+    /// and the logs.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use run::{Backoff, Context, Group, Restart, RestartPolicy};
+    /// use tokio::sync::oneshot;
+    ///
+    /// let (send, seen) = oneshot::channel();
+    /// let mut group = Group::named("app");
+    /// let failed = AtomicBool::new(false);
+    /// group
+    ///     .supervise(move || {
+    ///         let fail = !failed.swap(true, Ordering::Relaxed); // the first run fails
+    ///         move |ctx: Context| async move {
+    ///             if fail {
+    ///                 return Err(std::io::Error::other("no route to db.internal:5432"));
+    ///             }
+    ///             ctx.interrupted().await;
+    ///             Ok(())
+    ///         }
+    ///     })
+    ///     .name("db")
+    ///     .restart(RestartPolicy::new(Restart::OnFailure).backoff(Backoff::none()));
+    /// group
+    ///     .spawn(move |ctx: Context| async move {
+    ///         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    ///         let status = ctx.status();
+    ///         send.send((status.to_string(), status.without_errors().to_string())).unwrap();
+    ///     })
+    ///     .name("reporter");
+    /// group.run().await.unwrap();
+    /// let (full, public) = seen.await.unwrap();
+    /// assert_eq!(
+    ///     full,
+    ///     "app/db: running, up 1s, 1 restarts, last error: actor `app/db` failed: no route to \
+    ///      db.internal:5432\napp/reporter: running, up 1s\n"
+    /// );
+    /// assert_eq!(public, "app/db: running, up 1s, 1 restarts\napp/reporter: running, up 1s\n");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn without_errors(mut self) -> Self {
+        fn clear(actors: &mut [ActorStatus]) {
+            for actor in actors {
+                actor.last_error = None;
+                clear(&mut actor.children);
+            }
+        }
+        clear(&mut self.actors);
+        self
     }
 
     fn of(scope: &Scope) -> Self {
@@ -161,7 +237,7 @@ fn actor_of(scope: &Scope, index: usize) -> ActorStatus {
             Some(_) => (0..child.fixed_count())
                 .flat_map(|inner| actor_of(child, inner).children)
                 .collect::<Vec<_>>(),
-            None => actors_of(child),
+            None => group_of(scope, index, child, state),
         })
         .collect();
     children.extend(
@@ -181,16 +257,45 @@ fn actor_of(scope: &Scope, index: usize) -> ActorStatus {
             .and_then(|record| record.last_error())
             .map(|error| error.report().to_string()),
         children,
+        group: false,
     }
+}
+
+/// What the group `child`, run by actor `index` of `scope` (in `state`), adds to that actor's
+/// children: its actors, under one entry for the group when it has a name of its own (its
+/// path is not the actor's), so that its level of the paths shows.
+fn group_of(scope: &Scope, index: usize, child: &Scope, state: ActorState) -> Vec<ActorStatus> {
+    let actors = actors_of(child);
+    let Some(path) = child.path() else {
+        return actors;
+    };
+    if scope.name(index) == **path {
+        return actors;
+    }
+    let name = match path.rsplit_once('/') {
+        Some((parent, leaf)) => ActorName::new(Some(parent.into()), Leaf::Shared(leaf.into())),
+        None => ActorName::new(None, Leaf::Shared(Arc::clone(path))),
+    };
+    vec![ActorStatus {
+        name,
+        state,
+        uptime: (state == ActorState::Running || state == ActorState::Stopping)
+            .then(|| child.created().elapsed()),
+        restarts: 0,
+        last_error: None,
+        children: actors,
+        group: true,
+    }]
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn write(f: &mut fmt::Formatter<'_>, actors: &[ActorStatus], depth: usize) -> fmt::Result {
             for actor in actors {
+                let group = if actor.group { " (group)" } else { "" };
                 write!(
                     f,
-                    "{:indent$}{}: {}",
+                    "{:indent$}{}{group}: {}",
                     "",
                     actor.name,
                     actor.state,
@@ -219,6 +324,22 @@ impl fmt::Display for Status {
 #[cfg(feature = "serde")]
 fn as_string<S: serde::Serializer>(name: &ActorName, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(name)
+}
+
+/// An uptime in whole milliseconds: a number any JSON reader takes, unlike a `Duration`'s
+/// `{"secs", "nanos"}`.
+#[cfg(feature = "serde")]
+#[allow(clippy::ref_option)] // the signature `serialize_with` asks for
+fn as_millis<S: serde::Serializer>(
+    uptime: &Option<Duration>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match uptime {
+        Some(uptime) => {
+            serializer.serialize_u64(u64::try_from(uptime.as_millis()).unwrap_or(u64::MAX))
+        }
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Reads the status of a group once it runs; made with [`Group::status_handle`](crate::Group::status_handle)
@@ -252,7 +373,7 @@ impl fmt::Debug for StatusHandle {
 
 impl Context {
     /// A snapshot of the whole tree this actor runs in, from its top group down: for a
-    /// `/status` endpoint. See [`Status`].
+    /// `/status` endpoint on an operator's port (it holds error texts; see [`Status`]).
     pub fn status(&self) -> Status {
         Status::of(&self.member().scope.root())
     }
@@ -267,10 +388,11 @@ mod tests {
         let mut group = Group::named("app");
         group
             .spawn(|ctx: Context| async move {
+                tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
                 let json = serde_json::to_string(&ctx.status()).unwrap();
                 assert_eq!(
                     json,
-                    r#"{"actors":[{"name":"app/reporter","state":"running","uptime":{"secs":0,"nanos":0},"restarts":0,"last_error":null,"children":[]}]}"#
+                    r#"{"actors":[{"name":"app/reporter","state":"running","uptime_ms":1500,"restarts":0,"last_error":null,"children":[],"group":false}]}"#
                 );
             })
             .name("reporter");

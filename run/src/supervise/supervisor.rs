@@ -132,6 +132,30 @@ fn without_the_stop(result: Result<(), Error>) -> Result<(), Error> {
     }
 }
 
+/// The run's result, final (not restarted). The run's own failure went to `tracing` at
+/// `DEBUG` only, its supervisor deciding; a failure not restarted is an `ERROR` once, here,
+/// for an actor whose member sends no events of its own (a group's restartable actor; a
+/// child's supervisor reports its own exit).
+fn final_result(ctx: &Context, result: Result<(), Error>) -> Result<(), Error> {
+    #[cfg(feature = "tracing")]
+    if let Err(error) = &result {
+        let member = ctx.member();
+        if !matches!(error, Error::Cancelled | Error::Signal(_))
+            && member.scope.is_quiet(member.index())
+        {
+            tracing::error!(
+                target: crate::core::event::TARGET,
+                actor = %ctx.name(),
+                error = %error.report(),
+                "failed"
+            );
+        }
+    }
+    #[cfg(not(feature = "tracing"))]
+    let _ = ctx;
+    result
+}
+
 /// How an incarnation ended.
 enum Ending {
     /// On its own, or because the group stops.
@@ -196,7 +220,7 @@ where
                 Ending::Ordered(result, order) => (result, Some(order)),
             };
             if stopping.now() {
-                return without_the_stop(result);
+                return final_result(&ctx, without_the_stop(result));
             }
             if let Some(order) = order {
                 // A sibling's restart: the stop was asked for, only a failure is news.
@@ -212,7 +236,7 @@ where
                 continue;
             }
             if !self.policy.restart_kind().restarts_after(&result) {
-                return result;
+                return final_result(&ctx, result);
             }
             let now = Instant::now();
             let period = self.policy.period();

@@ -272,7 +272,8 @@ pub(crate) struct ScopeConfig {
     pub(crate) deadlines: Deadlines,
     /// A restartable actor's incarnation: its one member runs as the member it is made
     /// under, so it inherits that member's deadline whole (see
-    /// [`Scope::inherited_deadline`]).
+    /// [`Scope::inherited_deadline`]), and its failure is reported by the supervisor, which
+    /// knows whether it restarts (see [`event`](crate::core::event)).
     pub(crate) incarnation: bool,
 }
 
@@ -286,6 +287,8 @@ pub(crate) struct Scope {
     slots: Box<[Slot]>,
     /// See [`ScopeConfig::quiet`].
     quiet: Box<[u32]>,
+    /// See [`ScopeConfig::incarnation`].
+    incarnation: bool,
     run_loop: bool,
     /// Set once; see [`stop`].
     cause: OnceLock<Cause>,
@@ -311,8 +314,6 @@ pub(crate) struct Scope {
     stage_share: Mutex<Option<(usize, Instant)>>,
     /// What the stop may take, and the fixed members' own deadlines once interrupted.
     deadlines: Deadlines,
-    /// See [`ScopeConfig::incarnation`].
-    incarnation: bool,
     /// Set by a signal actor that has seen its first signal: the run loop watches it, and a
     /// second signal forces the end.
     force: Mutex<Option<Force>>,
@@ -374,6 +375,7 @@ impl Scope {
             parent,
             slots,
             quiet,
+            incarnation,
             run_loop,
             cause: OnceLock::new(),
             record: Mutex::default(),
@@ -385,7 +387,6 @@ impl Scope {
             deadline: OnceLock::new(),
             stage_share: Mutex::new(None),
             deadlines,
-            incarnation,
             force: Mutex::new(None),
             children: Mutex::default(),
             has_children: AtomicBool::new(false),

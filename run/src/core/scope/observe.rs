@@ -47,19 +47,20 @@ impl Scope {
 
     /// Whether events are observed at all: if not, their data need not be gathered.
     pub(crate) fn observed(&self) -> bool {
-        cfg!(feature = "tracing") || self.hook.is_some()
+        cfg!(feature = "tracing") || cfg!(feature = "metrics") || self.hook.is_some()
     }
 
     /// Emits an event about member `index`, inside its span: `report` is given the member's
     /// name and what to send the event to, and is not called when nobody observes.
     pub(crate) fn emit(&self, index: usize, report: impl FnOnce(&ActorName, &dyn Fn(&Event<'_>))) {
-        if !self.quiet.is_empty() && self.quiet.binary_search(&(index as u32)).is_ok() {
+        if self.is_quiet(index) {
             return;
         }
         self.emit_unmuted(index, report);
     }
 
-    /// Whether member `index` is quiet: it sends no events of its own.
+    /// Whether member `index` is quiet: it sends no events of its own, its supervisor reports
+    /// for it.
     pub(crate) fn is_quiet(&self, index: usize) -> bool {
         !self.quiet.is_empty() && self.quiet.binary_search(&(index as u32)).is_ok()
     }
@@ -75,8 +76,16 @@ impl Scope {
         }
         #[cfg(feature = "tracing")]
         let _span = self.slots.get(index).map(|slot| slot.span.enter());
+        // Only a fixed member is counted (feature `metrics`): a child task's name is one per
+        // request.
+        #[cfg(feature = "metrics")]
+        let counted = index < self.slots.len();
         report(&self.name(index), &|event| {
-            event::emit(self.hook.as_ref(), event)
+            event::emit(self.hook.as_ref(), event, self.incarnation);
+            #[cfg(feature = "metrics")]
+            if counted {
+                crate::core::metrics::record(event);
+            }
         });
     }
 
@@ -90,11 +99,14 @@ impl Scope {
         lock(&self.started).remove(&(index as u32))
     }
 
+    /// Member `index`'s span: a fixed member's, made with its group (`INFO`); a child task's,
+    /// made now at `DEBUG` (a server makes one per connection: disabled, it costs nothing).
     #[cfg(feature = "tracing")]
     pub(crate) fn span(&self, index: usize) -> tracing::Span {
-        self.slots
-            .get(index)
-            .map_or_else(tracing::Span::none, |slot| slot.span.clone())
+        match self.slots.get(index) {
+            Some(slot) => slot.span.clone(),
+            None => tracing::debug_span!("actor", actor = %self.name(index)),
+        }
     }
 
     /// Notes that member `index` is in `phase` now; a no-op for a dynamic member.

@@ -1,0 +1,2 @@
+#[run::main(drain = "1s", drain_env = "SERVICE=DRAIN")]
+async fn main() {}

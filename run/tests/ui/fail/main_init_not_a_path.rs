@@ -1,0 +1,2 @@
+#[run::main(init = 3)]
+async fn main() {}
