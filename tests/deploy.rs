@@ -525,6 +525,8 @@ fn an_actor_waiting_at_its_gate_returns_unrun_once_its_group_stops_and_is_never_
             .map(|stuck| stuck.actor.to_string())
             .collect();
         assert_eq!(aborted, ["app/main/db"], "api never started: {result:?}");
+    });
+}
 
 /// `Context::readiness` is `None` where the top group does not track readiness: a hand-made
 /// group that asked for nothing of it pays nothing for it, and has no readiness to give.
