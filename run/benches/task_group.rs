@@ -1,0 +1,586 @@
+//! The cost of a request that fans out: `k` tasks that each take one trivial async step
+//! (`yield_now`, then a reply), and the request waits for every reply. What a server pays
+//! per request when it runs a [`run::TaskGroup`] per request, next to hand-written tokio.
+//! Compared side by side, in one run, for k = 1, 3, 10, 100:
+//!
+//! - `task_group`: a [`run::TaskGroup`] per request (`builder`, `go` each task, `wait`);
+//! - `task_group_pool`: the same on a [`run::Pool`] built once, outside the requests;
+//! - `joinset`: a `JoinSet` and a `CancellationToken` per request, each task racing its work
+//!   against the token, replies joined with `join_next` (the baseline of every ratio);
+//! - `join`: a `Vec` of spawned `JoinHandle`s awaited in order, no token;
+//! - `one_actor_group`: a [`run::Group`] of one actor, run to its exit (k = 1 only).
+//!
+//! A `TaskGroup` task returns `Result<(), E>`, so the `run` variants send their replies
+//! through one shared `Arc<AtomicU64>` per request (one allocation the baselines do not
+//! need: they get the replies back from their join handles); every variant sums the
+//! replies and the quick check compares the sum.
+//!
+//! `cargo bench -p run-lifecycle --bench task_group` prints (BENCHMARKS.md at the repository
+//! root reads them):
+//!
+//! 1. `heap`: allocations and bytes per request, counted by a global allocator, and the sizes
+//!    of each allocation of one request at k = 1 (current-thread);
+//! 2. `paired`: interleaved timing, current-thread and multi-thread, each variant's median
+//!    time per request and the median over rounds of its ratio to `joinset` in that round;
+//! 3. `callgrind`: exact instructions per request, current-thread (needs valgrind).
+//!
+//! `RUN_BENCH=heap,paired` picks reports; by default all run. Without `--bench` (under
+//! `cargo test --benches`) it only runs each variant once as a check.
+
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    convert::Infallible,
+    hint::black_box,
+    process::Command,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use run::{Context, Group, Pool, TaskGroup};
+use tokio::{
+    runtime::{Builder, Runtime},
+    task::{yield_now, JoinSet},
+};
+use tokio_util::sync::CancellationToken;
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
+
+/// Tasks per request.
+const KS: [usize; 4] = [1, 3, 10, 100];
+
+/// What is compared, in table order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Variant {
+    TaskGroup,
+    TaskGroupPool,
+    JoinSet,
+    Join,
+    OneActorGroup,
+}
+
+impl Variant {
+    const ALL: [Variant; 5] = [
+        Variant::TaskGroup,
+        Variant::TaskGroupPool,
+        Variant::JoinSet,
+        Variant::Join,
+        Variant::OneActorGroup,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Variant::TaskGroup => "task_group",
+            Variant::TaskGroupPool => "task_group_pool",
+            Variant::JoinSet => "joinset",
+            Variant::Join => "join",
+            Variant::OneActorGroup => "one_actor_group",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Variant> {
+        Variant::ALL
+            .into_iter()
+            .find(|variant| variant.name() == name)
+    }
+
+    /// The variants measured at `k` tasks per request.
+    fn at(k: usize) -> Vec<Variant> {
+        Variant::ALL
+            .into_iter()
+            .filter(|variant| k == 1 || *variant != Variant::OneActorGroup)
+            .collect()
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// The work.
+
+/// One task's work: one trivial async step, then its reply.
+async fn work(i: usize) -> u64 {
+    yield_now().await;
+    i as u64 + 1
+}
+
+/// The sum of the replies of a request of `k` tasks.
+fn expected(k: usize) -> u64 {
+    (k * (k + 1) / 2) as u64
+}
+
+/// A runtime with the pool the `task_group_pool` variant runs on, built once.
+struct Bench {
+    runtime: Runtime,
+    pool: Pool,
+}
+
+impl Bench {
+    fn new(runtime: Runtime) -> Bench {
+        let pool = runtime.block_on(async {
+            Pool::builder()
+                .max(1_000)
+                .idle(Duration::from_secs(3_600))
+                .build()
+                .expect("a pool builds")
+        });
+        Bench { runtime, pool }
+    }
+
+    fn current_thread() -> Bench {
+        Bench::new(
+            Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a current-thread runtime builds"),
+        )
+    }
+
+    fn multi_thread() -> Bench {
+        Bench::new(
+            Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a multi-thread runtime builds"),
+        )
+    }
+
+    /// `requests` requests of `variant` with `k` tasks each, one after the other.
+    fn requests(&self, variant: Variant, k: usize, requests: usize) {
+        self.runtime.block_on(async {
+            for _ in 0..requests {
+                let sum = request(variant, k, &self.pool).await;
+                debug_assert_eq!(sum, expected(k));
+                black_box(sum);
+            }
+        });
+    }
+}
+
+/// One request: `k` tasks, then every reply; returns the sum of the replies.
+async fn request(variant: Variant, k: usize, pool: &Pool) -> u64 {
+    match variant {
+        Variant::TaskGroup | Variant::TaskGroupPool => {
+            let builder = TaskGroup::builder();
+            let builder = if variant == Variant::TaskGroupPool {
+                builder.pool(pool)
+            } else {
+                builder
+            };
+            let group = builder.build().expect("the group builds");
+            let sum = Arc::new(AtomicU64::new(0));
+            for i in 0..k {
+                let sum = sum.clone();
+                group
+                    .go(move |_ctx: Context| async move {
+                        sum.fetch_add(work(i).await, Ordering::Relaxed);
+                        Ok::<_, Infallible>(())
+                    })
+                    .await
+                    .expect("the group takes the task");
+            }
+            group.wait().await.expect("no task fails");
+            sum.load(Ordering::Relaxed)
+        }
+        Variant::JoinSet => {
+            let token = CancellationToken::new();
+            let mut tasks = JoinSet::new();
+            for i in 0..k {
+                let token = token.clone();
+                tasks.spawn(async move {
+                    tokio::select! {
+                        reply = work(i) => Some(reply),
+                        () = token.cancelled() => None,
+                    }
+                });
+            }
+            let mut sum = 0;
+            while let Some(joined) = tasks.join_next().await {
+                match joined {
+                    Ok(Some(reply)) => sum += reply,
+                    // A failed task would cancel the others, as a group does.
+                    _ => token.cancel(),
+                }
+            }
+            sum
+        }
+        Variant::Join => {
+            let handles: Vec<_> = (0..k).map(|i| tokio::spawn(work(i))).collect();
+            let mut sum = 0;
+            for handle in handles {
+                sum += handle.await.expect("no task panics");
+            }
+            sum
+        }
+        Variant::OneActorGroup => {
+            assert_eq!(k, 1, "one actor");
+            let sum = Arc::new(AtomicU64::new(0));
+            let reply = sum.clone();
+            let mut group = Group::new();
+            group.spawn(move |_ctx: Context| async move {
+                reply.fetch_add(work(0).await, Ordering::Relaxed);
+                Ok::<_, Infallible>(())
+            });
+            group.run().await.expect("the actor exits Ok");
+            sum.load(Ordering::Relaxed)
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Main.
+
+fn main() {
+    if callgrind_child() {
+        return;
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let has = |flag: &str| args.iter().any(|arg| arg == flag);
+    if !has("--bench") || has("--test") || has("--list") {
+        check();
+        return;
+    }
+    let chosen = std::env::var("RUN_BENCH").ok();
+    let wants = |report: &str| {
+        chosen
+            .as_deref()
+            .is_none_or(|chosen| chosen.split(',').any(|name| name.trim() == report))
+    };
+    let reports: [(&str, fn()); 3] = [
+        ("heap", print_heap),
+        ("paired", print_paired),
+        ("callgrind", print_callgrind),
+    ];
+    for (name, print) in reports {
+        if wants(name) {
+            print();
+        }
+    }
+}
+
+/// The quick check of `cargo test --benches`: every variant once, on both runtimes, with the
+/// right sum.
+fn check() {
+    for bench in [Bench::current_thread(), Bench::multi_thread()] {
+        for k in KS {
+            for variant in Variant::at(k) {
+                let sum = bench.runtime.block_on(request(variant, k, &bench.pool));
+                assert_eq!(sum, expected(k), "{} at k = {k}", variant.name());
+            }
+        }
+    }
+    println!("task_group: every variant checked once");
+}
+
+/// Requests per sample or per count: about 1000 tasks' worth, at least 10 requests.
+fn requests_for(k: usize) -> usize {
+    (1_000 / k).max(10)
+}
+
+// ----------------------------------------------------------------------------------------
+// Heap.
+
+/// Counts heap use while [`COUNTING`] is set, from every thread.
+struct CountingAlloc;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+static ALLOCATED_BYTES: AtomicU64 = AtomicU64::new(0);
+/// The sizes of the first allocations counted, when [`RECORDING`] is set.
+static SIZES: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+impl CountingAlloc {
+    fn grew(size: usize) {
+        if COUNTING.load(Ordering::Relaxed) {
+            let at = ALLOCATIONS.fetch_add(1, Ordering::Relaxed) as usize;
+            ALLOCATED_BYTES.fetch_add(size as u64, Ordering::Relaxed);
+            if RECORDING.load(Ordering::Relaxed) && at < SIZES.len() {
+                SIZES[at].store(size, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; the counters only observe.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        Self::grew(layout.size());
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        Self::grew(layout.size());
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` with `layout` (all calls go through here).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if let Some(growth) = new_size.checked_sub(layout.size()).filter(|&g| g > 0) {
+            Self::grew(growth);
+        }
+        // SAFETY: the caller upholds `realloc`'s contract, which `System` shares.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+/// Allocations and bytes per request, over `requests` requests after a warm-up.
+fn counted(bench: &Bench, variant: Variant, k: usize, requests: usize) -> (f64, f64) {
+    bench.requests(variant, k, requests);
+    ALLOCATIONS.store(0, Ordering::Relaxed);
+    ALLOCATED_BYTES.store(0, Ordering::Relaxed);
+    COUNTING.store(true, Ordering::Relaxed);
+    bench.requests(variant, k, requests);
+    COUNTING.store(false, Ordering::Relaxed);
+    let per = |total: u64| total as f64 / requests as f64;
+    (
+        per(ALLOCATIONS.load(Ordering::Relaxed)),
+        per(ALLOCATED_BYTES.load(Ordering::Relaxed)),
+    )
+}
+
+/// The sizes of the allocations of one request (after a warm-up), in order.
+fn sizes(bench: &Bench, variant: Variant, k: usize) -> Vec<usize> {
+    bench.requests(variant, k, 10);
+    RECORDING.store(true, Ordering::Relaxed);
+    counted(bench, variant, k, 1);
+    RECORDING.store(false, Ordering::Relaxed);
+    let count = (ALLOCATIONS.load(Ordering::Relaxed) as usize).min(SIZES.len());
+    SIZES[..count]
+        .iter()
+        .map(|size| size.load(Ordering::Relaxed))
+        .collect()
+}
+
+fn print_heap() {
+    println!("## heap: allocations and bytes per request (mean over many requests)");
+    println!(
+        "{:<16} {:>4} {:<16} {:>12} {:>8} {:>12}",
+        "runtime", "k", "variant", "allocs/req", "ratio", "bytes/req"
+    );
+    for (flavor, bench) in [
+        ("current_thread", Bench::current_thread()),
+        ("multi_thread", Bench::multi_thread()),
+    ] {
+        for k in KS {
+            let rows: Vec<_> = Variant::at(k)
+                .into_iter()
+                .map(|variant| (variant, counted(&bench, variant, k, requests_for(k))))
+                .collect();
+            let base = rows
+                .iter()
+                .find(|(variant, _)| *variant == Variant::JoinSet)
+                .map(|(_, (allocations, _))| *allocations)
+                .expect("a baseline");
+            for (variant, (allocations, bytes)) in rows {
+                println!(
+                    "{flavor:<16} {k:>4} {:<16} {allocations:>12.2} {:>7.2}x {bytes:>12.0}",
+                    variant.name(),
+                    allocations / base,
+                );
+            }
+        }
+    }
+    println!();
+    println!(
+        "## heap: the sizes in bytes of each allocation of one request, k = 1, current_thread"
+    );
+    let bench = Bench::current_thread();
+    for variant in Variant::at(1) {
+        println!("{:<16} {:?}", variant.name(), sizes(&bench, variant, 1));
+    }
+    println!();
+}
+
+// ----------------------------------------------------------------------------------------
+// Interleaved timing.
+
+/// The value at quantile `q` (0.0 to 1.0), nearest rank.
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Seconds per request of `requests` requests.
+fn time(bench: &Bench, variant: Variant, k: usize, requests: usize) -> f64 {
+    let start = Instant::now();
+    bench.requests(variant, k, requests);
+    start.elapsed().as_secs_f64() / requests as f64
+}
+
+fn print_paired() {
+    const ROUNDS: usize = 101;
+    println!(
+        "## time per request, interleaved: median over {ROUNDS} rounds; ratio = median over \
+         rounds of (time / joinset's time in the same round)"
+    );
+    println!(
+        "{:<16} {:>4} {:<16} {:>12} {:>8} {:>15}",
+        "runtime", "k", "variant", "time/req", "ratio", "ratio p10-p90"
+    );
+    for (flavor, bench) in [
+        ("current_thread", Bench::current_thread()),
+        ("multi_thread", Bench::multi_thread()),
+    ] {
+        for k in KS {
+            let variants = Variant::at(k);
+            let requests = requests_for(k);
+            for &variant in &variants {
+                time(&bench, variant, k, requests);
+            }
+            let base_at = variants
+                .iter()
+                .position(|variant| *variant == Variant::JoinSet)
+                .expect("a baseline");
+            let mut samples = vec![Vec::new(); variants.len()];
+            let mut ratios = vec![Vec::new(); variants.len()];
+            for round in 0..ROUNDS {
+                let mut this_round = vec![0.0; variants.len()];
+                for turn in 0..variants.len() {
+                    let at = (round + turn) % variants.len();
+                    this_round[at] = time(&bench, variants[at], k, requests);
+                }
+                for (at, value) in this_round.iter().enumerate() {
+                    samples[at].push(*value);
+                    ratios[at].push(value / this_round[base_at]);
+                }
+            }
+            for (at, variant) in variants.iter().enumerate() {
+                println!(
+                    "{flavor:<16} {k:>4} {:<16} {:>12} {:>7.2}x {:>15}",
+                    variant.name(),
+                    format!(
+                        "{:.2?}",
+                        Duration::from_secs_f64(quantile(&samples[at], 0.5))
+                    ),
+                    quantile(&ratios[at], 0.5),
+                    format!(
+                        "{:.2}-{:.2}",
+                        quantile(&ratios[at], 0.1),
+                        quantile(&ratios[at], 0.9)
+                    ),
+                );
+            }
+        }
+    }
+    println!();
+}
+
+// ----------------------------------------------------------------------------------------
+// Instructions.
+
+/// Set in the callgrind child: `variant,k,requests`.
+const CHILD: &str = "RUN_BENCH_TASK_GROUP_CHILD";
+/// Where the child's callgrind output is kept, if set (for `callgrind_annotate`).
+const KEEP: &str = "RUN_BENCH_CALLGRIND_KEEP";
+
+/// In the child: warms up, then runs the requests inside [`measured_run`]. Returns whether
+/// this process was the child.
+fn callgrind_child() -> bool {
+    let Ok(spec) = std::env::var(CHILD) else {
+        return false;
+    };
+    let mut parts = spec.split(',');
+    let variant = Variant::parse(parts.next().expect("a variant")).expect("a known variant");
+    let k: usize = parts.next().expect("k").parse().expect("k: a number");
+    let requests: usize = parts
+        .next()
+        .expect("requests")
+        .parse()
+        .expect("requests: a number");
+    let bench = Bench::current_thread();
+    bench.requests(variant, k, requests);
+    measured_run(&bench, variant, k, requests);
+    true
+}
+
+/// The only function whose instructions are counted (`--toggle-collect`).
+#[inline(never)]
+fn measured_run(bench: &Bench, variant: Variant, k: usize, requests: usize) {
+    bench.requests(black_box(variant), black_box(k), black_box(requests));
+}
+
+/// Instructions per request, or why there are none.
+fn instructions(variant: Variant, k: usize) -> Result<f64, String> {
+    let requests = requests_for(k);
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    let keep = std::env::var(KEEP).ok();
+    let out = match &keep {
+        Some(dir) => std::path::PathBuf::from(dir)
+            .join(format!("callgrind.task_group.{}.k{k}.out", variant.name())),
+        None => std::env::temp_dir().join(format!(
+            "run-bench-task-group-{}-{}-{k}.out",
+            std::process::id(),
+            variant.name()
+        )),
+    };
+    let status = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg("--toggle-collect=*measured_run*")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(&exe)
+        .env(CHILD, format!("{},{k},{requests}", variant.name()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|error| format!("valgrind not started: {error}"))?;
+    if !status.success() {
+        return Err(format!("valgrind failed: {status}"));
+    }
+    let report = std::fs::read_to_string(&out).map_err(|error| error.to_string())?;
+    if keep.is_none() {
+        let _ = std::fs::remove_file(&out);
+    }
+    report
+        .lines()
+        .find_map(|line| line.strip_prefix("totals:"))
+        .and_then(|totals| totals.split_whitespace().next()?.parse::<u64>().ok())
+        .map(|total| total as f64 / requests as f64)
+        .ok_or_else(|| "no totals in the callgrind output".to_string())
+}
+
+fn print_callgrind() {
+    println!(
+        "## instructions per request (callgrind, current_thread): the requests' total / their \
+         number, after a warm-up"
+    );
+    println!(
+        "{:>4} {:<16} {:>12} {:>8} {:>12}",
+        "k", "variant", "Ir/req", "ratio", "Ir/task"
+    );
+    for k in KS {
+        let mut rows = Vec::new();
+        for variant in Variant::at(k) {
+            match instructions(variant, k) {
+                Ok(count) => rows.push((variant, count)),
+                Err(error) => {
+                    println!("skipped: {error}");
+                    println!();
+                    return;
+                }
+            }
+        }
+        let base = rows
+            .iter()
+            .find(|(variant, _)| *variant == Variant::JoinSet)
+            .map(|(_, count)| *count)
+            .expect("a baseline");
+        for (variant, count) in rows {
+            println!(
+                "{k:>4} {:<16} {count:>12.0} {:>7.2}x {:>12.0}",
+                variant.name(),
+                count / base,
+                count / k as f64,
+            );
+        }
+    }
+    println!();
+}
