@@ -1,19 +1,29 @@
 //! The cost of a request that fans out: `k` tasks that each take one trivial async step
-//! (`yield_now`, then a reply), and the request waits for every reply. What a server pays
-//! per request when it runs a [`run::TaskGroup`] per request, next to hand-written tokio.
-//! Compared side by side, in one run, for k = 1, 3, 10, 100:
+//! (`yield_now`, then a reply). What a server pays per request when it runs a
+//! [`run::TaskGroup`] per request, next to hand-written tokio. Two shapes of request (the
+//! `case` column: `all/k`, `first/k`):
+//!
+//! - `all`: the request waits for every reply (k = 1, 3, 10, 100);
+//! - `first`: the first task replies after its step, the others (slow backends) only wait
+//!   to be cancelled; the request takes the first reply, cancels the rest and waits for
+//!   them to end (k = 3, 10, 100). The `run` variants get the reply through a
+//!   `tokio::sync::mpsc` channel, cancel with [`run::TaskGroup::cancel`]; `joinset` cancels
+//!   its token at the first joined task.
+//!
+//! Compared side by side, in one run:
 //!
 //! - `task_group`: a [`run::TaskGroup`] per request (`builder`, `go` each task, `wait`);
 //! - `task_group_pool`: the same on a [`run::Pool`] built once, outside the requests;
 //! - `joinset`: a `JoinSet` and a `CancellationToken` per request, each task racing its work
 //!   against the token, replies joined with `join_next` (the baseline of every ratio);
-//! - `join`: a `Vec` of spawned `JoinHandle`s awaited in order, no token;
-//! - `one_actor_group`: a [`run::Group`] of one actor, run to its exit (k = 1 only).
+//! - `join`: a `Vec` of spawned `JoinHandle`s awaited in order, no token (`all` only);
+//! - `one_actor_group`: a [`run::Group`] of one actor, run to its exit (`all/1` only).
 //!
-//! A `TaskGroup` task returns `Result<(), E>`, so the `run` variants send their replies
-//! through one shared `Arc<AtomicU64>` per request (one allocation the baselines do not
-//! need: they get the replies back from their join handles); every variant sums the
-//! replies and the quick check compares the sum.
+//! A `TaskGroup` task returns `Result<(), E>`, so in `all` the `run` variants send their
+//! replies through one shared `Arc<AtomicU64>` per request (one allocation the baselines
+//! do not need: they get the replies back from their join handles); every variant returns
+//! the sum of the replies (`all`) or the first reply (`first`), which the quick check
+//! compares.
 //!
 //! `cargo bench -p run-lifecycle --bench task_group` prints (BENCHMARKS.md at the repository
 //! root reads them):
@@ -52,6 +62,56 @@ static ALLOCATOR: CountingAlloc = CountingAlloc;
 /// Tasks per request.
 const KS: [usize; 4] = [1, 3, 10, 100];
 
+/// How a request ends: with every reply, or with the first one (the others cancelled, and
+/// waited for).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    All,
+    First,
+}
+
+/// One measured case: a shape and `k`, the tasks per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Case {
+    shape: Shape,
+    k: usize,
+}
+
+impl Case {
+    /// In table order: every reply at each k, then the first reply at each k above 1.
+    fn all() -> Vec<Case> {
+        let all = KS.map(|k| Case {
+            shape: Shape::All,
+            k,
+        });
+        let first = KS[1..].iter().map(|&k| Case {
+            shape: Shape::First,
+            k,
+        });
+        all.into_iter().chain(first).collect()
+    }
+
+    fn name(self) -> String {
+        let shape = match self.shape {
+            Shape::All => "all",
+            Shape::First => "first",
+        };
+        format!("{shape}/{}", self.k)
+    }
+
+    fn parse(name: &str) -> Option<Case> {
+        Case::all().into_iter().find(|case| case.name() == name)
+    }
+
+    /// What a request returns: the sum of every reply, or the first reply.
+    fn expected(self) -> u64 {
+        match self.shape {
+            Shape::All => (self.k * (self.k + 1) / 2) as u64,
+            Shape::First => 1,
+        }
+    }
+}
+
 /// What is compared, in table order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Variant {
@@ -87,11 +147,16 @@ impl Variant {
             .find(|variant| variant.name() == name)
     }
 
-    /// The variants measured at `k` tasks per request.
-    fn at(k: usize) -> Vec<Variant> {
+    /// The variants measured in `case`: a one-actor group only at k = 1, and the first
+    /// reply has no natural form with handles awaited in order.
+    fn at(case: Case) -> Vec<Variant> {
         Variant::ALL
             .into_iter()
-            .filter(|variant| k == 1 || *variant != Variant::OneActorGroup)
+            .filter(|variant| match variant {
+                Variant::OneActorGroup => case.k == 1 && case.shape == Shape::All,
+                Variant::Join => case.shape == Shape::All,
+                _ => true,
+            })
             .collect()
     }
 }
@@ -103,11 +168,6 @@ impl Variant {
 async fn work(i: usize) -> u64 {
     yield_now().await;
     i as u64 + 1
-}
-
-/// The sum of the replies of a request of `k` tasks.
-fn expected(k: usize) -> u64 {
-    (k * (k + 1) / 2) as u64
 }
 
 /// A runtime with the pool the `task_group_pool` variant runs on, built once.
@@ -146,29 +206,31 @@ impl Bench {
         )
     }
 
-    /// `requests` requests of `variant` with `k` tasks each, one after the other.
-    fn requests(&self, variant: Variant, k: usize, requests: usize) {
+    /// `requests` requests of `variant` in `case`, one after the other.
+    fn requests(&self, variant: Variant, case: Case, requests: usize) {
         self.runtime.block_on(async {
             for _ in 0..requests {
-                let sum = request(variant, k, &self.pool).await;
-                debug_assert_eq!(sum, expected(k));
-                black_box(sum);
+                let reply = request(variant, case, &self.pool).await;
+                debug_assert_eq!(reply, case.expected());
+                black_box(reply);
             }
         });
     }
 }
 
-/// One request: `k` tasks, then every reply; returns the sum of the replies.
-async fn request(variant: Variant, k: usize, pool: &Pool) -> u64 {
+/// One request of `case`: the sum of every reply, or the first reply.
+async fn request(variant: Variant, case: Case, pool: &Pool) -> u64 {
+    match case.shape {
+        Shape::All => every_reply(variant, case.k, pool).await,
+        Shape::First => first_reply(variant, case.k, pool).await,
+    }
+}
+
+/// `k` tasks, then every reply; returns the sum of the replies.
+async fn every_reply(variant: Variant, k: usize, pool: &Pool) -> u64 {
     match variant {
         Variant::TaskGroup | Variant::TaskGroupPool => {
-            let builder = TaskGroup::builder();
-            let builder = if variant == Variant::TaskGroupPool {
-                builder.pool(pool)
-            } else {
-                builder
-            };
-            let group = builder.build().expect("the group builds");
+            let group = task_group(variant, pool);
             let sum = Arc::new(AtomicU64::new(0));
             for i in 0..k {
                 let sum = sum.clone();
@@ -228,6 +290,74 @@ async fn request(variant: Variant, k: usize, pool: &Pool) -> u64 {
     }
 }
 
+/// A task group for one request, on `pool` for [`Variant::TaskGroupPool`].
+fn task_group(variant: Variant, pool: &Pool) -> TaskGroup {
+    let builder = TaskGroup::builder();
+    let builder = if variant == Variant::TaskGroupPool {
+        builder.pool(pool)
+    } else {
+        builder
+    };
+    builder.build().expect("the group builds")
+}
+
+/// `k` tasks of which the first replies after one step and the others only when cancelled
+/// (slow backends): returns the first reply once every task has ended.
+async fn first_reply(variant: Variant, k: usize, pool: &Pool) -> u64 {
+    match variant {
+        Variant::TaskGroup | Variant::TaskGroupPool => {
+            let group = task_group(variant, pool);
+            let (send, mut replies) = tokio::sync::mpsc::channel(1);
+            for i in 0..k {
+                let send = send.clone();
+                group
+                    .go(move |ctx: Context| async move {
+                        if i == 0 {
+                            let _ = send.send(work(i).await).await;
+                        } else {
+                            ctx.interrupted().await;
+                        }
+                        Ok::<_, Infallible>(())
+                    })
+                    .await
+                    .expect("the group takes the task");
+            }
+            let reply = replies.recv().await.expect("a reply");
+            group.cancel();
+            let _cancelled = group.wait().await;
+            reply
+        }
+        Variant::JoinSet => {
+            let token = CancellationToken::new();
+            let mut tasks = JoinSet::new();
+            for i in 0..k {
+                let token = token.clone();
+                tasks.spawn(async move {
+                    tokio::select! {
+                        reply = async {
+                            if i == 0 {
+                                work(i).await
+                            } else {
+                                std::future::pending().await
+                            }
+                        } => Some(reply),
+                        () = token.cancelled() => None,
+                    }
+                });
+            }
+            let mut first = None;
+            while let Some(joined) = tasks.join_next().await {
+                if let Ok(Some(reply)) = joined {
+                    first.get_or_insert(reply);
+                }
+                token.cancel();
+            }
+            first.expect("a reply")
+        }
+        Variant::Join | Variant::OneActorGroup => unreachable!("not measured for a first reply"),
+    }
+}
+
 // ----------------------------------------------------------------------------------------
 // Main.
 
@@ -263,10 +393,16 @@ fn main() {
 /// right sum.
 fn check() {
     for bench in [Bench::current_thread(), Bench::multi_thread()] {
-        for k in KS {
-            for variant in Variant::at(k) {
-                let sum = bench.runtime.block_on(request(variant, k, &bench.pool));
-                assert_eq!(sum, expected(k), "{} at k = {k}", variant.name());
+        for case in Case::all() {
+            for variant in Variant::at(case) {
+                let reply = bench.runtime.block_on(request(variant, case, &bench.pool));
+                assert_eq!(
+                    reply,
+                    case.expected(),
+                    "{} in {}",
+                    variant.name(),
+                    case.name()
+                );
             }
         }
     }
@@ -332,12 +468,12 @@ unsafe impl GlobalAlloc for CountingAlloc {
 }
 
 /// Allocations and bytes per request, over `requests` requests after a warm-up.
-fn counted(bench: &Bench, variant: Variant, k: usize, requests: usize) -> (f64, f64) {
-    bench.requests(variant, k, requests);
+fn counted(bench: &Bench, variant: Variant, case: Case, requests: usize) -> (f64, f64) {
+    bench.requests(variant, case, requests);
     ALLOCATIONS.store(0, Ordering::Relaxed);
     ALLOCATED_BYTES.store(0, Ordering::Relaxed);
     COUNTING.store(true, Ordering::Relaxed);
-    bench.requests(variant, k, requests);
+    bench.requests(variant, case, requests);
     COUNTING.store(false, Ordering::Relaxed);
     let per = |total: u64| total as f64 / requests as f64;
     (
@@ -347,10 +483,10 @@ fn counted(bench: &Bench, variant: Variant, k: usize, requests: usize) -> (f64, 
 }
 
 /// The sizes of the allocations of one request (after a warm-up), in order.
-fn sizes(bench: &Bench, variant: Variant, k: usize) -> Vec<usize> {
-    bench.requests(variant, k, 10);
+fn sizes(bench: &Bench, variant: Variant, case: Case) -> Vec<usize> {
+    bench.requests(variant, case, 10);
     RECORDING.store(true, Ordering::Relaxed);
-    counted(bench, variant, k, 1);
+    counted(bench, variant, case, 1);
     RECORDING.store(false, Ordering::Relaxed);
     let count = (ALLOCATIONS.load(Ordering::Relaxed) as usize).min(SIZES.len());
     SIZES[..count]
@@ -362,17 +498,22 @@ fn sizes(bench: &Bench, variant: Variant, k: usize) -> Vec<usize> {
 fn print_heap() {
     println!("## heap: allocations and bytes per request (mean over many requests)");
     println!(
-        "{:<16} {:>4} {:<16} {:>12} {:>8} {:>12}",
-        "runtime", "k", "variant", "allocs/req", "ratio", "bytes/req"
+        "{:<16} {:>8} {:<16} {:>12} {:>8} {:>12}",
+        "runtime", "case", "variant", "allocs/req", "ratio", "bytes/req"
     );
     for (flavor, bench) in [
         ("current_thread", Bench::current_thread()),
         ("multi_thread", Bench::multi_thread()),
     ] {
-        for k in KS {
-            let rows: Vec<_> = Variant::at(k)
+        for case in Case::all() {
+            let rows: Vec<_> = Variant::at(case)
                 .into_iter()
-                .map(|variant| (variant, counted(&bench, variant, k, requests_for(k))))
+                .map(|variant| {
+                    (
+                        variant,
+                        counted(&bench, variant, case, requests_for(case.k)),
+                    )
+                })
                 .collect();
             let base = rows
                 .iter()
@@ -381,7 +522,8 @@ fn print_heap() {
                 .expect("a baseline");
             for (variant, (allocations, bytes)) in rows {
                 println!(
-                    "{flavor:<16} {k:>4} {:<16} {allocations:>12.2} {:>7.2}x {bytes:>12.0}",
+                    "{flavor:<16} {:>8} {:<16} {allocations:>12.2} {:>7.2}x {bytes:>12.0}",
+                    case.name(),
                     variant.name(),
                     allocations / base,
                 );
@@ -393,8 +535,12 @@ fn print_heap() {
         "## heap: the sizes in bytes of each allocation of one request, k = 1, current_thread"
     );
     let bench = Bench::current_thread();
-    for variant in Variant::at(1) {
-        println!("{:<16} {:?}", variant.name(), sizes(&bench, variant, 1));
+    let one = Case {
+        shape: Shape::All,
+        k: 1,
+    };
+    for variant in Variant::at(one) {
+        println!("{:<16} {:?}", variant.name(), sizes(&bench, variant, one));
     }
     println!();
 }
@@ -410,9 +556,9 @@ fn quantile(values: &[f64], q: f64) -> f64 {
 }
 
 /// Seconds per request of `requests` requests.
-fn time(bench: &Bench, variant: Variant, k: usize, requests: usize) -> f64 {
+fn time(bench: &Bench, variant: Variant, case: Case, requests: usize) -> f64 {
     let start = Instant::now();
-    bench.requests(variant, k, requests);
+    bench.requests(variant, case, requests);
     start.elapsed().as_secs_f64() / requests as f64
 }
 
@@ -423,18 +569,18 @@ fn print_paired() {
          rounds of (time / joinset's time in the same round)"
     );
     println!(
-        "{:<16} {:>4} {:<16} {:>12} {:>8} {:>15}",
-        "runtime", "k", "variant", "time/req", "ratio", "ratio p10-p90"
+        "{:<16} {:>8} {:<16} {:>12} {:>8} {:>15}",
+        "runtime", "case", "variant", "time/req", "ratio", "ratio p10-p90"
     );
     for (flavor, bench) in [
         ("current_thread", Bench::current_thread()),
         ("multi_thread", Bench::multi_thread()),
     ] {
-        for k in KS {
-            let variants = Variant::at(k);
-            let requests = requests_for(k);
+        for case in Case::all() {
+            let variants = Variant::at(case);
+            let requests = requests_for(case.k);
             for &variant in &variants {
-                time(&bench, variant, k, requests);
+                time(&bench, variant, case, requests);
             }
             let base_at = variants
                 .iter()
@@ -446,7 +592,7 @@ fn print_paired() {
                 let mut this_round = vec![0.0; variants.len()];
                 for turn in 0..variants.len() {
                     let at = (round + turn) % variants.len();
-                    this_round[at] = time(&bench, variants[at], k, requests);
+                    this_round[at] = time(&bench, variants[at], case, requests);
                 }
                 for (at, value) in this_round.iter().enumerate() {
                     samples[at].push(*value);
@@ -455,7 +601,8 @@ fn print_paired() {
             }
             for (at, variant) in variants.iter().enumerate() {
                 println!(
-                    "{flavor:<16} {k:>4} {:<16} {:>12} {:>7.2}x {:>15}",
+                    "{flavor:<16} {:>8} {:<16} {:>12} {:>7.2}x {:>15}",
+                    case.name(),
                     variant.name(),
                     format!(
                         "{:.2?}",
@@ -490,34 +637,37 @@ fn callgrind_child() -> bool {
     };
     let mut parts = spec.split(',');
     let variant = Variant::parse(parts.next().expect("a variant")).expect("a known variant");
-    let k: usize = parts.next().expect("k").parse().expect("k: a number");
+    let case = Case::parse(parts.next().expect("a case")).expect("a known case");
     let requests: usize = parts
         .next()
         .expect("requests")
         .parse()
         .expect("requests: a number");
     let bench = Bench::current_thread();
-    bench.requests(variant, k, requests);
-    measured_run(&bench, variant, k, requests);
+    bench.requests(variant, case, requests);
+    measured_run(&bench, variant, case, requests);
     true
 }
 
 /// The only function whose instructions are counted (`--toggle-collect`).
 #[inline(never)]
-fn measured_run(bench: &Bench, variant: Variant, k: usize, requests: usize) {
-    bench.requests(black_box(variant), black_box(k), black_box(requests));
+fn measured_run(bench: &Bench, variant: Variant, case: Case, requests: usize) {
+    bench.requests(black_box(variant), black_box(case), black_box(requests));
 }
 
 /// Instructions per request, or why there are none.
-fn instructions(variant: Variant, k: usize) -> Result<f64, String> {
-    let requests = requests_for(k);
+fn instructions(variant: Variant, case: Case) -> Result<f64, String> {
+    let requests = requests_for(case.k);
+    let file = case.name().replace('/', "-");
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     let keep = std::env::var(KEEP).ok();
     let out = match &keep {
-        Some(dir) => std::path::PathBuf::from(dir)
-            .join(format!("callgrind.task_group.{}.k{k}.out", variant.name())),
+        Some(dir) => std::path::PathBuf::from(dir).join(format!(
+            "callgrind.task_group.{}.{file}.out",
+            variant.name()
+        )),
         None => std::env::temp_dir().join(format!(
-            "run-bench-task-group-{}-{}-{k}.out",
+            "run-bench-task-group-{}-{}-{file}.out",
             std::process::id(),
             variant.name()
         )),
@@ -527,7 +677,10 @@ fn instructions(variant: Variant, k: usize) -> Result<f64, String> {
         .arg("--toggle-collect=*measured_run*")
         .arg(format!("--callgrind-out-file={}", out.display()))
         .arg(&exe)
-        .env(CHILD, format!("{},{k},{requests}", variant.name()))
+        .env(
+            CHILD,
+            format!("{},{},{requests}", variant.name(), case.name()),
+        )
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -553,13 +706,13 @@ fn print_callgrind() {
          number, after a warm-up"
     );
     println!(
-        "{:>4} {:<16} {:>12} {:>8} {:>12}",
-        "k", "variant", "Ir/req", "ratio", "Ir/task"
+        "{:>8} {:<16} {:>12} {:>8} {:>12}",
+        "case", "variant", "Ir/req", "ratio", "Ir/task"
     );
-    for k in KS {
+    for case in Case::all() {
         let mut rows = Vec::new();
-        for variant in Variant::at(k) {
-            match instructions(variant, k) {
+        for variant in Variant::at(case) {
+            match instructions(variant, case) {
                 Ok(count) => rows.push((variant, count)),
                 Err(error) => {
                     println!("skipped: {error}");
@@ -575,10 +728,11 @@ fn print_callgrind() {
             .expect("a baseline");
         for (variant, count) in rows {
             println!(
-                "{k:>4} {:<16} {count:>12.0} {:>7.2}x {:>12.0}",
+                "{:>8} {:<16} {count:>12.0} {:>7.2}x {:>12.0}",
+                case.name(),
                 variant.name(),
                 count / base,
-                count / k as f64,
+                count / case.k as f64,
             );
         }
     }
