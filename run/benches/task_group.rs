@@ -17,7 +17,10 @@
 //! - `joinset`: a `JoinSet` and a `CancellationToken` per request, each task racing its work
 //!   against the token, replies joined with `join_next` (the baseline of every ratio);
 //! - `join`: a `Vec` of spawned `JoinHandle`s awaited in order, no token (`all` only);
-//! - `one_actor_group`: a [`run::Group`] of one actor, run to its exit (`all/1` only).
+//! - `one_actor_group`: a [`run::Group`] of one actor, run to its exit (`all/1` only);
+//! - `graceful`: tokio-graceful-shutdown, a nested `request` subsystem per request with one
+//!   child subsystem per task, joined (`all` only). Its requests run under one `Toplevel`
+//!   per sample, whose cost is spread over the sample's requests (1000 / k, at least 10).
 //!
 //! A `TaskGroup` task returns `Result<(), E>`, so in `all` the `run` variants send their
 //! replies through one shared `Arc<AtomicU64>` per request (one allocation the baselines
@@ -54,6 +57,7 @@ use tokio::{
     runtime::{Builder, Runtime},
     task::{yield_now, JoinSet},
 };
+use tokio_graceful_shutdown::{SubsystemBuilder, SubsystemHandle, Toplevel};
 use tokio_util::sync::CancellationToken;
 
 #[global_allocator]
@@ -120,15 +124,17 @@ enum Variant {
     JoinSet,
     Join,
     OneActorGroup,
+    Graceful,
 }
 
 impl Variant {
-    const ALL: [Variant; 5] = [
+    const ALL: [Variant; 6] = [
         Variant::TaskGroup,
         Variant::TaskGroupPool,
         Variant::JoinSet,
         Variant::Join,
         Variant::OneActorGroup,
+        Variant::Graceful,
     ];
 
     fn name(self) -> &'static str {
@@ -138,6 +144,7 @@ impl Variant {
             Variant::JoinSet => "joinset",
             Variant::Join => "join",
             Variant::OneActorGroup => "one_actor_group",
+            Variant::Graceful => "graceful",
         }
     }
 
@@ -154,7 +161,7 @@ impl Variant {
             .into_iter()
             .filter(|variant| match variant {
                 Variant::OneActorGroup => case.k == 1 && case.shape == Shape::All,
-                Variant::Join => case.shape == Shape::All,
+                Variant::Join | Variant::Graceful => case.shape == Shape::All,
                 _ => true,
             })
             .collect()
@@ -206,15 +213,34 @@ impl Bench {
         )
     }
 
-    /// `requests` requests of `variant` in `case`, one after the other.
-    fn requests(&self, variant: Variant, case: Case, requests: usize) {
+    /// `requests` requests of `variant` in `case`, one after the other; returns the last
+    /// one's reply. For `graceful`, inside one `Toplevel` whose root subsystem makes them.
+    fn requests(&self, variant: Variant, case: Case, requests: usize) -> u64 {
         self.runtime.block_on(async {
-            for _ in 0..requests {
-                let reply = request(variant, case, &self.pool).await;
-                debug_assert_eq!(reply, case.expected());
-                black_box(reply);
+            let mut last = 0;
+            if variant == Variant::Graceful {
+                let last = Arc::new(AtomicU64::new(0));
+                let reply = last.clone();
+                Toplevel::new(async move |root: &mut SubsystemHandle| {
+                    for _ in 0..requests {
+                        let sum = graceful(root, case.k).await;
+                        debug_assert_eq!(sum, case.expected());
+                        reply.store(black_box(sum), Ordering::Relaxed);
+                    }
+                    root.request_shutdown();
+                })
+                .handle_shutdown_requests(Duration::from_secs(600))
+                .await
+                .expect("no subsystem fails");
+                return last.load(Ordering::Relaxed);
             }
-        });
+            for _ in 0..requests {
+                last = request(variant, case, &self.pool).await;
+                debug_assert_eq!(last, case.expected());
+                black_box(last);
+            }
+            last
+        })
     }
 }
 
@@ -287,7 +313,33 @@ async fn every_reply(variant: Variant, k: usize, pool: &Pool) -> u64 {
             group.run().await.expect("the actor exits Ok");
             sum.load(Ordering::Relaxed)
         }
+        Variant::Graceful => unreachable!("made under a toplevel, in `Bench::requests`"),
     }
+}
+
+/// One request as tokio-graceful-shutdown's nested subsystems: a `request` subsystem under
+/// `parent` with one child subsystem per task, joined; returns the sum of the replies.
+async fn graceful(parent: &SubsystemHandle, k: usize) -> u64 {
+    let sum = Arc::new(AtomicU64::new(0));
+    let replies = sum.clone();
+    let request = parent.start(SubsystemBuilder::new(
+        "request",
+        async move |handle: &mut SubsystemHandle| {
+            for i in 0..k {
+                let replies = replies.clone();
+                handle.start(SubsystemBuilder::new(
+                    "task",
+                    async move |_: &mut SubsystemHandle| {
+                        replies.fetch_add(work(i).await, Ordering::Relaxed);
+                        Ok::<_, Infallible>(())
+                    },
+                ));
+            }
+            Ok::<_, Infallible>(())
+        },
+    ));
+    request.join().await.expect("no subsystem fails");
+    sum.load(Ordering::Relaxed)
 }
 
 /// A task group for one request, on `pool` for [`Variant::TaskGroupPool`].
@@ -354,7 +406,9 @@ async fn first_reply(variant: Variant, k: usize, pool: &Pool) -> u64 {
             }
             first.expect("a reply")
         }
-        Variant::Join | Variant::OneActorGroup => unreachable!("not measured for a first reply"),
+        Variant::Join | Variant::OneActorGroup | Variant::Graceful => {
+            unreachable!("not measured for a first reply")
+        }
     }
 }
 
@@ -395,7 +449,7 @@ fn check() {
     for bench in [Bench::current_thread(), Bench::multi_thread()] {
         for case in Case::all() {
             for variant in Variant::at(case) {
-                let reply = bench.runtime.block_on(request(variant, case, &bench.pool));
+                let reply = bench.requests(variant, case, 1);
                 assert_eq!(
                     reply,
                     case.expected(),
@@ -539,7 +593,11 @@ fn print_heap() {
         shape: Shape::All,
         k: 1,
     };
-    for variant in Variant::at(one) {
+    // Not `graceful`: its one request would carry a whole `Toplevel`.
+    for variant in Variant::at(one)
+        .into_iter()
+        .filter(|variant| *variant != Variant::Graceful)
+    {
         println!("{:<16} {:?}", variant.name(), sizes(&bench, variant, one));
     }
     println!();
