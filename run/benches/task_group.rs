@@ -35,7 +35,8 @@
 //!    of each allocation of one request at k = 1 (current-thread);
 //! 2. `paired`: interleaved timing, current-thread and multi-thread, each variant's median
 //!    time per request and the median over rounds of its ratio to `joinset` in that round;
-//! 3. `callgrind`: exact instructions per request, current-thread (needs valgrind).
+//! 3. `callgrind`: instructions per request, current-thread (needs valgrind); they repeat
+//!    within 0.3 % between runs of the same binary.
 //!
 //! `RUN_BENCH=heap,paired` picks reports; by default all run. Without `--bench` (under
 //! `cargo test --benches`) it only runs each variant once as a check.
