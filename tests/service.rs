@@ -95,7 +95,11 @@ impl Service {
             let _ = send.send((child.wait().unwrap(), err));
         });
         let (status, stderr) = exited.recv_timeout(STEP).expect("the service exits");
-        self.seen.extend(self.lines.try_iter());
+        // Every line the process printed: the reader ends at the end of its stdout, which
+        // may come a moment after the exit is seen.
+        while let Ok(line) = self.lines.recv_timeout(STEP) {
+            self.seen.push(line);
+        }
         (status, self.seen, stderr)
     }
 }
