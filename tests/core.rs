@@ -522,6 +522,77 @@ async fn the_tasks_of_a_dropped_nested_group_are_joined_by_the_scope_above() {
     .await;
 }
 
+/// A leaf's guard whose drop ends only once `run()` has returned, or after a while: it
+/// counts the drops that ended, so that a leaf dropped after `run()` returned is seen.
+struct DropsLate {
+    returned: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Drop for DropsLate {
+    fn drop(&mut self) {
+        let (returned, changed) = &*self.returned;
+        let _ = changed
+            .wait_timeout_while(returned.lock().unwrap(), SECOND / 5, |returned| !*returned)
+            .unwrap();
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Two levels of groups under the root, on the multi-thread runtime: an actor drops the
+/// `run` future of the group under it (it gave up on it), so that group's scope is gone
+/// before its aborted member `store` is dropped on a worker, and with it the group under
+/// `store`. Those leaves are handed up past the gone scope to the root, which joins them:
+/// every leaf's drop has ended the moment `run()` returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaves_two_levels_below_a_dropped_group_are_joined_before_run_returns() {
+    const LEAVES: usize = 2;
+    let returned = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let (guards, seen) = (Arc::clone(&returned), Arc::clone(&dropped));
+    let mut app = Group::named("app");
+    app.spawn(move |ctx: Context| async move {
+        let (started, mut all_started) = tokio::sync::mpsc::channel::<()>(LEAVES);
+        let mut main = ctx.group();
+        main.spawn(move |ctx: Context| async move {
+            let mut store = ctx.group();
+            for _ in 0..LEAVES {
+                let guard = DropsLate {
+                    returned: Arc::clone(&guards),
+                    dropped: Arc::clone(&seen),
+                };
+                let started = started.clone();
+                store
+                    .spawn(move |_ctx: Context| async move {
+                        let _guard = guard;
+                        started.send(()).await.unwrap();
+                        pending::<()>().await
+                    })
+                    .name("writer");
+            }
+            store.run().await
+        })
+        .name("store");
+        let mut run = pin!(main.run());
+        for _ in 0..LEAVES {
+            tokio::select! {
+                _ = &mut run => unreachable!("runs until dropped"),
+                started = all_started.recv() => started.unwrap(),
+            }
+        }
+    })
+    .name("main");
+    let result = app.run().await;
+    let dropped_at_return = dropped.load(Ordering::SeqCst);
+    *returned.0.lock().unwrap() = true;
+    returned.1.notify_all();
+    result.unwrap();
+    assert_eq!(
+        dropped_at_return, LEAVES,
+        "leaves were still being dropped when run() returned"
+    );
+}
+
 /// The worker of an app laid out as most are (a group under the root): it takes a job, sees
 /// the stop before it could start on it, and hands the job to a child task.
 fn worker(

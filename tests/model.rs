@@ -34,11 +34,10 @@
 //!
 //! - (a) each runner launched is interrupted at most once, and, by the time `run()`
 //!   returns, exactly once; the moment it returns every execute has been dropped and the
-//!   runtime's alive tasks are back at the baseline (no yield, no polling), under paused
-//!   time; on the multi-thread runtime, where tokio wakes a task's `JoinHandle` before it
-//!   stops counting the task, and where a known race still open lets workers finish the
-//!   tasks of actors aborted at the deadline just after `run()` returns, none may be alive
-//!   once the workers are done;
+//!   runtime's alive tasks are back at the baseline (no yield, no polling); on the
+//!   multi-thread runtime, where tokio wakes a task's `JoinHandle` before it stops counting
+//!   the task, at most one more per worker is counted then, and none once every worker is
+//!   held (`common::no_leak`'s exact check);
 //! - (b) with no real failure (a failure a restart handled is history, a stop during the
 //!   backoff that follows included), nothing stuck and no limit reached, the result is clean
 //!   (`Ok`, or the signal); a restartable child stopped by its handle joins `Ok`;
@@ -71,6 +70,8 @@
 //! half as many nested layouts; 10 000 for the full run); `RUN_MODEL_CLOCK=paused` or
 //! `multi-thread` runs the nested layouts on one runtime only; `RUN_MODEL_JOURNAL=1` prints
 //! the journal of a failing run.
+
+mod common;
 
 use std::{
     collections::BTreeSet,
@@ -1473,14 +1474,11 @@ struct Observed {
     t0: Instant,
     /// The runtime's alive tasks before `run()` and the moment it returned.
     tasks: (usize, usize),
-    /// On the multi-thread runtime: its workers, and its alive tasks once the workers were
-    /// given time to finish completing the tasks they were (see `common::no_leak`).
+    /// On the multi-thread runtime: its workers, and its alive tasks once every worker was
+    /// held, so that none was still completing a task (see `common::no_leak`).
     settled: Option<(usize, usize)>,
     /// Executes not yet dropped the moment `run()` returned.
     executes_alive: usize,
-    /// On the multi-thread runtime: executes not yet dropped once the workers were given time
-    /// to finish what they were doing.
-    executes_settled: Option<usize>,
 }
 
 fn run_case(layout: &Layout, clock: Clock) -> Observed {
@@ -1513,19 +1511,11 @@ fn run_case(layout: &Layout, clock: Clock) -> Observed {
         let executes_alive = journal.alive();
         let settled = match clock {
             Clock::Paused => None,
-            Clock::MultiThread => {
-                // Each worker that was completing a task when `run()` returned is done with
-                // it within a few turns: a task still alive after many is alive for good.
-                let settle = Instant::now();
-                while (metrics.num_alive_tasks() > before || journal.alive() > 0)
-                    && settle.elapsed() < Duration::from_secs(10)
-                {
-                    tokio::task::yield_now().await;
-                }
-                Some((metrics.num_workers(), metrics.num_alive_tasks()))
-            }
+            Clock::MultiThread => Some((
+                metrics.num_workers(),
+                common::alive_once_workers_are_free().await,
+            )),
         };
-        let executes_settled = settled.map(|_| journal.alive());
         Observed {
             clock,
             result,
@@ -1534,7 +1524,6 @@ fn run_case(layout: &Layout, clock: Clock) -> Observed {
             tasks: (before, after),
             settled,
             executes_alive,
-            executes_settled,
         }
     })
 }
@@ -1856,27 +1845,12 @@ fn each_interrupt_once(reading: &Reading<'_>) -> Result<(), TestCaseError> {
 /// child tasks) has been dropped and the runtime's alive tasks are back where they were.
 fn nothing_outlives_run(reading: &Reading<'_>) -> Result<(), TestCaseError> {
     let observed = reading.observed;
-    match (observed.settled, observed.executes_settled) {
-        (Some(_), Some(settled)) => {
-            // Multi-thread: a known race, still open, lets workers drop the executes of actors
-            // aborted at the deadline (a nested group's stuck leaves, a restartable actor's
-            // run) just after `run()` returns (seen in about one run of 500 layouts in ten):
-            // none may be alive for good.
-            prop_assert_eq!(
-                settled,
-                0,
-                "(a) executes alive for good after run() returned: {:?} ({} at the return)",
-                reading.result,
-                observed.executes_alive
-            );
-        }
-        _ => prop_assert_eq!(
-            observed.executes_alive,
-            0,
-            "(a) executes still alive when run() returned: {:?}",
-            reading.result
-        ),
-    }
+    prop_assert_eq!(
+        observed.executes_alive,
+        0,
+        "(a) executes still alive when run() returned: {:?}",
+        reading.result
+    );
     let (before, after) = observed.tasks;
     match observed.settled {
         None => prop_assert_eq!(
@@ -1884,14 +1858,19 @@ fn nothing_outlives_run(reading: &Reading<'_>) -> Result<(), TestCaseError> {
             before,
             "(a) tasks still alive the moment run() returned"
         ),
-        // A worker wakes a task's `JoinHandle` before it removes the task from the count,
-        // and the race above leaves aborted tasks ending just after `run()` returns: none
-        // may be alive once the workers are done.
-        Some((_, settled)) => {
+        // A worker wakes a task's `JoinHandle` before it removes the task from the count:
+        // one per worker may still be counted at the return, none once each is held.
+        Some((workers, settled)) => {
+            prop_assert!(
+                after <= before + workers,
+                "(a) tasks still alive the moment run() returned: {} ({} before)",
+                after,
+                before
+            );
             prop_assert_eq!(
                 settled,
                 before,
-                "(a) tasks alive for good after run() returned ({} at the return)",
+                "(a) tasks still alive once every worker was held ({} at the return)",
                 after
             );
         }

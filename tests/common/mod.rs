@@ -45,14 +45,24 @@ pub async fn no_leak<T>(scenario: impl Future<Output = T>) -> T {
         "tasks started by the scenario are still alive: {alive}, {before} before, {workers} \
          workers"
     );
-    let held = hold_every_worker(workers);
-    let alive = metrics.num_alive_tasks() - workers;
-    held.release().await;
+    let alive = alive_once_workers_are_free().await;
     assert_eq!(
         alive, before,
         "tasks started by the scenario are still alive"
     );
     output
+}
+
+/// The multi-thread runtime's alive tasks once every worker has left the task it was
+/// completing (see [`no_leak`]): read while each worker is held by a blocking task, not
+/// counting those.
+pub async fn alive_once_workers_are_free() -> usize {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let workers = metrics.num_workers();
+    let held = hold_every_worker(workers);
+    let alive = metrics.num_alive_tasks() - workers;
+    held.release().await;
+    alive
 }
 
 /// The workers of a multi-thread runtime, each running one task of [`hold_every_worker`]
@@ -76,39 +86,48 @@ impl Held {
 /// Starts one task per worker, each blocking its thread, and returns once all of them run at
 /// once: then no worker is doing anything else. A task the scenario left running and busy
 /// would keep a worker from ever taking one: that fails after a while, as a leak.
+///
+/// The tasks start one at a time, each once the one before runs: started together from
+/// outside the runtime, a worker taking the first from the runtime's queue may move the next
+/// to its own queue, where, its thread blocked, the next waits for a steal that a parked
+/// worker is never woken for.
 fn hold_every_worker(workers: usize) -> Held {
     let gate = Arc::new((Mutex::new((0, false)), std::sync::Condvar::new()));
-    let tasks = (0..workers)
-        .map(|_| {
-            let gate = Arc::clone(&gate);
-            tokio::spawn(async move {
-                let (state, changed) = &*gate;
-                let mut state = state.lock().unwrap();
-                state.0 += 1;
-                changed.notify_all();
-                while !state.1 {
-                    state = changed.wait(state).unwrap();
-                }
-            })
-        })
-        .collect();
-    let (state, changed) = &*gate;
-    // Blocks this thread, not a worker: on a worker, the runtime moves its work elsewhere.
-    let arrived = tokio::task::block_in_place(|| {
-        let (mut state, waited) = changed
-            .wait_timeout_while(
-                state.lock().unwrap(),
-                std::time::Duration::from_secs(10),
-                |(arrived, _)| *arrived < workers,
-            )
-            .unwrap();
-        if waited.timed_out() {
-            // Let the tasks that did start go, so that the runtime can still shut down.
-            state.1 = true;
+    let mut tasks = Vec::with_capacity(workers);
+    let mut arrived = 0;
+    while arrived < workers {
+        let held = Arc::clone(&gate);
+        tasks.push(tokio::spawn(async move {
+            let (state, changed) = &*held;
+            let mut state = state.lock().unwrap();
+            state.0 += 1;
             changed.notify_all();
+            while !state.1 {
+                state = changed.wait(state).unwrap();
+            }
+        }));
+        let (state, changed) = &*gate;
+        let next = arrived + 1;
+        // Blocks this thread, not a worker: on a worker, the runtime moves its work elsewhere.
+        arrived = tokio::task::block_in_place(|| {
+            let (mut state, waited) = changed
+                .wait_timeout_while(
+                    state.lock().unwrap(),
+                    std::time::Duration::from_secs(10),
+                    |(arrived, _)| *arrived < next,
+                )
+                .unwrap();
+            if waited.timed_out() {
+                // Let the tasks that did start go, so that the runtime can still shut down.
+                state.1 = true;
+                changed.notify_all();
+            }
+            state.0
+        });
+        if arrived < next {
+            break;
         }
-        state.0
-    });
+    }
     assert_eq!(
         arrived, workers,
         "not every worker became free: a task the scenario started still runs"

@@ -8,7 +8,8 @@
 //!   interrupted then, under its timeout), never once it has ended: its parts all finished,
 //!   or it was aborted. Together they hold one part of it. Their tokio tasks, aborted or not,
 //!   are joined with the scope; a scope dropped before its join hands its tasks, aborted, to
-//!   the scope above, which joins them: no task outlives the top scope's join.
+//!   the nearest scope above that still joins (one dropped too passes them on), which joins
+//!   them: no task outlives the top scope's join.
 //! - **Started means interrupted once.** A dynamic member gets events and interrupts only
 //!   once started; one started is interrupted exactly once (with its owner, or with the
 //!   scope), one refused at the start never is.
@@ -173,12 +174,24 @@ impl Scope {
     }
 
     /// Keeps `tasks`, handed up by a scope made under member `owner`, to join them with this
-    /// scope's child tasks.
+    /// scope's child tasks; or, if this scope will join nothing more (its run was dropped, or
+    /// its face), hands them on up: a scope is dropped with its member, and the member's
+    /// scope may be gone already (a nested group aborted at its deadline, whose leaves end
+    /// in the join of the scope above).
     fn keep_tasks(&self, owner: u32, tasks: Vec<JoinHandle<()>>) {
         if tasks.is_empty() {
             return;
         }
         let mut dynamic = lock(&self.dynamic);
+        // Read under the lock that `take_owned_tasks` takes, and set before it is taken for
+        // the last time: either the tasks are here for that take, or the flag is seen.
+        if self.is_aborted() {
+            drop(dynamic);
+            if let Some(parent) = &self.parent {
+                parent.scope.keep_tasks(parent.index, tasks);
+            }
+            return;
+        }
         dynamic.child_tasks.retain(|(_, task)| !task.is_finished());
         dynamic
             .child_tasks
