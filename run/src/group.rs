@@ -283,12 +283,11 @@ impl Group {
                 let mut runner = runner;
                 let chosen = start.extras.and_then(|extras| extras.interrupt);
                 let interrupt = chosen.unwrap_or_else(|| runner.interrupt());
-                let abortable = matches!(interrupt, Interrupt::Abort);
                 let member = start.ctx.member().clone();
                 let task = match start.gate {
-                    None => member::spawn(runner.run(start.ctx), member, abortable),
+                    None => member::spawn(runner.run(start.ctx), member, interrupt.aborts()),
                     Some(gate) => {
-                        member::spawn((*gate).start(runner, start.ctx), member, abortable)
+                        member::spawn((*gate).start(runner, start.ctx), member, interrupt.aborts())
                     }
                 };
                 (task, interrupt)
@@ -371,6 +370,7 @@ impl Group {
                     strategist: start.strategist,
                     until: None,
                 };
+                // Interrupted through its context: the supervisor stops its incarnation.
                 let task = match start.gate {
                     None => member::spawn(supervisor.supervise(start.ctx), member, false),
                     Some(gate) => {

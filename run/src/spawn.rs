@@ -15,8 +15,7 @@ use std::{
 use crate::{
     context::Context,
     core::{
-        interrupt::Interrupt,
-        member::{self, MemberTask},
+        member,
         scope::{Ended, Member, Scope},
     },
     error::Error,
@@ -134,21 +133,16 @@ impl Context {
             owner: owner.index,
         };
         let interrupt = runner.interrupt();
-        let abortable = matches!(interrupt, Interrupt::Abort);
-        let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
-        scope.start_child(index, call.then_some(interrupt));
+        let abortable = interrupt.aborts();
+        scope.start_child(index, interrupt.into_call());
         let child = Member {
             scope: Arc::clone(scope),
             index,
         };
-        let interrupted = abortable.then(|| member::interrupted(child.clone()));
         let execute = runner.run(Context::new(child.clone()));
         let task = member::spawn_in_span(
             ChildTask {
-                task: Box::pin(MemberTask::new(
-                    member::Abortable::new(execute, interrupted),
-                    child,
-                )),
+                task: Box::pin(member::future(execute, child, abortable)),
                 _guard: guard,
             },
             scope,

@@ -33,8 +33,7 @@ use crate::{
     core::{
         cause::Cause,
         event::{Event, Hook},
-        interrupt::Interrupt,
-        member::{self, MemberTask},
+        member,
         scope::{Member, Scope, ScopeConfig},
     },
     error::Error,
@@ -650,9 +649,8 @@ impl Task {
     async fn run<R: Runner>(self, mut runner: R) {
         let scope = &*self.scope;
         let interrupt = runner.interrupt();
-        let abortable = matches!(interrupt, Interrupt::Abort);
-        let call = matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_));
-        if !scope.start_dynamic(self.index, call.then_some(interrupt)) {
+        let abortable = interrupt.aborts();
+        if !scope.start_dynamic(self.index, interrupt.into_call()) {
             return;
         }
         let member = Member {
@@ -660,11 +658,7 @@ impl Task {
             index: self.index,
         };
         let execute = runner.run(Context::new(member.clone()));
-        let interrupted = abortable.then(|| member::interrupted(member.clone()));
-        let mut task = pin!(MemberTask::new(
-            member::Abortable::new(execute, interrupted),
-            member,
-        ));
+        let mut task = pin!(member::future(execute, member, abortable));
         let mut aborted = pin!(scope.aborted());
         // The group was dropped: nobody is left to tell.
         poll_fn(|cx| match task.as_mut().poll(cx) {

@@ -21,7 +21,7 @@ use tokio::runtime::Handle;
 use super::{
     deadline::{Deadlines, Timed},
     extension::Extension,
-    interrupt::{ExitPolicy, Interrupt},
+    interrupt::ExitPolicy,
     member,
     scope::{Member, Scope, ScopeConfig, Slot},
     shutdown::Running,
@@ -88,8 +88,11 @@ pub(crate) fn incarnate<R: Runner>(
             scope: Arc::clone(&scope),
             index: 0,
         };
-        let abortable = matches!(interrupt, Interrupt::Abort);
-        let task = member::spawn(runner.run(Context::new(member.clone())), member, abortable);
+        let task = member::spawn(
+            runner.run(Context::new(member.clone())),
+            member,
+            interrupt.aborts(),
+        );
         let mut running = Running::new(scope, 1, flavor);
         running.push(task, interrupt);
         running.run(Some(stop), 1).await

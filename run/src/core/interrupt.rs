@@ -216,6 +216,26 @@ impl Interrupt {
     }
 }
 
+// What each interrupt means to the core, decided here only: the faces launch their members
+// through `member::spawn` and `member::future` with these.
+impl Interrupt {
+    /// The member's execute is dropped where it stands once interrupted.
+    #[inline]
+    pub(crate) fn aborts(&self) -> bool {
+        matches!(self, Interrupt::Abort)
+    }
+
+    /// The interrupt itself if it calls something, to be delivered; the others only mark
+    /// the member.
+    #[inline]
+    pub(crate) fn into_call(self) -> Option<Interrupt> {
+        match self {
+            call @ (Interrupt::Call(_) | Interrupt::CallAsync(_)) => Some(call),
+            Interrupt::Abort | Interrupt::Context => None,
+        }
+    }
+}
+
 impl fmt::Debug for Interrupt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,5 +1,7 @@
-//! The future that runs one member of a scope, whatever the face: a group's actor or a task
-//! group's task.
+//! The future that runs one member of a scope, whatever the face: a group's actor, an
+//! incarnation, a task group's task or a child task. It is the one launch path: every face
+//! gets its member's task ([`spawn`]) or future ([`future`]) here, from its execute and its
+//! interrupt.
 //!
 //! It is a named future rather than an `async fn` so that the member's own future is stored
 //! once: an `async fn` keeps its argument and the future it awaits apart, which doubled the
@@ -75,7 +77,7 @@ pin_project_lite::pin_project! {
 }
 
 impl<F, I> Abortable<F, I> {
-    pub(crate) fn new(execute: F, interrupted: Option<I>) -> Self {
+    fn new(execute: F, interrupted: Option<I>) -> Self {
         Self {
             execute: Some(execute),
             interrupted,
@@ -110,25 +112,39 @@ where
     }
 }
 
-/// Spawns the task of `member`; `abortable` members are dropped on interrupt.
+/// Spawns the task of fixed member `member` (a group's actor, an incarnation) running
+/// `execute`, dropped where it stands once interrupted if `abortable`
+/// ([`Interrupt::aborts`](super::interrupt::Interrupt::aborts)). One that is not is not wrapped, so that a typical actor's task
+/// stays within 112 bytes. With [`future`], the one launch path of every face.
 pub(crate) fn spawn<F, E>(execute: F, member: Member, abortable: bool) -> JoinHandle<()>
 where
     F: Future<Output = Result<(), E>> + Send + 'static,
     E: Into<BoxError> + 'static,
 {
     if abortable {
-        let interrupted = interrupted(member.clone());
-        spawn_task(MemberTask::new(
-            Abortable::new(execute, Some(interrupted)),
-            member,
-        ))
+        spawn_task(future(execute, member, true))
     } else {
         spawn_task(MemberTask::new(execute, member))
     }
 }
 
+/// The future of dynamic member `member` (a task group's task, a child task) running
+/// `execute`, dropped where it stands once interrupted if `abortable`
+/// ([`Interrupt::aborts`](super::interrupt::Interrupt::aborts)), for its face to poll in place or to spawn with what it carries.
+pub(crate) fn future<F, E>(
+    execute: F,
+    member: Member,
+    abortable: bool,
+) -> MemberTask<Abortable<F, impl Future<Output = ()> + Send + 'static>>
+where
+    F: Future<Output = Result<(), E>>,
+{
+    let interrupted = abortable.then(|| interrupted(member.clone()));
+    MemberTask::new(Abortable::new(execute, interrupted), member)
+}
+
 /// Completes once `member` is interrupted.
-pub(crate) async fn interrupted(member: Member) {
+async fn interrupted(member: Member) {
     loop {
         let notified = member.scope.interrupts_notified();
         if member.is_interrupted() {
@@ -171,7 +187,7 @@ where
 }
 
 impl<F> MemberTask<F> {
-    pub(crate) fn new(execute: F, member: Member) -> Self {
+    fn new(execute: F, member: Member) -> Self {
         Self {
             execute: Execute::Running {
                 future: execute,

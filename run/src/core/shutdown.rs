@@ -83,14 +83,14 @@ impl Running {
         }
     }
 
-    /// Adds the task of the next member, with its interrupt if it calls something (its own
-    /// timeout is the scope's: [`Scope::deadlines`]).
+    /// Adds the task of the next member, with its interrupt, kept if it calls something
+    /// (its own timeout is the scope's: [`Scope::deadlines`]).
     #[inline]
     pub(crate) fn push(&mut self, handle: JoinHandle<()>, interrupt: Interrupt) {
         let index = self.handles.len();
         self.handles.push(Some(handle));
-        if matches!(interrupt, Interrupt::Call(_) | Interrupt::CallAsync(_)) {
-            self.calls.push((index, Some(interrupt)));
+        if let Some(call) = interrupt.into_call() {
+            self.calls.push((index, Some(call)));
         }
     }
 
