@@ -2,7 +2,7 @@
 //! case must fail with exactly its `.stderr` (one misuse per file).
 //!
 //! Regenerate the `.stderr` files after a deliberate change with
-//! `TRYBUILD=overwrite cargo test -p run-lifecycle --test ui`, then review the diff.
+//! `TRYBUILD=overwrite cargo test -p run-macros --test ui`, then review the diff.
 
 #[test]
 fn ui() {
