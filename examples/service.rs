@@ -34,25 +34,25 @@ use std::{
     io::Read,
     net::SocketAddr,
     sync::{
-        atomic::{AtomicU64, Ordering},
         Arc,
+        atomic::{AtomicU64, Ordering},
     },
     time::Duration,
 };
 
 use axum::{
+    Router,
     extract::State,
     http::StatusCode,
     routing::{get, post},
-    Router,
 };
 use hyper::server::conn::http1;
 use hyper_util::{rt::TokioIo, service::TowerToHyperService};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use run::{actor, BoxError, Cause, Context, Runner};
+use run::{BoxError, Cause, Context, Runner, actor};
 use tokio::{
     net::TcpListener,
-    sync::{mpsc, Notify},
+    sync::{Notify, mpsc},
 };
 
 /// The service: `worker`, `reporter` and `admin` start at once, `http` only once the worker
@@ -205,7 +205,7 @@ struct Worker {
 
 impl Worker {
     /// The worker's interrupt: `Notify` keeps the permit, so a stop is never missed.
-    fn stopper(&self) -> impl FnOnce(&Cause) + Send + 'static {
+    fn stopper(&self) -> impl FnOnce(&Cause) + Send + 'static + use<> {
         let stop = Arc::clone(&self.stop);
         move |_cause| stop.notify_one()
     }

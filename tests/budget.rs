@@ -6,15 +6,15 @@ mod common;
 
 use std::{
     sync::{
-        atomic::{AtomicBool, Ordering},
         Arc,
+        atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
 
 use run::{
-    testing::{run_paused, SignalInjector},
     BudgetPart, Context, Error, Group, Runner, Signal,
+    testing::{SignalInjector, run_paused},
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -461,8 +461,7 @@ fn start_order_levels_share_their_stage_and_take_nothing_from_the_other_stages()
             })
             .name("trigger");
         group.run().await.unwrap_err();
-        let times = times.lock().unwrap().clone();
-        times
+        times.lock().unwrap().clone()
     });
     let at = |what: &str| {
         times

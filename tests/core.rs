@@ -5,19 +5,19 @@
 mod common;
 
 use std::{
-    future::{pending, Future},
+    future::{Future, pending},
     io,
     pin::pin,
     sync::{
-        atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
     },
     task::{Context as TaskCx, Wake, Waker},
     time::Duration,
 };
 
-use common::{no_leak, Log};
-use run::{actor, Cause, Context, Error, Event, Group, Runner, TaskGroup, Token};
+use common::{Log, no_leak};
+use run::{Cause, Context, Error, Event, Group, Runner, TaskGroup, Token, actor};
 use tokio::{sync::oneshot, time::Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -32,7 +32,7 @@ async fn fragile(stop: Arc<tokio::sync::Notify>) -> Result<(), io::Error> {
     Ok(())
 }
 
-fn explode(_stop: &Arc<tokio::sync::Notify>) -> impl FnOnce(&Cause) + Send + 'static {
+fn explode(_stop: &Arc<tokio::sync::Notify>) -> impl FnOnce(&Cause) + Send + 'static + use<> {
     |_cause| panic!("interrupt broke")
 }
 

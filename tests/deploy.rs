@@ -8,8 +8,8 @@ use std::{
 };
 
 use run::{
-    testing::{self, SignalInjector},
     Context, Error, Group, Signal,
+    testing::{self, SignalInjector},
 };
 use tokio::{sync::oneshot, time::Instant};
 
@@ -35,7 +35,8 @@ fn service(
     start: Instant,
     name: &'static str,
     warm_up: Option<Duration>,
-) -> impl FnOnce(Context) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+) -> impl FnOnce(Context) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + use<>
+{
     let log = log.clone();
     move |ctx: Context| {
         Box::pin(async move {

@@ -3,14 +3,14 @@
 mod common;
 
 use std::{
-    future::{pending, Future},
+    future::{Future, pending},
     io,
     sync::Arc,
     task::{Poll, Wake, Waker},
     time::Duration,
 };
 
-use common::{no_leak, Log};
+use common::{Log, no_leak};
 use run::{Cause, Context, Error, ExitPolicy, Group, Interrupt, Runner};
 use tokio::sync::{mpsc, oneshot};
 
@@ -218,9 +218,10 @@ async fn a_panicking_execute_becomes_error_panic_and_stops_the_group() {
                 "after interrupted by app/worker"
             ]
         );
-        assert!(err
-            .to_string()
-            .starts_with("actor `app/worker` panicked at "));
+        assert!(
+            err.to_string()
+                .starts_with("actor `app/worker` panicked at ")
+        );
     })
     .await;
 }
@@ -344,7 +345,7 @@ async fn metrics(ctx: Context) -> IoResult {
 }
 
 /// A runner that reports its context's name, then waits to be interrupted.
-fn report_name(names: &mpsc::UnboundedSender<String>) -> impl Runner<Error = io::Error> {
+fn report_name(names: &mpsc::UnboundedSender<String>) -> impl Runner<Error = io::Error> + use<> {
     let names = names.clone();
     run::from_fn(move |ctx| async move {
         names.send(ctx.name().to_string()).unwrap();

@@ -71,9 +71,11 @@ async fn of_ten_concurrent_closes_exactly_one_gets_the_result() {
                 results.push(close.await.unwrap());
             }
             assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1);
-            assert!(results
-                .iter()
-                .all(|result| matches!(result, Ok(()) | Err(Error::Closed))));
+            assert!(
+                results
+                    .iter()
+                    .all(|result| matches!(result, Ok(()) | Err(Error::Closed)))
+            );
             // Every close returned after the runner did.
             assert!(handle.is_finished());
         }

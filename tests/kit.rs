@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use run::{
-    testing::{assert_in_order, run_paused, Recorder, Script, SignalInjector},
     Error, Group, Signal,
+    testing::{Recorder, Script, SignalInjector, assert_in_order, run_paused},
 };
 
 const SECOND: Duration = Duration::from_secs(1);

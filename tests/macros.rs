@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use run::{actor, Cause, Context, Group, Interrupt, Runner};
+use run::{Cause, Context, Group, Interrupt, Runner, actor};
 use tokio::sync::oneshot;
 
 /// A shared, ordered record of what happened.
@@ -105,7 +105,7 @@ impl Stoppable {
     }
 
     /// The interrupt: takes the sender out, to be fired when the group stops.
-    fn stopper(&self) -> impl FnOnce(&Cause) + Send + 'static {
+    fn stopper(&self) -> impl FnOnce(&Cause) + Send + 'static + use<> {
         let stop = self.stop.lock().unwrap().take();
         move |_cause| {
             if let Some(stop) = stop {
@@ -123,7 +123,7 @@ async fn server(server: Stoppable, log: Log) -> Result<(), std::io::Error> {
     Ok(())
 }
 
-fn stop_server(server: &Stoppable, log: &Log) -> impl FnOnce(&Cause) + Send + 'static {
+fn stop_server(server: &Stoppable, log: &Log) -> impl FnOnce(&Cause) + Send + 'static + use<> {
     let log = log.clone();
     let stop = server.stopper();
     move |cause| {

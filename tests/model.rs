@@ -82,8 +82,8 @@ use std::{
 
 use proptest::prelude::*;
 use run::{
-    testing::SignalInjector, ActorOptions, Backoff, BudgetPart, ChildHandle, Context, Error, Event,
-    ExitPolicy, Group, Interrupt, Restart, RestartPolicy, Runner, Signal,
+    ActorOptions, Backoff, BudgetPart, ChildHandle, Context, Error, Event, ExitPolicy, Group,
+    Interrupt, Restart, RestartPolicy, Runner, Signal, testing::SignalInjector,
 };
 use tokio::time::Instant;
 
@@ -985,7 +985,7 @@ impl Journal {
         }
     }
 
-    fn hook(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
+    fn hook(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static + use<> {
         let journal = self.clone();
         move |event: &Event<'_>| {
             let kind = match event {
@@ -1917,7 +1917,7 @@ fn nested_budget(layout: &Layout, reading: &Reading<'_>) -> Result<(), TestCaseE
         Some(other) => {
             return Err(TestCaseError::fail(format!(
                 "(h) refused for something else: {other:?}"
-            )))
+            )));
         }
         None => {
             // A nested group is made (and its budget checked) when its actor starts: one

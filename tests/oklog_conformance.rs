@@ -4,7 +4,7 @@ mod common;
 
 use std::{io, time::Duration};
 
-use common::{no_leak, Log};
+use common::{Log, no_leak};
 use run::{Cause, Context, Error, Group};
 use tokio::sync::oneshot;
 

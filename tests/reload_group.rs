@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use run::{
-    testing::{run_paused, Recorder},
     Context, Error, Group,
+    testing::{Recorder, run_paused},
 };
 use tokio::sync::mpsc;
 

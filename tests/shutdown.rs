@@ -4,9 +4,9 @@ mod common;
 
 use std::{future::pending, io, time::Duration};
 
-use common::{no_leak, Log};
+use common::{Log, no_leak};
 use run::{Cause, Context, Error, Group, Interrupt, Token};
-use tokio::time::{sleep, Instant};
+use tokio::time::{Instant, sleep};
 use tokio_util::sync::CancellationToken;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -18,7 +18,7 @@ fn actor(
     name: &'static str,
     start: Instant,
     stop_after: Option<Duration>,
-) -> impl run::Runner<Error = io::Error> {
+) -> impl run::Runner<Error = io::Error> + use<> {
     let log = log.clone();
     run::from_fn(move |ctx: Context| async move {
         ctx.interrupted().await;

@@ -5,17 +5,17 @@ mod common;
 
 use std::{
     sync::{
-        atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
     },
     time::Duration,
 };
 
 use common::no_leak;
 use run::{
-    testing::{assert_in_order, run_paused, Recorder},
     ActorOptions, ActorState, Backoff, Context, Error, ExitPolicy, Group, Restart, RestartPolicy,
     Restartable, Strategy,
+    testing::{Recorder, assert_in_order, run_paused},
 };
 use tokio::time::Instant;
 
@@ -349,7 +349,9 @@ fn one_for_all_stops_the_others_in_reverse_and_starts_all_in_order() {
     let (starts, lines) = strategy_run(Strategy::OneForAll);
     assert_eq!(
         starts,
-        ["a 0", "b 0", "plain", "c 0", "d 0", "a 1", "b 1", "c 1", "d 1"]
+        [
+            "a 0", "b 0", "plain", "c 0", "d 0", "a 1", "b 1", "c 1", "d 1"
+        ]
     );
     // Before the final stop: c failed (its interrupt is still called once, as in any
     // group), d, b, a stopped in reverse start order; the plain actor untouched.

@@ -8,7 +8,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::process::{example, Process};
+use common::process::{Process, example};
 
 fn start(failures: Option<u32>) -> Process {
     let mut command = Command::new(example("supervisor"));

@@ -6,10 +6,10 @@
 
 use proc_macro2::Span;
 use syn::{
+    Expr, ExprLit, ExprPath, Ident, Lit, LitBool, LitInt, LitStr, Token,
     ext::IdentExt,
     parse::{ParseStream, Parser},
     spanned::Spanned,
-    Expr, ExprLit, ExprPath, Ident, Lit, LitBool, LitInt, LitStr, Token,
 };
 
 use crate::errors::Errors;
@@ -246,7 +246,9 @@ pub(crate) fn actor_name(setting: &Setting) -> syn::Result<LitStr> {
     if name.is_empty() || name.contains('/') {
         return Err(syn::Error::new(
             lit.span(),
-            format!("invalid actor name {name:?}; expected a non-empty name without `/`, such as \"http\""),
+            format!(
+                "invalid actor name {name:?}; expected a non-empty name without `/`, such as \"http\""
+            ),
         ));
     }
     Ok(lit.clone())

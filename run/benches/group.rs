@@ -27,7 +27,7 @@
 //! reports (`divan` names divan's part); by default all run. Under `cargo test --benches`
 //! only divan's one-iteration check runs.
 
-use divan::{counter::ItemsCount, Bencher};
+use divan::{Bencher, counter::ItemsCount};
 
 // The crate root is this file, so the modules' paths are spelled out.
 #[path = "group/callgrind.rs"]
@@ -39,7 +39,7 @@ mod paired;
 #[path = "group/work.rs"]
 mod work;
 
-use work::{current_thread, fan_out, multi_thread, Variant};
+use work::{Variant, current_thread, fan_out, multi_thread};
 
 #[global_allocator]
 static ALLOCATOR: heap::CountingAlloc = heap::CountingAlloc;

@@ -25,12 +25,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use divan::{counter::ItemsCount, Bencher};
+use divan::{Bencher, counter::ItemsCount};
 use run::Pool;
 use tokio::{
     runtime::Runtime,
     sync::Semaphore,
-    task::{yield_now, JoinSet},
+    task::{JoinSet, yield_now},
 };
 
 /// Jobs per sample: 100k unless `RUN_POOL_JOBS` says otherwise.

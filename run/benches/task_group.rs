@@ -47,8 +47,8 @@ use std::{
     hint::black_box,
     process::Command,
     sync::{
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -56,7 +56,7 @@ use std::{
 use run::{Context, Group, Pool, TaskGroup};
 use tokio::{
     runtime::{Builder, Runtime},
-    task::{yield_now, JoinSet},
+    task::{JoinSet, yield_now},
 };
 use tokio_graceful_shutdown::{SubsystemBuilder, SubsystemHandle, Toplevel};
 use tokio_util::sync::CancellationToken;

@@ -152,9 +152,10 @@ mod tests {
             panic!("{err:?}")
         };
         assert_eq!((*stage, *stages, *available), (3, 3, secs(10)));
-        assert!(err
-            .to_string()
-            .contains("(shutdown stage 3 of 3, each an even share"));
+        assert!(
+            err.to_string()
+                .contains("(shutdown stage 3 of 3, each an even share")
+        );
         // Stages with short timeouts leave the rest to the last one.
         let actors = [(0, Some(2)), (1, Some(3)), (2, Some(25))];
         assert!(check_actors(30, None, &[], &actors).is_ok());

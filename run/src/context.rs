@@ -4,7 +4,7 @@ use std::{
     fmt,
     future::Future,
     pin::Pin,
-    task::{ready, Context as TaskCx, Poll},
+    task::{Context as TaskCx, Poll, ready},
 };
 
 use tokio::sync::futures::Notified;
@@ -167,7 +167,7 @@ impl Context {
     /// group.run().await.unwrap();
     /// # }
     /// ```
-    pub fn interrupted_owned(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub fn interrupted_owned(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
         self.clone().into_interrupted()
     }
 

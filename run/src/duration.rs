@@ -8,8 +8,7 @@
 use std::time::Duration;
 
 /// What a duration looks like, for error messages.
-pub(crate) const EXPECTED: &str =
-    "expected a number and a unit, such as \"30s\", \"500ms\" or \"1m30s\" (units: `ns`, `us`, `ms`, `s`, `m`, `h`)";
+pub(crate) const EXPECTED: &str = "expected a number and a unit, such as \"30s\", \"500ms\" or \"1m30s\" (units: `ns`, `us`, `ms`, `s`, `m`, `h`)";
 
 /// Parses `text`, or says what is wrong with it.
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
@@ -39,7 +38,7 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
             "" if after.starts_with('.') => {
                 return Err(format!(
                     "`{number}.` starts a fraction; use a whole number of a smaller unit"
-                ))
+                ));
             }
             "" => return Err(format!("`{number}` has no unit")),
             other => return Err(format!("`{other}` is not a unit")),

@@ -14,8 +14,8 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        atomic::{AtomicBool, Ordering},
         Arc, Mutex, OnceLock, PoisonError,
+        atomic::{AtomicBool, Ordering},
     },
     task::{Poll, Wake, Waker},
     time::Duration,

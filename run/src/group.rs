@@ -29,10 +29,10 @@ use crate::{
         shutdown::Running,
     },
     deploy::{
-        order::Gate, readiness::Readiness, reload::ReloadHandle, ActorStart, GroupSettings, Plan,
+        ActorStart, GroupSettings, Plan, order::Gate, readiness::Readiness, reload::ReloadHandle,
     },
     error::Error,
-    name::{type_leaf, Leaf},
+    name::{Leaf, type_leaf},
     panic,
     runner::{ActorOutput, IntoResult, Runner},
     supervise::{

@@ -198,10 +198,10 @@ pub use error::{
     ActorError, BoxError, BudgetPart, Error, PanicLocation, PanicPayload, Report, Signal, Stuck,
 };
 pub use group::{ActorOptions, Group, Restartable, RunsOnce};
-pub use macros::{actor, main, Runner};
+pub use macros::{Runner, actor, main};
 pub use name::ActorName;
 pub use pool::{JobHandle, Pool, PoolBuilder, PoolStats};
-pub use runner::{from_fn, ActorOutput, Runner};
+pub use runner::{ActorOutput, Runner, from_fn};
 pub use stop::StopHandle;
 pub use supervise::{
     child::ChildHandle,

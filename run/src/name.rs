@@ -200,11 +200,7 @@ fn leaf_of_type_name(full: &'static str) -> &'static str {
         at += 1;
     }
     let leaf = &full[start..end.max(start)];
-    if leaf.starts_with('{') {
-        ""
-    } else {
-        leaf
-    }
+    if leaf.starts_with('{') { "" } else { leaf }
 }
 
 #[cfg(test)]

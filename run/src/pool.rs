@@ -24,12 +24,12 @@ use std::{
     borrow::Cow,
     collections::VecDeque,
     fmt,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     mem,
-    pin::{pin, Pin},
+    pin::{Pin, pin},
     sync::{
-        atomic::{AtomicU64, Ordering},
         Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
     },
     task::{Context as TaskContext, Poll, Waker},
     time::Duration,
@@ -37,8 +37,8 @@ use std::{
 
 use tokio::{
     runtime::Handle,
-    sync::{oneshot, Notify},
-    task::{unconstrained, JoinHandle},
+    sync::{Notify, oneshot},
+    task::{JoinHandle, unconstrained},
     time::{Instant, Sleep},
 };
 
@@ -850,49 +850,51 @@ impl Worker {
         // When the idle time runs out, from the moment the worker idles.
         let mut deadline = None;
         let mut expired = false;
-        poll_fn(|cx| loop {
-            let mut state = core.lock();
-            let closed = state.closed;
-            let slot = &mut state.slots[self.slot];
-            if let Some(job) = slot.job.take() {
-                return Poll::Ready(Some(job));
-            }
-            if slot.idle {
-                // Woken while idle, but not for a job: by close, or by the timer.
-                if closed || expired {
-                    slot.idle = false;
-                    slot.waker = None;
-                    state.idle.retain(|&idle| idle != self.slot);
-                    return Poll::Ready(None);
+        poll_fn(|cx| {
+            loop {
+                let mut state = core.lock();
+                let closed = state.closed;
+                let slot = &mut state.slots[self.slot];
+                if let Some(job) = slot.job.take() {
+                    return Poll::Ready(Some(job));
                 }
-                match &mut slot.waker {
-                    Some(waker) if waker.will_wake(cx.waker()) => {}
-                    waker => *waker = Some(cx.waker().clone()),
-                }
-            } else {
-                match core.next(&mut state) {
-                    Next::Run(job, submitter) => {
-                        drop(state);
-                        submitter.into_iter().for_each(Waker::wake);
-                        return Poll::Ready(Some(job));
+                if slot.idle {
+                    // Woken while idle, but not for a job: by close, or by the timer.
+                    if closed || expired {
+                        slot.idle = false;
+                        slot.waker = None;
+                        state.idle.retain(|&idle| idle != self.slot);
+                        return Poll::Ready(None);
                     }
-                    Next::Exit => return Poll::Ready(None),
-                    Next::Idle => {
-                        let slot = &mut state.slots[self.slot];
-                        slot.idle = true;
-                        slot.waker = Some(cx.waker().clone());
-                        state.idle.push(self.slot);
-                        drop(state);
+                    match &mut slot.waker {
+                        Some(waker) if waker.will_wake(cx.waker()) => {}
+                        waker => *waker = Some(cx.waker().clone()),
+                    }
+                } else {
+                    match core.next(&mut state) {
+                        Next::Run(job, submitter) => {
+                            drop(state);
+                            submitter.into_iter().for_each(Waker::wake);
+                            return Poll::Ready(Some(job));
+                        }
+                        Next::Exit => return Poll::Ready(None),
+                        Next::Idle => {
+                            let slot = &mut state.slots[self.slot];
+                            slot.idle = true;
+                            slot.waker = Some(cx.waker().clone());
+                            state.idle.push(self.slot);
+                            drop(state);
+                        }
                     }
                 }
+                // `idle` is capped at build, so this cannot overflow.
+                let deadline = *deadline.get_or_insert_with(|| Instant::now() + core.idle);
+                if !timer.expired(cx, deadline) {
+                    return Poll::Pending;
+                }
+                // The idle time ran out: retire, unless a submitter chose this worker meanwhile.
+                expired = true;
             }
-            // `idle` is capped at build, so this cannot overflow.
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + core.idle);
-            if !timer.expired(cx, deadline) {
-                return Poll::Pending;
-            }
-            // The idle time ran out: retire, unless a submitter chose this worker meanwhile.
-            expired = true;
         })
         .await
     }

@@ -15,7 +15,7 @@ use crate::{
     error::{BoxError, Error},
     exit_deadline::ExitWatch,
     group::Group,
-    runner::{from_fn, ActorOutput, Runner},
+    runner::{ActorOutput, Runner, from_fn},
 };
 
 /// `output.into_result()` with the error boxed, as a function so that a wrong output type is

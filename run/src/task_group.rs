@@ -19,7 +19,7 @@
 use std::{
     borrow::Cow,
     fmt,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     mem,
     pin::pin,
     sync::{Arc, Mutex, MutexGuard, PoisonError},

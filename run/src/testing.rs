@@ -29,7 +29,7 @@
 
 use std::{
     borrow::Cow,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     sync::{Arc, Mutex, PoisonError},
     task::Poll,
     time::Duration,
@@ -96,7 +96,7 @@ impl Recorder {
     }
 
     /// The hook to give a group ([`Group::hook`](crate::Group::hook)) or a task group.
-    pub fn hook(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
+    pub fn hook(&self) -> impl Fn(&Event<'_>) + Send + Sync + 'static + use<> {
         let lines = Arc::clone(&self.lines);
         move |event: &Event<'_>| {
             let line = match event {

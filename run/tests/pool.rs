@@ -4,17 +4,17 @@ mod common;
 
 use std::{
     collections::HashSet,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     pin::pin,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     task::Poll,
     time::Duration,
 };
 
-use common::{alive_tasks, until, Gate};
+use common::{Gate, alive_tasks, until};
 use run::{Error, Pool};
 use tokio::{
     sync::mpsc,

@@ -5,12 +5,12 @@ mod common;
 use std::{
     collections::HashSet,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
-use common::{alive_tasks, until, Gate};
+use common::{Gate, alive_tasks, until};
 use run::{Cause, Context, Error, Event, Group, Pool, TaskGroup};
 use tokio::{
     sync::{mpsc, oneshot},

@@ -26,7 +26,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::{
-    ext::IdentExt, spanned::Spanned, Attribute, GenericParam, Ident, ReturnType, Visibility,
+    Attribute, GenericParam, Ident, ReturnType, Visibility, ext::IdentExt, spanned::Spanned,
 };
 
 use super::validate::{ActorFn, Interrupt};

@@ -2,7 +2,7 @@
 
 use proc_macro2::Span;
 use syn::{
-    ext::IdentExt, spanned::Spanned, FnArg, GenericParam, Pat, PatType, Path, Type, TypeReference,
+    FnArg, GenericParam, Pat, PatType, Path, Type, TypeReference, ext::IdentExt, spanned::Spanned,
 };
 
 use super::parse::Input;

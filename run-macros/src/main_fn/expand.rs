@@ -10,7 +10,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{spanned::Spanned, ItemFn, ReturnType, Visibility};
+use syn::{ItemFn, ReturnType, Visibility, spanned::Spanned};
 
 use super::validate::{Flavor, Main};
 use crate::{duration, errors::Errors, spans};

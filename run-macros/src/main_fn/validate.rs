@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use proc_macro2::Span;
-use syn::{spanned::Spanned, FnArg, LitInt, LitStr, PatType, Path};
+use syn::{FnArg, LitInt, LitStr, PatType, Path, spanned::Spanned};
 
 use super::parse::Input;
 use crate::{duration, errors::Errors, krate, signature};

@@ -19,7 +19,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::{spanned::Spanned, WhereClause};
+use syn::{WhereClause, spanned::Spanned};
 
 use super::validate::{Derived, Field};
 use crate::{duration, spans};

@@ -313,8 +313,7 @@ fn restart_field(settings: &Settings, errors: &mut Errors) -> Option<RestartFiel
 
 /// `after = "db"` or `after = ["db", "cache"]`.
 fn after_names(setting: &options::Setting) -> syn::Result<Vec<LitStr>> {
-    const EXPECTED: &str =
-        "expected the name of another actor field, such as `after = \"db\"`, or a list, such as `after = [\"db\", \"cache\"]`";
+    const EXPECTED: &str = "expected the name of another actor field, such as `after = \"db\"`, or a list, such as `after = [\"db\", \"cache\"]`";
     let lit = |expr: &syn::Expr| match expr {
         syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(lit),

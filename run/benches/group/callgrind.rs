@@ -8,7 +8,7 @@ use std::{hint::black_box, process::Command};
 
 use tokio::runtime::Runtime;
 
-use super::work::{current_thread, fan_out, Variant};
+use super::work::{Variant, current_thread, fan_out};
 
 /// Set in the child: `variant,actors`.
 const CHILD: &str = "RUN_BENCH_CALLGRIND_CHILD";

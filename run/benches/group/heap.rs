@@ -9,7 +9,7 @@ use std::{
 
 use tokio::runtime::Runtime;
 
-use super::work::{fan_out, gated, runtimes, Variant};
+use super::work::{Variant, fan_out, gated, runtimes};
 
 /// Counts heap use while [`COUNTING`] is set, from every thread. Outside the heap report it
 /// costs one relaxed load per call, so it does not skew the timings.

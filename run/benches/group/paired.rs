@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 
-use super::work::{fan_out, gated, runtimes, Variant};
+use super::work::{Variant, fan_out, gated, runtimes};
 
 /// Actors per group, iterations per sample, rounds.
 const PLAN: [(usize, u32, usize); 4] = [

@@ -10,7 +10,7 @@
 use std::{
     borrow::Cow,
     fmt,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     io,
     panic::AssertUnwindSafe,
     task::{Context as TaskContext, Poll},
@@ -246,7 +246,7 @@ struct Listener(tokio::signal::unix::Signal);
 #[cfg(unix)]
 impl Listener {
     fn new(signal: Signal) -> io::Result<Self> {
-        use tokio::signal::unix::{signal as listen, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal as listen};
         let kind = match signal {
             Signal::Interrupt => SignalKind::interrupt(),
             Signal::Terminate => SignalKind::terminate(),
@@ -255,7 +255,7 @@ impl Listener {
             Signal::User1 => SignalKind::user_defined1(),
             Signal::User2 => SignalKind::user_defined2(),
             Signal::CtrlBreak | Signal::CtrlClose | Signal::CtrlShutdown => {
-                return Err(unsupported(signal))
+                return Err(unsupported(signal));
             }
         };
         listen(kind).map(Listener)

@@ -2,7 +2,7 @@
 
 use std::{
     borrow::Cow,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     pin::pin,
     task::Poll,
 };

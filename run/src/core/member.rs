@@ -18,7 +18,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::Arc,
-    task::{ready, Context as TaskContext, Poll},
+    task::{Context as TaskContext, Poll, ready},
 };
 
 use tokio::task::JoinHandle;

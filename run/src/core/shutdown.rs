@@ -21,7 +21,7 @@
 //!   joins them with its own: no task outlives the top scope's `run`.
 
 use std::{
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     pin::pin,
     sync::Arc,
     task::Poll,

@@ -5,8 +5,8 @@
 //! only, between incarnations, never on the actor's own hot path.
 
 use std::sync::{
-    atomic::{AtomicU32, AtomicU8, Ordering},
     Mutex, PoisonError,
+    atomic::{AtomicU8, AtomicU32, Ordering},
 };
 
 use tokio::time::Instant;

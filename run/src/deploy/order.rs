@@ -19,7 +19,7 @@
 
 use std::{
     borrow::Cow,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     pin::pin,
     sync::Arc,
     task::Poll,

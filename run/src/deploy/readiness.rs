@@ -24,7 +24,7 @@ use std::{
 };
 
 use tokio::{
-    sync::{futures::Notified, watch, Notify},
+    sync::{Notify, futures::Notified, watch},
     time::Instant,
 };
 
@@ -428,7 +428,7 @@ impl Readiness {
     /// been ready (`false`).
     // An explicit `Send` future rather than an `async fn`; see `Group::run`.
     #[allow(clippy::manual_async_fn)]
-    pub fn wait_ready(&self) -> impl Future<Output = bool> + Send + 'static {
+    pub fn wait_ready(&self) -> impl Future<Output = bool> + Send + 'static + use<> {
         let mut status = self.shared.subscribe();
         async move {
             match status
@@ -443,7 +443,7 @@ impl Readiness {
 
     /// Completes once the group begins to stop (at once if it has).
     #[allow(clippy::manual_async_fn)]
-    pub fn wait_stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub fn wait_stopping(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
         let mut status = self.shared.subscribe();
         async move {
             let _ = status.wait_for(|status| status.stopping).await;
@@ -462,21 +462,13 @@ impl Readiness {
     /// # }
     /// ```
     pub fn ready_status(&self) -> u16 {
-        if self.is_ready() {
-            200
-        } else {
-            503
-        }
+        if self.is_ready() { 200 } else { 503 }
     }
 
     /// The status code of a liveness probe (`GET /live`): 200 when
     /// [live](Readiness::is_live), else 503.
     pub fn live_status(&self) -> u16 {
-        if self.is_live() {
-            200
-        } else {
-            503
-        }
+        if self.is_live() { 200 } else { 503 }
     }
 }
 

@@ -10,13 +10,13 @@
 //! future: it never outlives it.
 
 use std::{
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     pin::pin,
     task::Poll,
 };
 
 use sd_notify::NotifyState;
-use tokio::time::{interval_at, Instant, MissedTickBehavior};
+use tokio::time::{Instant, MissedTickBehavior, interval_at};
 
 use super::readiness::Readiness;
 

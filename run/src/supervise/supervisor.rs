@@ -21,7 +21,7 @@
 
 use std::{
     collections::VecDeque,
-    future::{poll_fn, Future},
+    future::{Future, poll_fn},
     hash::BuildHasher,
     pin::pin,
     sync::{Arc, Mutex, PoisonError},
@@ -30,7 +30,7 @@ use std::{
 };
 
 use tokio::{
-    sync::{mpsc, oneshot, Mutex as TurnLock, OwnedMutexGuard},
+    sync::{Mutex as TurnLock, OwnedMutexGuard, mpsc, oneshot},
     time::Instant,
 };
 use tokio_util::sync::CancellationToken;

@@ -15,7 +15,7 @@ use std::{ops::ControlFlow, time::Duration};
 
 use tokio::time::Instant;
 
-use super::{lock, Scope};
+use super::{Scope, lock};
 use crate::core::deadline::Deadlines;
 
 /// How much of a parent's remaining shutdown time a nested scope leaves it, at most: enough

@@ -15,13 +15,13 @@
 //!   scope), one refused at the start never is.
 
 use std::sync::{
-    atomic::{fence, Ordering},
     Arc,
+    atomic::{Ordering, fence},
 };
 
 use tokio::task::{AbortHandle, JoinHandle};
 
-use super::{lock, Dynamic, Ended, Scope};
+use super::{Dynamic, Ended, Scope, lock};
 use crate::{
     core::{cause::Cause, interrupt::Interrupt},
     name::{ActorName, Leaf},

@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
-use super::{lock, record::merge_sidecar, Scope, Slot, StageCounts};
+use super::{Scope, Slot, StageCounts, lock, record::merge_sidecar};
 use crate::{
     core::{cause::Cause, interrupt::ExitPolicy, phase::PhaseCell},
     error::Error,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::{lock, Scope};
+use super::{Scope, lock};
 use crate::{
     core::{
         event::{self, Event},

@@ -8,7 +8,7 @@
 //!   failures) is recorded and ends up on the result ([`Scope::result`]); a sidecar's own
 //!   errors are reported only ([`ExitPolicy::Sidecar`](crate::ExitPolicy::Sidecar)).
 
-use super::{lock, Record, Scope};
+use super::{Record, Scope, lock};
 use crate::{
     core::cause::Cause,
     error::{Error, Stuck},

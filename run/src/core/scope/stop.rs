@@ -15,15 +15,15 @@
 
 use std::{
     sync::{
-        atomic::{fence, Ordering},
         Arc,
+        atomic::{Ordering, fence},
     },
     time::Duration,
 };
 
 use tokio::{task::JoinHandle, time::Instant};
 
-use super::{lock, Force, Scope};
+use super::{Force, Scope, lock};
 use crate::{
     core::{cause::Cause, event::Event, interrupt::Interrupt},
     panic::{self, CatchUnwind},

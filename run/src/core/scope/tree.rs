@@ -16,13 +16,13 @@
 
 use std::{
     sync::{
-        atomic::{fence, Ordering},
         Arc,
+        atomic::{Ordering, fence},
     },
     time::Duration,
 };
 
-use super::{lock, Scope};
+use super::{Scope, lock};
 use crate::{
     core::{cause::Cause, event::Event},
     error::Stuck,
