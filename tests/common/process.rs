@@ -8,14 +8,12 @@ use std::{
     time::Duration,
 };
 
-/// Builds example `name` (a no-op when `cargo test` already has) and returns its path.
+/// Example `name`'s binary, as `cargo test` built it beside the tests (with their features
+/// and profile), and its path. Built here with `cargo build --example` only when it is
+/// missing (a run of some test targets only builds no example) or older than a source it is
+/// made of: `cargo build` resolves the features of one package, not those of the whole
+/// workspace's test run, and would rebuild the runtime and the example for nothing.
 pub fn example(name: &str) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", name, "--manifest-path"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "cargo build --example {name} failed");
     // A test runs from target/<profile>/deps/; examples are in target/<profile>/examples/.
     let profile_dir = std::env::current_exe()
         .unwrap()
@@ -23,9 +21,49 @@ pub fn example(name: &str) -> PathBuf {
         .and_then(|deps| deps.parent())
         .unwrap()
         .to_path_buf();
-    profile_dir
+    let binary = profile_dir
         .join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = std::fs::metadata(&binary).and_then(|binary| binary.modified());
+    let fresh = built.is_ok_and(|built| {
+        let sources = [
+            root.join("examples").join(format!("{name}.rs")),
+            root.join("Cargo.toml"),
+            root.join("Cargo.lock"),
+            root.join("run/src"),
+            root.join("run/Cargo.toml"),
+            root.join("run-macros/src"),
+            root.join("run-macros/Cargo.toml"),
+        ];
+        sources.iter().all(|source| newest(source) <= built)
+    });
+    if !fresh {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", name, "--manifest-path"])
+            .arg(root.join("Cargo.toml"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    binary
+}
+
+/// The newest modification time of `path`, or of the files under it.
+fn newest(path: &std::path::Path) -> std::time::SystemTime {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return std::time::SystemTime::UNIX_EPOCH;
+    };
+    if !meta.is_dir() {
+        return meta.modified().unwrap_or(std::time::SystemTime::UNIX_EPOCH);
+    }
+    std::fs::read_dir(path)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| newest(&entry.path()))
+        .max()
+        .unwrap_or(std::time::SystemTime::UNIX_EPOCH)
 }
 
 pub struct Process {
