@@ -581,8 +581,9 @@ fn a_nested_group_that_began_to_stop_before_the_deadline_above_was_set_learns_it
     );
     assert!(flushed, "the second stage was interrupted");
     // `main` has until 3.05 s (the app's 3.1 s less its nested margin), `inner` until 3 s;
-    // its first stage, begun at 10 ms, half of what was left: 1.495 s.
-    assert_eq!(took, Duration::from_millis(1505));
+    // its first stage, counted from 100 ms (when there was a deadline, not from its own stop
+    // at 10 ms), half of what was left: 1.45 s.
+    assert_eq!(took, Duration::from_millis(1550));
 }
 
 #[test]
@@ -615,4 +616,55 @@ fn a_leaf_named_stuck_as_its_group_is_aborted_whole_is_heard_to_time_out() {
             .any(|line| line.starts_with("app/main/slow timed out")),
         "{lines:?}"
     );
+}
+
+/// A nested group that began to stop on its own (one of its actors ended) waits, with no
+/// deadline, on a stuck actor until the app stops a minute later: the shutdown budget runs
+/// from then, not from the nested group's own stop. Each stage gets its share of the time
+/// from the moment there is a deadline: `store`, the first of two stages of `main`, is not
+/// aborted whole at once; its stuck actor is aborted at its share, and the obedient flusher
+/// of the stage after it still gets the time it needs, and is not named.
+#[test]
+fn a_group_stopping_before_its_parent_counts_its_shares_from_the_parents_deadline() {
+    let (err, flushed) = run_paused(async {
+        let flushed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut app = Group::named("app").shutdown_timeout(10 * SECOND);
+        let seen = std::sync::Arc::clone(&flushed);
+        app.spawn(move |ctx: Context| async move {
+            let mut main = ctx.group();
+            main.spawn(move |ctx: Context| async move {
+                let mut store = ctx.group();
+                store
+                    .spawn(|_ctx: Context| std::future::pending::<()>())
+                    .name("stuck");
+                store
+                    .spawn(move |ctx: Context| async move {
+                        ctx.interrupted().await;
+                        tokio::time::sleep(SECOND).await;
+                        seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                    })
+                    .name("flusher")
+                    .stage(2);
+                store.run().await
+            })
+            .name("store");
+            // Ends at once: `main` begins to stop long before the app does.
+            main.spawn(|_ctx: Context| async {}).name("oneshot");
+            main.spawn(|ctx: Context| ctx.into_interrupted())
+                .name("last")
+                .stage(2);
+            main.run().await
+        })
+        .name("main");
+        app.spawn(|_ctx: Context| async { tokio::time::sleep(60 * SECOND).await })
+            .name("stopper");
+        let err = app.run().await.unwrap_err();
+        (err, flushed.load(std::sync::atomic::Ordering::SeqCst))
+    });
+    let Error::ShutdownTimeout { stuck, .. } = &err else {
+        panic!("expected a timeout, got {err:?}");
+    };
+    let stuck: Vec<String> = stuck.iter().map(|stuck| stuck.actor.to_string()).collect();
+    assert_eq!(stuck, ["app/main/store/stuck"], "{err}");
+    assert!(flushed, "the flusher had its time: {err}");
 }

@@ -6,7 +6,9 @@
 //!   every member of the one before has returned or been aborted;
 //! - with a shutdown deadline (the scope's own timeout, or the one it
 //!   [inherits](super::scope::Scope::inherited_deadline)), each step of the stop (a stage, or
-//!   a start-order level of one) may use its [share](super::deadline::share) of the time left:
+//!   a start-order level of one) may use its [share](super::deadline::share) of the time left
+//!   (counted from when the stop had a deadline: a nested scope that began to stop on its own
+//!   first waits without one, and that wait is not taken from the budget):
 //!   past it, its stuck members are aborted, named and reported as `TimedOut`, and the next
 //!   step starts, so that a later one still gets its share; a member's own timeout runs from
 //!   its interrupt;
@@ -60,6 +62,9 @@ pub(crate) struct Running {
     joining: Vec<JoinHandle<()>>,
     /// The flavor of the runtime the scope started on.
     flavor: RuntimeFlavor,
+    /// When the stop first had a deadline: a scope that began to stop on its own, before the
+    /// scope above did, waits without one until then, and that wait is not the shutdown's.
+    deadline_since: Option<Instant>,
     finished: bool,
 }
 
@@ -79,6 +84,7 @@ impl Running {
             interrupt_tasks: Vec::new(),
             joining: Vec::new(),
             flavor,
+            deadline_since: None,
             finished: false,
         }
     }
@@ -379,10 +385,14 @@ impl Running {
                 force = scope.take_force();
             }
             // Read again each time: a parent's deadline may appear while this scope stops.
+            // The shares count from when there was one: time this scope spent stopping
+            // before the stop above gave it a deadline is not taken from the budget.
             let share = scope.effective_deadline().map(|deadline| {
-                let stage_left = deadline.saturating_duration_since(stage_began);
-                let used = stage_start.saturating_duration_since(stage_began);
-                stage_start + deadline::share(stage_left, used, step)
+                let known = *self.deadline_since.get_or_insert_with(Instant::now);
+                let (began, start) = (stage_began.max(known), stage_start.max(known));
+                let stage_left = deadline.saturating_duration_since(began);
+                let used = start.saturating_duration_since(began);
+                start + deadline::share(stage_left, used, step)
             });
             if let Some(share) = share {
                 scope.set_stage_share(stage, share);
